@@ -1,0 +1,81 @@
+"""The `beian` command line: thin commands over functions that tests call too."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+from audit import __version__
+from audit.cli.context import AppContext
+from audit.errors import UserError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="BEIAN_CONFIG",
+    help="Configuration file (default: ./beian.toml when present). Env: BEIAN_CONFIG.",
+)
+@click.option("-v", "--verbose", count=True, help="Show details and tracebacks (-vv: debug).")
+@click.version_option(__version__, prog_name="beian")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+    """Audit a jurisdiction's websites for their filing notices (ICP备案, 公网安备).
+
+    \b
+    Typical session:
+      beian sites import 网站清单.xlsx     load the inventory
+      beian crawl                          visit every site, one snapshot each
+      beian sites list                     what is known about each site
+      beian demo                           all of it on a generated sample jurisdiction
+
+    Settings come from beian.toml and BEIAN_* environment variables; the database
+    defaults to beian.db (SQLite) in the working directory.
+    """
+    logging.basicConfig(
+        level=logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = AppContext(config_path=config_path, verbose=verbose)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console entry point: user errors print one line and exit 1, without a traceback."""
+    try:
+        return cli.main(args=argv, prog_name="beian", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except UserError as exc:
+        if _verbose(argv):
+            raise
+        click.secho(f"Error: {exc}", fg="red", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+
+
+def _verbose(argv: list[str] | None) -> bool:
+    args = sys.argv[1:] if argv is None else argv
+    return any(a == "--verbose" or (a.startswith("-v") and set(a[1:]) == {"v"}) for a in args)
+
+
+def _register() -> None:
+    from audit.cli import crawl, db, demo, sites
+
+    cli.add_command(sites.sites)
+    cli.add_command(crawl.crawl)
+    cli.add_command(db.db)
+    cli.add_command(demo.demo)
+
+
+_register()

@@ -1,0 +1,65 @@
+"""What every command shares: the settings and the store, opened on first use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from audit.config import Settings, load_settings
+from audit.errors import StoreError
+from audit.store import Store
+
+
+@dataclass
+class AppContext:
+    config_path: str | None
+    verbose: int = 0
+    _settings: Settings | None = field(default=None, repr=False)
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+    def override(self, **values: Any) -> Settings:
+        """Settings with command-line values on top; None means not given.
+
+        Nested sections are dicts: ``override(crawl={"proxy": url})``.
+        """
+        given = _drop_none(values)
+        if given:
+            self._settings = load_settings(self.config_path, **given)
+        return self.settings
+
+    def store(self, *, migrate: bool = True) -> Store:
+        if self._store is None:
+            try:
+                self._store = Store(self.settings.database_url, migrate=migrate)
+            except StoreError:
+                raise
+            except Exception as exc:  # a driver error: unreachable server, bad credentials
+                first = str(getattr(exc, "orig", exc)).strip().splitlines()
+                raise StoreError(
+                    f"cannot use the database {self.settings.database_url}: "
+                    f"{first[0] if first else type(exc).__name__}"
+                ) from exc
+        return self._store
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            value = _drop_none(value)
+            if not value:
+                continue
+        if value is not None:
+            result[key] = value
+    return result

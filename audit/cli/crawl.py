@@ -1,0 +1,100 @@
+"""beian crawl: visit every site and store one snapshot per site."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from audit.cli.context import AppContext, pass_app
+from audit.cli.output import jsonable, print_table
+
+
+@click.command()
+@click.option("--resume", is_flag=True, help="Continue the latest interrupted run.")
+@click.option("--run", "run_id", type=int, help="With --resume: the run to continue.")
+@click.option(
+    "--discover/--no-discover",
+    default=None,
+    help="Also crawl jurisdiction hosts found through links (default from [crawl] discover).",
+)
+@click.option("--max-pages", type=click.IntRange(1, 100), help="Pages per site, homepage included.")
+@click.option("--proxy", help="HTTP proxy URL for every request (default: $http_proxy).")
+@click.option("--concurrency", type=click.IntRange(1, 2000), help="Requests in flight overall.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), help="Seconds per request.")
+@click.option("--site", "hosts", multiple=True, help="Only this host (repeatable).")
+@click.option(
+    "--trigger", type=click.Choice(["manual", "scheduled"]), default="manual", hidden=True
+)
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a TTY).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@pass_app
+def crawl(
+    app: AppContext,
+    resume: bool,
+    run_id: int | None,
+    discover: bool | None,
+    max_pages: int | None,
+    proxy: str | None,
+    concurrency: int | None,
+    timeout: float | None,
+    hosts: tuple[str, ...],
+    trigger: str,
+    progress: bool | None,
+    as_json: bool,
+) -> None:
+    """Crawl every site of the inventory (and discovered ones) into a new run.
+
+    Each site gets exactly one snapshot per run, whatever happens: the outcome
+    (ok, dns_error, refused, timeout, http_error, too_large, redirect_loop, ...)
+    is recorded. Ctrl-C stops gracefully: what was fetched is kept and the run is
+    marked interrupted; `beian crawl --resume` continues it without fetching the
+    finished sites again.
+    """
+    from audit.crawl import run_crawl
+    from audit.summary import run_summary
+
+    if run_id is not None and not resume:
+        raise click.UsageError("--run needs --resume")
+    settings = app.override(crawl={"concurrency": concurrency, "timeout": timeout})
+    store = app.store()  # migrate and check the database before Scrapy starts
+    result = run_crawl(
+        settings,
+        resume=resume,
+        run_id=run_id,
+        trigger=trigger,
+        discover=discover,
+        max_pages=max_pages,
+        proxy=proxy,
+        hosts=list(hosts) or None,
+        progress=progress,
+        log_level="DEBUG" if app.verbose > 1 else "INFO" if app.verbose else "WARNING",
+    )
+    summary = run_summary(store, result.run_id)
+    if as_json:
+        click.echo(json.dumps(jsonable(summary), ensure_ascii=False, indent=2))
+    else:
+        print_run_summary(summary)
+    if result.state != "finished":
+        click.secho(
+            f"Run {result.run_id} was interrupted ({result.close_reason});"
+            " continue it with: beian crawl --resume",
+            fg="yellow",
+            err=True,
+        )
+        raise SystemExit(3)
+
+
+def print_run_summary(summary: dict) -> None:  # type: ignore[type-arg]
+    rows = [
+        {"figure": "run", "value": summary["run_id"]},
+        {"figure": "state", "value": summary["state"]},
+        {"figure": "sites", "value": summary["sites"]},
+        {"figure": "reachable", "value": summary["reachable"]},
+        {"figure": "showing an ICP notice", "value": summary["with_icp"]},
+        {"figure": "showing a police notice", "value": summary["with_police"]},
+        {"figure": "discovered hosts linked", "value": summary["discovered_links"]},
+        {"figure": "duration (s)", "value": summary["duration_s"]},
+    ]
+    rows += [{"figure": f"outcome {k}", "value": v} for k, v in summary["outcomes"].items()]
+    print_table(rows, ["figure", "value"], title=f"Crawl run {summary['run_id']}")

@@ -1,0 +1,150 @@
+"""beian sites: the inventory of the jurisdiction's websites."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from audit.cli.context import AppContext, pass_app
+from audit.cli.output import emit, format_option
+
+SITE_COLUMNS = [
+    "host",
+    "name",
+    "sponsor",
+    "district",
+    "category",
+    "key_unit",
+    "source",
+    "start_url",
+    "first_seen",
+    "last_seen",
+]
+TABLE_COLUMNS = ["host", "name", "sponsor", "district", "category", "key_unit", "source"]
+
+
+@click.group()
+def sites() -> None:
+    """The inventory: import it, add a site, list what is known."""
+
+
+@sites.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_app
+def import_(app: AppContext, file: Path, as_json: bool) -> None:
+    """Import an inventory from a CSV or XLSX FILE.
+
+    \b
+    Columns (English or Chinese headers):
+      url / 网址 (required), name / 网站名称, sponsor / 主办单位,
+      district / 所属区县, category / 类别, key_unit / 重点单位 (是/否)
+    CSV may be UTF-8 (with or without BOM) or GBK/GB18030, as Excel writes it.
+    Bad rows are reported with their line number; every good row is imported.
+    Importing the same file again changes nothing (sites are keyed by host).
+    """
+    from audit.inventory import import_inventory
+
+    report = import_inventory(app.store(), file)
+    problems = [
+        {"line": p.line, "field": p.field, "value": p.value, "reason": p.reason}
+        for p in report.problems
+    ]
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "file": str(file),
+                    "inserted": report.inserted,
+                    "updated": report.updated,
+                    "unchanged": report.unchanged,
+                    "problems": problems,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        for p in problems:
+            click.secho(f"{file}:{p['line']}: {p['field']}: {p['reason']}", fg="yellow", err=True)
+        click.echo(
+            f"{file}: {report.inserted} added, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {len(problems)} rows rejected"
+        )
+    if problems:
+        raise SystemExit(2)
+
+
+@sites.command("add")
+@click.argument("url")
+@click.option("--name", help="网站名称")
+@click.option("--sponsor", help="主办单位")
+@click.option("--district", help="所属区县")
+@click.option("--category", help="类别")
+@click.option("--key-unit/--no-key-unit", default=False, help="重点单位")
+@pass_app
+def add(
+    app: AppContext,
+    url: str,
+    name: str | None,
+    sponsor: str | None,
+    district: str | None,
+    category: str | None,
+    key_unit: bool,
+) -> None:
+    """Add (or update) one site by its URL; a URL without scheme means http://."""
+    from audit.domains import BadURL, normalise_url
+    from audit.errors import UserError
+    from audit.store.sites import add_site
+
+    try:
+        start_url, host = normalise_url(url)
+    except BadURL as exc:
+        raise UserError(f"{url!r}: {exc}") from None
+    with app.store().session() as session:
+        add_site(
+            session,
+            start_url,
+            host,
+            name=name,
+            sponsor=sponsor,
+            district=district,
+            category=category,
+            key_unit=key_unit,
+        )
+    click.echo(f"{host}: saved ({start_url})")
+
+
+@sites.command("list")
+@click.option("--district", help="Only this district (所属区县).")
+@click.option("--category", help="Only this category (类别).")
+@click.option("--source", type=click.Choice(["inventory", "discovered"]), help="Only this source.")
+@click.option("--host", "host_contains", help="Only hosts containing this text.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many sites.")
+@format_option
+@pass_app
+def list_(
+    app: AppContext,
+    district: str | None,
+    category: str | None,
+    source: str | None,
+    host_contains: str | None,
+    limit: int | None,
+    fmt: str,
+) -> None:
+    """List the sites, with filters; --json or --csv for programs and spreadsheets."""
+    from audit.store.sites import list_sites
+
+    with app.store().session() as session:
+        found = list_sites(
+            session,
+            district=district,
+            category=category,
+            source=source,
+            host_contains=host_contains,
+            limit=limit,
+        )
+        rows = [{c: getattr(site, c) for c in SITE_COLUMNS} for site in found]
+    emit(rows, SITE_COLUMNS if fmt != "table" else TABLE_COLUMNS, fmt, title=f"{len(rows)} sites")

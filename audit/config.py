@@ -1,0 +1,249 @@
+"""One validated settings object, read from a TOML file and the environment.
+
+Precedence, highest first: environment variables (``BEIAN_DATABASE_URL``,
+``BEIAN_CRAWL__TIMEOUT``, ...), the TOML file (``beian.toml`` in the working
+directory, or ``--config`` / ``BEIAN_CONFIG``), then the defaults below.
+
+The jurisdiction is data: a :class:`Profile`. The default is 运城市 (Yuncheng,
+Shanxi), shipped as ``audit/profiles/yuncheng.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from audit.errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "beian.toml"
+DEFAULT_PROFILE = "yuncheng"
+
+PROVINCE_ABBREVIATIONS = frozenset(
+    "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川蜀贵黔云滇藏陕甘陇青宁新"
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Profile(_Strict):
+    """The jurisdiction a centre audits."""
+
+    name: str = Field(description="Display name, e.g. 运城市")
+    province: str = Field(description="Province name, e.g. 山西省")
+    province_abbr: str = Field(description="Province abbreviation used in filing numbers, e.g. 晋")
+    division_prefix: str = Field(description="GB/T 2260 prefix of the jurisdiction, e.g. 1408")
+    divisions: dict[str, str] = Field(
+        description="County-level GB/T 2260 codes of the jurisdiction and their names"
+    )
+    gov_domain_suffixes: list[str] = Field(
+        description="Domain suffixes of the jurisdiction's government sites"
+    )
+    domain_suffixes: list[str] = Field(
+        default_factory=list,
+        description="Other suffixes whose hosts belong to the jurisdiction (discovery)",
+    )
+    name_keywords: list[str] = Field(default_factory=list)
+
+    @field_validator("province_abbr")
+    @classmethod
+    def _known_abbr(cls, value: str) -> str:
+        if value not in PROVINCE_ABBREVIATIONS:
+            raise ValueError(f"unknown province abbreviation {value!r}")
+        return value
+
+    @field_validator("division_prefix")
+    @classmethod
+    def _prefix_digits(cls, value: str) -> str:
+        if not (value.isascii() and value.isdigit() and 2 <= len(value) <= 6):
+            raise ValueError("must be 2 to 6 digits of a GB/T 2260 code")
+        return value
+
+    @field_validator("divisions")
+    @classmethod
+    def _division_codes(cls, value: dict[str, str]) -> dict[str, str]:
+        for code in value:
+            if not (len(code) == 6 and code.isascii() and code.isdigit()):
+                raise ValueError(f"division code {code!r} is not 6 digits")
+        return value
+
+    @field_validator("gov_domain_suffixes", "domain_suffixes")
+    @classmethod
+    def _suffixes(cls, value: list[str]) -> list[str]:
+        return [s.strip().lower().lstrip(".") for s in value if s.strip()]
+
+    @property
+    def district_names(self) -> list[str]:
+        return list(self.divisions.values())
+
+    def all_domain_suffixes(self) -> list[str]:
+        return [*self.gov_domain_suffixes, *self.domain_suffixes]
+
+
+class CrawlSettings(_Strict):
+    """How the crawler behaves. Broad-crawl defaults: many hosts, few pages each."""
+
+    concurrency: int = Field(64, ge=1, le=2000, description="Requests in flight overall")
+    per_host_concurrency: int = Field(2, ge=1, le=32, description="Requests in flight per host")
+    download_delay: float = Field(0.0, ge=0, description="Seconds between requests to one host")
+    timeout: float = Field(15.0, gt=0, description="Seconds before a request times out")
+    retries: int = Field(1, ge=0, le=10)
+    max_pages_per_site: int = Field(
+        3, ge=1, le=100, description="Homepage plus this many minus one same-site pages"
+    )
+    priority_link_words: list[str] = Field(
+        default_factory=lambda: [
+            "关于",
+            "简介",
+            "概况",
+            "联系",
+            "about",
+            "contact",
+            "gywm",
+            "lxwm",
+        ],
+        description="Words in a link's text or URL that make it a preferred extra page",
+    )
+    max_download_bytes: int = Field(
+        5 * 1024 * 1024, ge=1024, description="Responses larger than this are cut: too_large"
+    )
+    evidence_max_bytes: int = Field(
+        1024 * 1024, ge=0, description="HTML kept (compressed) per snapshot, before compression"
+    )
+    user_agent: str = "beian-audit/{version} (+{contact_url})"
+    contact_url: str = "https://github.com/beian-audit/beian-audit"
+    robots_txt: Literal["ignore", "obey"] = Field(
+        "ignore",
+        description=(
+            "ignore: the audit reads only the homepage and a few pages a visitor sees, which the"
+            " law requires to show the filing notices; obey: honour robots.txt (a disallowed"
+            " homepage becomes the outcome robots_denied)"
+        ),
+    )
+    proxy: str | None = Field(None, description="HTTP proxy for every request (else http_proxy)")
+    discover: bool = Field(False, description="Crawl jurisdiction hosts found through links")
+    discover_depth: int = Field(1, ge=0, le=5)
+    batch_size: int = Field(200, ge=1, le=10000, description="Snapshots per database write")
+
+    def resolved_user_agent(self) -> str:
+        from audit import __version__
+
+        return self.user_agent.format(version=__version__, contact_url=self.contact_url)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BEIAN_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    database_url: str = Field(
+        "sqlite:///beian.db", description="SQLAlchemy URL; SQLite file in the working directory"
+    )
+    data_dir: Path = Field(Path("beian-data"), description="Where generated files go")
+    profile: Profile = Field(default_factory=lambda: load_builtin_profile(DEFAULT_PROFILE))
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+
+    # Where the values came from, for messages; not a setting.
+    config_path: Path | None = Field(None, exclude=True)
+
+    @field_validator("database_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+
+        try:
+            url = make_url(value)
+        except Exception as exc:
+            raise ValueError(f"not a database URL: {exc}") from None
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
+            # psycopg 3 is what we install; plain postgresql:// would ask for psycopg2.
+            value = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init kwargs; the environment overrides it.
+        return env_settings, init_settings
+
+
+def load_builtin_profile(name: str) -> Profile:
+    text = resources.files("audit").joinpath("profiles", f"{name}.toml").read_text("utf-8")
+    return Profile(**tomllib.loads(text))
+
+
+def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """The config file to read: --config, else $BEIAN_CONFIG, else ./beian.toml if present."""
+    if explicit:
+        return Path(explicit)
+    if env := os.environ.get("BEIAN_CONFIG"):
+        return Path(env)
+    default = Path.cwd() / DEFAULT_CONFIG_NAME
+    return default if default.exists() else None
+
+
+def load_settings(config: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Read and validate the settings; raise ConfigError with the file and field on bad input."""
+    path = find_config_path(config)
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: configuration file not found") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        if isinstance(data.get("profile"), str):
+            data["profile"] = _profile_by_name(path, data["profile"])
+    data = _deep_merge(data, overrides)
+    try:
+        settings = Settings(**data, config_path=path)
+    except ValidationError as exc:
+        where = str(path) if path else "settings"
+        raise ConfigError(f"{where}: {_describe(exc)}") from None
+    return settings
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _profile_by_name(path: Path, name: str) -> dict[str, Any]:
+    try:
+        return load_builtin_profile(name).model_dump()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: profile: no built-in profile named {name!r}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        field = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown setting"
+        parts.append(f"{field}: {message}")
+    return "; ".join(parts)

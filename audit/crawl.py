@@ -1,0 +1,174 @@
+"""Run one crawl in this process: the `sites` spider under Scrapy's CrawlerProcess.
+
+Twisted's reactor cannot restart inside one process, so call ``run_crawl`` once per
+process (the CLI does; tests and the scheduler start a subprocess).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit.config import Settings
+
+
+@dataclass
+class CrawlResult:
+    run_id: int
+    state: str
+    close_reason: str
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def scrapy_settings(beian: Settings, *, log_level: str = "INFO", log_file: str | None = None):  # type: ignore[no-untyped-def]
+    from scrapy.settings import Settings as ScrapySettings
+
+    from crawler.scrapy_settings import apply_beian_settings
+
+    settings = ScrapySettings()
+    settings.setmodule("crawler.settings", priority="project")
+    apply_beian_settings(settings, beian, priority="cmdline")
+    settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    if log_file:
+        settings.set("LOG_FILE", log_file, priority="cmdline")
+    return settings
+
+
+def run_crawl(
+    beian: Settings,
+    *,
+    resume: bool = False,
+    run_id: int | None = None,
+    trigger: str = "manual",
+    discover: bool | None = None,
+    max_pages: int | None = None,
+    proxy: str | None = None,
+    hosts: list[str] | None = None,
+    progress: bool | None = None,
+    log_level: str = "WARNING",
+) -> CrawlResult:
+    """Crawl every site (or ``hosts``) into a new run, or continue an interrupted one."""
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.items import SnapshotItem
+    from crawler.spiders.sites import SitesSpider
+
+    show_bar = sys.stderr.isatty() if progress is None else progress
+    settings = scrapy_settings(beian, log_level=log_level)
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    _route_scrapy_logs(log_level, progress_lines=not show_bar)
+    process = CrawlerProcess(settings)
+    # Again: CrawlerProcess's logging set-up resets the levels of Scrapy's loggers.
+    _route_scrapy_logs(log_level, progress_lines=not show_bar)
+    crawler = process.create_crawler(SitesSpider)
+    bar = _ProgressBar() if show_bar else None
+    if bar is not None:
+
+        def on_opened(spider: SitesSpider) -> None:
+            bar.start(spider.run_id, spider.already_done, len(spider.targets) + spider.already_done)
+
+        def on_item(item: Any, response: Any, spider: SitesSpider) -> None:
+            if isinstance(item, SnapshotItem):
+                bar.advance(item.outcome, len(spider.scheduled) + spider.already_done)
+
+        crawler.signals.connect(on_opened, signal=signals.spider_opened)
+        crawler.signals.connect(on_item, signal=signals.item_scraped)
+    process.crawl(
+        crawler,
+        resume=resume,
+        run_id=run_id,
+        trigger=trigger,
+        discover=discover,
+        max_pages=max_pages,
+        proxy=proxy,
+        hosts=hosts,
+    )
+    try:
+        process.start()
+    finally:
+        if bar is not None:
+            bar.stop()
+    spider = crawler.spider
+    if spider is None or not hasattr(spider, "run_id"):
+        raise RuntimeError("the crawl did not start; see the log above")
+    reason = getattr(spider, "close_reason", "unknown")
+    stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+    state = "finished" if reason == "finished" else "interrupted"
+    return CrawlResult(run_id=spider.run_id, state=state, close_reason=reason, stats=stats)
+
+
+_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def _route_scrapy_logs(level: str, *, progress_lines: bool) -> None:
+    """Scrapy logs through the caller's root handler at ``level``. Without a progress bar,
+    the periodic "Crawled N pages" lines and the spider's own lines are the progress report."""
+    if not logging.root.handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("scrapy", "crawler", "sites", "py.warnings"):
+        logging.getLogger(name).setLevel(level)
+    if level != "DEBUG":
+        for handler in logging.root.handlers:
+            if not any(isinstance(f, _NoBanners) for f in handler.filters):
+                handler.addFilter(_NoBanners())
+    if progress_lines and _LEVELS.index(level) > _LEVELS.index("INFO"):
+        for name in ("scrapy.extensions.logstats", "scrapy.core.engine", "sites"):
+            logging.getLogger(name).setLevel(logging.INFO)
+    if level != "DEBUG":
+        # The end-of-crawl stats dump is long; the run summary says what matters.
+        logging.getLogger("scrapy.statscollectors").setLevel(logging.WARNING)
+
+
+class _NoBanners(logging.Filter):
+    """Drop Scrapy's start-up banners (versions, enabled components) below WARNING.
+
+    A filter, because Scrapy's logging set-up resets the levels of its child loggers."""
+
+    NAMES = ("scrapy.utils.log", "scrapy.crawler", "scrapy.middleware", "scrapy.addons")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not record.name.startswith(self.NAMES)
+
+
+class _ProgressBar:
+    """A rich progress bar on a terminal: sites done out of sites to visit, outcomes so far."""
+
+    def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("[bold]crawl run {task.fields[run]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[outcomes]}"),
+            transient=False,
+        )
+        self.counts: dict[str, int] = {}
+        self.task: Any = None
+
+    def start(self, run_id: int, done: int, total: int) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task(
+            "crawl", total=total, completed=done, run=run_id, outcomes=""
+        )
+
+    def advance(self, outcome: str, total: int) -> None:
+        self.counts[outcome] = self.counts.get(outcome, 0) + 1
+        summary = " ".join(f"{k}:{v}" for k, v in sorted(self.counts.items()))
+        self.progress.update(self.task, advance=1, total=total, outcomes=summary)
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.progress.stop()

@@ -1,0 +1,110 @@
+"""Hosts and URLs: normalisation, registrable domains, jurisdiction membership.
+
+tldextract is built offline from its bundled Public Suffix List snapshot: it must
+never download at run time (no timeout, tracebacks when offline, writes ~/.cache).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import lru_cache
+from urllib.parse import urlsplit, urlunsplit
+
+import tldextract
+
+from audit.config import Profile
+
+_extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+class BadURL(ValueError):
+    """A URL that cannot be a website's address; the message says why."""
+
+
+def normalise_url(raw: str) -> tuple[str, str]:
+    """Return (start URL, host) for what an analyst typed.
+
+    >>> normalise_url("WWW.Example.gov.cn")
+    ('http://www.example.gov.cn/', 'www.example.gov.cn')
+    """
+    text = raw.strip().replace("\u3000", " ").strip()
+    if not text:
+        raise BadURL("empty URL")
+    if any(c.isspace() for c in text):
+        raise BadURL("URL contains spaces")
+    if "://" not in text:
+        if ":" in text.split("/", 1)[0] and not re.match(r"^[^:/]+:\d+", text):
+            raise BadURL("unsupported URL form")
+        text = "http://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise BadURL(f"unparseable URL ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise BadURL(f"unsupported scheme {parts.scheme!r}")
+    host = normalise_host(parts.hostname or "")
+    netloc = host if port is None or port == _default_port(parts.scheme) else f"{host}:{port}"
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, "")), host
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme.lower() == "https" else 80
+
+
+@lru_cache(maxsize=65536)
+def normalise_host(host: str) -> str:
+    """Lower-case, IDNA-encode and check a host name (or IP address)."""
+    host = host.strip().rstrip(".").lower()
+    if not host:
+        raise BadURL("no host name")
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return host
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        raise BadURL(f"invalid host name {host!r}") from None
+    labels = ascii_host.split(".")
+    if len(labels) < 2 or not all(_HOST_LABEL.match(label) for label in labels):
+        raise BadURL(f"invalid host name {host!r}")
+    if labels[-1].isdigit():
+        raise BadURL(f"invalid host name {host!r}")
+    return ascii_host
+
+
+@lru_cache(maxsize=65536)
+def registrable_domain(host: str) -> str:
+    """The domain registered under a public suffix: www.yuncheng.gov.cn -> yuncheng.gov.cn.
+
+    Falls back to the host itself for IP addresses and hosts under no known suffix.
+    """
+    result = _extract(host)
+    return result.top_domain_under_public_suffix or host
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def host_matches_suffix(host: str, suffixes: list[str] | tuple[str, ...]) -> bool:
+    return any(host == s or host.endswith("." + s) for s in suffixes)
+
+
+def is_government_host(host: str, profile: Profile) -> bool:
+    return host_matches_suffix(host, ("gov.cn", *profile.gov_domain_suffixes))
+
+
+def in_jurisdiction(host: str, profile: Profile) -> bool:
+    """Whether a host belongs to the jurisdiction by its domain suffix (used for discovery)."""
+    return host_matches_suffix(host, profile.all_domain_suffixes())
+
+
+def same_site(host_a: str, host_b: str) -> bool:
+    return host_a == host_b or registrable_domain(host_a) == registrable_domain(host_b)

@@ -1,0 +1,13 @@
+"""Errors a user can fix. The CLI prints them as one line, without a traceback."""
+
+
+class UserError(Exception):
+    """Bad input, bad configuration or an unreachable service: the message says which."""
+
+
+class ConfigError(UserError):
+    pass
+
+
+class StoreError(UserError):
+    pass

@@ -1,0 +1,105 @@
+"""Parse a fetched page once: decoded text, lxml tree, title, footer text and links.
+
+Pure: bytes in, facts out. The crawler stores these facts and hands the tree to
+notice extraction, so that nothing parses a page twice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+
+from audit.encoding import decode_html
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+_MAX_FOOTER_CHARS = 2000
+
+
+@dataclass
+class Page:
+    url: str
+    encoding: str
+    doc: lxml.html.HtmlElement | None
+    title: str | None
+    footer_text: str | None
+    links: list[tuple[str, str]] = field(default_factory=list)  # (absolute URL, anchor text)
+
+
+def parse_page(body: bytes, url: str, content_type: str | None = None) -> Page:
+    text, encoding = decode_html(body, content_type)
+    doc = parse_html(text, url)
+    if doc is None:
+        return Page(url=url, encoding=encoding, doc=None, title=None, footer_text=None)
+    return Page(
+        url=url,
+        encoding=encoding,
+        doc=doc,
+        title=page_title(doc),
+        footer_text=footer_text(doc),
+        links=page_links(doc, url),
+    )
+
+
+def parse_html(text: str, url: str) -> lxml.html.HtmlElement | None:
+    # lxml refuses str input that carries an XML encoding declaration.
+    text = _XML_DECLARATION.sub("", text, count=1)
+    if not text.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(text, base_url=url)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def clean_text(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+def page_title(doc: lxml.html.HtmlElement) -> str | None:
+    title = doc.find(".//title")
+    if title is None:
+        return None
+    return clean_text(title.text_content()) or None
+
+
+_FOOTER_HINT = re.compile(r"foot|bottom|copyright|copy|dibu|\bbq\b|banquan", re.IGNORECASE)
+
+
+def footer_text(doc: lxml.html.HtmlElement) -> str | None:
+    # TEMPORARY: replaced by audit.notices' footer-region finder when it lands.
+    for element in reversed(list(doc.iter("footer"))):
+        text = clean_text(element.text_content())
+        if text:
+            return text[-_MAX_FOOTER_CHARS:]
+    for element in reversed(list(doc.iter("div", "table", "p", "section"))):
+        marker = f"{element.get('id', '')} {element.get('class', '')}"
+        if _FOOTER_HINT.search(marker):
+            text = clean_text(element.text_content())
+            if text:
+                return text[-_MAX_FOOTER_CHARS:]
+    body = doc.find("body")
+    text = clean_text(body.text_content()) if body is not None else ""
+    return text[-_MAX_FOOTER_CHARS:] or None
+
+
+def page_links(doc: lxml.html.HtmlElement, base_url: str) -> list[tuple[str, str]]:
+    """Absolute http(s) links of <a href>, without fragments, in document order."""
+    links: list[tuple[str, str]] = []
+    for anchor in doc.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            continue
+        try:
+            absolute = urljoin(base_url, href)
+            parts = urlsplit(absolute)
+        except ValueError:
+            continue
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            continue
+        links.append((parts._replace(fragment="").geturl(), clean_text(anchor.text_content())))
+    return links

@@ -1,0 +1,258 @@
+"""Crawl runs and what they write: snapshots, discovered sites and links.
+
+Every write is an upsert on a natural key ((run, site) for snapshots), so a
+batch written twice (a retry, a resumed run, a re-delivered Celery task) changes
+nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from audit.errors import UserError
+from audit.store.models import CrawlRun, Link, Notice, Site, Snapshot, utcnow
+from audit.store.upsert import upsert
+
+RUNNING, FINISHED, INTERRUPTED, FAILED = "running", "finished", "interrupted", "failed"
+
+
+@dataclass(frozen=True)
+class SiteTarget:
+    id: int
+    host: str
+    start_url: str
+    source: str
+    depth: int
+
+
+def create_run(
+    session: Session,
+    *,
+    trigger: str = "manual",
+    options: Mapping[str, Any] | None = None,
+    started_at: dt.datetime | None = None,
+) -> CrawlRun:
+    run = CrawlRun(
+        trigger=trigger,
+        state=RUNNING,
+        options=dict(options or {}),
+        stats={},
+        started_at=started_at or utcnow(),
+        pid=os.getpid(),
+        hostname=socket.gethostname(),
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def resume_run(session: Session, run_id: int | None = None) -> CrawlRun:
+    """Reopen an interrupted run (the latest one when no id is given)."""
+    if run_id is None:
+        candidates = session.scalars(
+            select(CrawlRun)
+            .where(CrawlRun.state.in_([INTERRUPTED, FAILED, RUNNING]))
+            .order_by(CrawlRun.id.desc())
+        )
+        run = next((r for r in candidates if r.state != RUNNING or _abandoned(r)), None)
+        if run is None:
+            raise UserError("no interrupted crawl run to resume")
+    else:
+        run = session.get(CrawlRun, run_id)
+        if run is None:
+            raise UserError(f"no crawl run {run_id}")
+        if run.state == FINISHED:
+            raise UserError(f"crawl run {run_id} finished already; start a new one")
+        if run.state == RUNNING and not _abandoned(run):
+            raise UserError(
+                f"crawl run {run_id} is still running (process {run.pid} on {run.hostname})"
+            )
+    run.state = RUNNING
+    run.finished_at = None
+    run.pid = os.getpid()
+    run.hostname = socket.gethostname()
+    return run
+
+
+def _abandoned(run: CrawlRun) -> bool:
+    """A run left `running` by a process that died (killed, power cut) can be resumed."""
+    if run.hostname != socket.gethostname() or run.pid is None:
+        return False  # another machine's process: we cannot tell, so leave it
+    try:
+        os.kill(run.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return run.pid == os.getpid()
+
+
+def finish_run(session: Session, run_id: int, state: str, stats: Mapping[str, Any]) -> None:
+    run = session.get_one(CrawlRun, run_id)
+    run.state = state
+    run.finished_at = utcnow()
+    run.stats = _jsonable(stats)
+
+
+def crawl_targets(
+    session: Session, run_id: int, hosts: Sequence[str] | None = None
+) -> list[SiteTarget]:
+    """Sites to visit in a run: all of them (or the given hosts), less those it has done."""
+    done = select(Snapshot.site_id).where(Snapshot.run_id == run_id)
+    query = select(Site.id, Site.host, Site.start_url, Site.source, Site.discovery_depth).where(
+        Site.id.not_in(done)
+    )
+    if hosts is not None:
+        query = query.where(Site.host.in_(list(hosts)))
+    rows = session.execute(query.order_by(Site.id))
+    return [SiteTarget(*row) for row in rows]
+
+
+def inventory_hosts(session: Session) -> set[str]:
+    return set(session.scalars(select(Site.host).where(Site.source == "inventory")))
+
+
+def snapshot_count(session: Session, run_id: int) -> int:
+    return (
+        session.scalar(select(func.count()).select_from(Snapshot).where(Snapshot.run_id == run_id))
+        or 0
+    )
+
+
+def write_batch(
+    session: Session,
+    run_id: int,
+    *,
+    snapshots: Sequence[Mapping[str, Any]] = (),
+    discovered: Sequence[Mapping[str, Any]] = (),
+    links: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, int]:
+    """Write one batch from the crawler; rows name their site by host. Returns host -> id."""
+    if discovered:
+        now = utcnow()
+        from audit.domains import registrable_domain
+
+        upsert(
+            session,
+            Site.__table__,
+            [
+                {
+                    "host": d["host"],
+                    "registrable_domain": registrable_domain(d["host"]),
+                    "start_url": d["start_url"],
+                    "source": "discovered",
+                    "discovered_from": d["discovered_from"],
+                    "discovery_depth": d["depth"],
+                    "key_unit": False,
+                    "first_seen": now,
+                    "last_seen": now,
+                }
+                for d in discovered
+            ],
+            key=["host"],
+        )
+    hosts = {row["host"] for row in (*snapshots, *links)}
+    ids = site_ids(session, hosts)
+    if snapshots:
+        upsert(
+            session,
+            Snapshot.__table__,
+            [
+                {
+                    **{k: v for k, v in row.items() if k not in ("host", "notices")},
+                    "run_id": run_id,
+                    "site_id": ids[row["host"]],
+                }
+                for row in snapshots
+            ],
+            key=["run_id", "site_id"],
+        )
+        _replace_notices(session, run_id, ids, snapshots)
+        reached = [ids[row["host"]] for row in snapshots if row["outcome"] == "ok"]
+        if reached:
+            session.execute(update(Site).where(Site.id.in_(reached)).values(last_seen=utcnow()))
+    if links:
+        upsert(
+            session,
+            Link.__table__,
+            [
+                {
+                    "run_id": run_id,
+                    "site_id": ids[row["host"]],
+                    "target_host": row["target_host"],
+                    "target_url": row["target_url"],
+                }
+                for row in links
+            ],
+            key=["run_id", "site_id", "target_host"],
+        )
+    return ids
+
+
+def _replace_notices(
+    session: Session,
+    run_id: int,
+    ids: Mapping[str, int],
+    snapshots: Sequence[Mapping[str, Any]],
+) -> None:
+    """Notices of a rewritten snapshot replace its old ones, so a retried batch adds none."""
+    site_ids_ = [ids[row["host"]] for row in snapshots]
+    snapshot_ids = dict(
+        session.execute(
+            select(Snapshot.site_id, Snapshot.id).where(
+                Snapshot.run_id == run_id, Snapshot.site_id.in_(site_ids_)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    session.execute(delete(Notice).where(Notice.snapshot_id.in_(list(snapshot_ids.values()))))
+    rows = [
+        {
+            "snapshot_id": snapshot_ids[ids[row["host"]]],
+            "run_id": run_id,
+            "site_id": ids[row["host"]],
+            "kind": notice["kind"],
+            "number": notice.get("number"),
+            "raw": notice.get("raw"),
+            "valid": notice.get("valid"),
+            "linked": notice.get("linked"),
+            "source": notice.get("source"),
+            "details": notice.get("details") or {},
+        }
+        for row in snapshots
+        for notice in row.get("notices") or ()
+    ]
+    if rows:
+        session.execute(insert(Notice), rows)
+
+
+def site_ids(session: Session, hosts: Iterable[str]) -> dict[str, int]:
+    hosts = list(hosts)
+    result: dict[str, int] = {}
+    for start in range(0, len(hosts), 5000):
+        chunk = hosts[start : start + 5000]
+        result.update(
+            session.execute(select(Site.host, Site.id).where(Site.host.in_(chunk))).tuples().all()
+        )
+    return result
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)

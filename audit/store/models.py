@@ -1,0 +1,183 @@
+"""SQLAlchemy 2.0 typed models: the one description of the schema.
+
+Alembic revisions in ``migrations/versions`` create it; keep them in step.
+Times are stored in UTC (aware on the way out, whatever the backend keeps).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so that migrations can refer to them on every backend.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored as UTC and returned timezone-aware on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store aware UTC times")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+BigID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {  # noqa: RUF012
+        dt.datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+        list[Any]: JSONType,
+    }
+
+
+class Site(Base):
+    """A website of the jurisdiction: from the inventory, or discovered through links."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    host: Mapped[str] = mapped_column(String(253), unique=True)
+    registrable_domain: Mapped[str] = mapped_column(String(253), index=True)
+    start_url: Mapped[str] = mapped_column(String(2048))
+    name: Mapped[str | None] = mapped_column(String(500))
+    sponsor: Mapped[str | None] = mapped_column(String(500), index=True)
+    district: Mapped[str | None] = mapped_column(String(100), index=True)
+    category: Mapped[str | None] = mapped_column(String(100), index=True)
+    key_unit: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(20), default="inventory")  # inventory|discovered
+    discovered_from: Mapped[str | None] = mapped_column(String(253))
+    discovery_depth: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    snapshots: Mapped[list[Snapshot]] = relationship(back_populates="site", lazy="raise")
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+    trigger: Mapped[str] = mapped_column(String(20), default="manual")  # manual|scheduled
+    state: Mapped[str] = mapped_column(String(20), default="running")
+    # options the run was started with (discover, max pages, ...), so --resume repeats them
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # which process runs it, for a clear message when two would run at once
+    pid: Mapped[int | None] = mapped_column(Integer)
+    hostname: Mapped[str | None] = mapped_column(String(253))
+
+
+class Snapshot(Base):
+    """What one site showed in one run: exactly one per (run, site), whatever happened."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (
+        UniqueConstraint("run_id", "site_id", name="uq_snapshots_run_site"),
+        Index("ix_snapshots_site_run", "site_id", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    fetched_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(30), index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    final_url: Mapped[str | None] = mapped_column(String(2048))
+    redirect_chain: Mapped[list[Any]] = mapped_column(default=list)
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    encoding: Mapped[str | None] = mapped_column(String(40))
+    title: Mapped[str | None] = mapped_column(Text)
+    footer_text: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    content_length: Mapped[int | None] = mapped_column(Integer)
+    elapsed_ms: Mapped[float | None] = mapped_column(Float)
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    html_gz: Mapped[bytes | None] = mapped_column(LargeBinary)
+    html_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    site: Mapped[Site] = relationship(back_populates="snapshots", lazy="raise")
+
+
+class Link(Base):
+    """A link from a crawled site to a host of the jurisdiction that is not in the inventory."""
+
+    __tablename__ = "links"
+    __table_args__ = (
+        UniqueConstraint("run_id", "site_id", "target_host", name="uq_links_run_site_target"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    target_host: Mapped[str] = mapped_column(String(253), index=True)
+    target_url: Mapped[str] = mapped_column(String(2048))
+
+
+class Notice(Base):
+    """A filing notice found on a snapshot's page (ICP number, licence, police number, ...)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_site_run", "site_id", "run_id"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="CASCADE"), index=True
+    )
+    # run and site repeat the snapshot's, so that look-ups need no join
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # icp|icp_licence|police|site_code|conac|sponsor
+    number: Mapped[str | None] = mapped_column(String(200), index=True)  # normalised
+    raw: Mapped[str | None] = mapped_column(Text)
+    valid: Mapped[bool | None] = mapped_column(Boolean)
+    linked: Mapped[bool | None] = mapped_column(Boolean)
+    source: Mapped[str | None] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

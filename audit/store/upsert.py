@@ -1,0 +1,44 @@
+"""Idempotent bulk writes: INSERT ... ON CONFLICT on SQLite and PostgreSQL alike.
+
+A retried or resumed batch must change nothing, so every bulk write goes
+through here, keyed on a natural unique key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+# Both backends cap bound parameters per statement (SQLite 32766, PostgreSQL 65535).
+_MAX_PARAMS = 30000
+
+
+def upsert(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    key: Sequence[str],
+    update: Sequence[str] = (),
+) -> None:
+    """Insert rows; on a key conflict update the ``update`` columns (or do nothing)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+    per_batch = max(1, _MAX_PARAMS // max(1, len(rows[0])))
+    for start in range(0, len(rows), per_batch):
+        chunk = list(rows[start : start + per_batch])
+        statement = insert(table).values(chunk)
+        if update:
+            statement = statement.on_conflict_do_update(
+                index_elements=list(key),
+                set_={column: statement.excluded[column] for column in update},
+            )
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=list(key))
+        session.execute(statement)

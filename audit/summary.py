@@ -1,0 +1,56 @@
+"""Figures of one crawl run, for the end of `beian crawl` and `beian demo`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import distinct, func, select
+
+from audit.store import CrawlRun, Link, Notice, Snapshot, Store
+
+
+def run_summary(store: Store, run_id: int) -> dict[str, Any]:
+    with store.session() as session:
+        run = session.get_one(CrawlRun, run_id)
+        outcomes = dict(
+            session.execute(
+                select(Snapshot.outcome, func.count())
+                .where(Snapshot.run_id == run_id)
+                .group_by(Snapshot.outcome)
+                .order_by(func.count().desc())
+            )
+            .tuples()
+            .all()
+        )
+
+        def sites_showing(kind: str) -> int:
+            return (
+                session.scalar(
+                    select(func.count(distinct(Notice.site_id))).where(
+                        Notice.run_id == run_id, Notice.kind == kind, Notice.valid.is_(True)
+                    )
+                )
+                or 0
+            )
+
+        linked_hosts = (
+            session.scalar(
+                select(func.count(distinct(Link.target_host))).where(Link.run_id == run_id)
+            )
+            or 0
+        )
+        duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
+        return {
+            "run_id": run.id,
+            "state": run.state,
+            "trigger": run.trigger,
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            "duration_s": round(duration, 1) if duration is not None else None,
+            "sites": sum(outcomes.values()),
+            "reachable": outcomes.get("ok", 0),
+            "with_icp": sites_showing("icp"),
+            "with_police": sites_showing("police"),
+            "discovered_links": linked_hosts,
+            "outcomes": outcomes,
+        }

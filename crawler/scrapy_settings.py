@@ -1,0 +1,26 @@
+"""Map the beian settings ([crawl] in beian.toml) onto Scrapy settings."""
+
+from __future__ import annotations
+
+from scrapy.settings import BaseSettings
+
+from audit.config import Settings
+
+
+def apply_beian_settings(settings: BaseSettings, beian: Settings, priority: str = "spider") -> None:
+    crawl = beian.crawl
+    settings.set("BEIAN_SETTINGS", beian, priority=priority)
+    settings.setdict(
+        {
+            "CONCURRENT_REQUESTS": crawl.concurrency,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.per_host_concurrency,
+            "DOWNLOAD_DELAY": crawl.download_delay,
+            "DOWNLOAD_TIMEOUT": crawl.timeout,
+            "RETRY_TIMES": crawl.retries,
+            "RETRY_ENABLED": crawl.retries > 0,
+            "DOWNLOAD_MAXSIZE": crawl.max_download_bytes,
+            "USER_AGENT": crawl.resolved_user_agent(),
+            "ROBOTSTXT_OBEY": crawl.robots_txt == "obey",
+        },
+        priority=priority,
+    )

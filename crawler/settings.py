@@ -1,0 +1,41 @@
+"""Scrapy settings of the beian-audit crawler: a broad crawl of many hosts, a few pages each.
+
+Values that users tune live in beian.toml ([crawl]); `SitesSpider.update_settings`
+maps them onto the Scrapy settings below, so `beian crawl` and `scrapy crawl sites`
+behave alike. See https://docs.scrapy.org/en/latest/topics/broad-crawls.html
+"""
+
+BOT_NAME = "beian-audit"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
+
+# Broad crawl: many hosts in parallel, little per host.
+CONCURRENT_REQUESTS = 64
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
+REACTOR_THREADPOOL_MAXSIZE = 20
+DOWNLOAD_TIMEOUT = 15
+RETRY_TIMES = 1
+# A site that stays down is an outcome to record, not an error of the crawler.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
+REDIRECT_MAX_TIMES = 10
+DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+DNSCACHE_ENABLED = True
+COOKIES_ENABLED = False
+AUTOTHROTTLE_ENABLED = False
+AJAXCRAWL_ENABLED = False
+ROBOTSTXT_OBEY = False
+DEPTH_PRIORITY = 0
+
+# Off: a localhost server that runs Python code, and the telnet console.
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# The crawl is driven from the database; no feed output, no job directory.
+LOG_LEVEL = "INFO"
+LOGSTATS_INTERVAL = 30.0
+FEED_EXPORT_ENCODING = "utf-8"

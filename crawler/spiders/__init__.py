@@ -1,0 +1,1 @@
+"""Spiders of the beian-audit crawler; `sites` is the one that audits."""

@@ -1,0 +1,346 @@
+"""The `sites` spider: every site's homepage and a few same-site pages, one snapshot each.
+
+    scrapy crawl sites                      # a new run over all sites in the database
+    scrapy crawl sites -a resume=1          # continue the latest interrupted run
+    scrapy crawl sites -a discover=1        # also crawl jurisdiction hosts found through links
+
+`beian crawl` runs this same spider with a progress bar. A failure is an outcome
+recorded in the snapshot, never a missing row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from twisted.python.failure import Failure
+
+from audit.config import Settings, load_settings
+from audit.domains import BadURL, in_jurisdiction, normalise_url, same_site
+from audit.page import parse_page
+from audit.store import Store
+from audit.store import crawls as store_crawls
+from crawler.items import DiscoveredSiteItem, LinkItem, SnapshotItem
+from crawler.links import choose_extra_pages
+from crawler.outcomes import outcome_of_failure, outcome_of_response
+from crawler.scrapy_settings import apply_beian_settings
+
+# Error statuses reach the callback (HttpErrorMiddleware would drop them); 3xx are
+# left out so that RedirectMiddleware still follows redirects.
+HTTP_ERRORS = list(range(400, 600))
+
+KEPT_HEADERS = (
+    "Server",
+    "X-Powered-By",
+    "Content-Type",
+    "Content-Length",
+    "Content-Language",
+    "Last-Modified",
+    "Strict-Transport-Security",
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "Via",
+    "X-Squid-Error",
+)
+
+_HTML_TYPES = ("text/html", "application/xhtml", "text/plain")
+
+
+def _flag(value: Any) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+class SitesSpider(Spider):
+    name = "sites"
+
+    def __init__(
+        self,
+        *args: Any,
+        run_id: str | int | None = None,
+        resume: str | bool = False,
+        trigger: str = "manual",
+        discover: str | bool | None = None,
+        max_pages: str | int | None = None,
+        proxy: str | None = None,
+        hosts: str | list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._run_id_arg = int(run_id) if run_id not in (None, "") else None
+        self._resume = _flag(resume)
+        self._trigger = trigger
+        self._discover_arg = None if discover is None else _flag(discover)
+        self._max_pages_arg = int(max_pages) if max_pages not in (None, "") else None
+        self._proxy_arg = proxy or None
+        self._hosts = hosts.split(",") if isinstance(hosts, str) else hosts
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        beian = settings.get("BEIAN_SETTINGS")
+        if not isinstance(beian, Settings):
+            beian = load_settings(settings.get("BEIAN_CONFIG"))
+        apply_beian_settings(settings, beian)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SitesSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.setup(crawler.settings["BEIAN_SETTINGS"])
+        crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
+        return spider
+
+    def setup(self, beian: Settings) -> None:
+        self.beian = beian
+        self.store = Store(beian.database_url)
+        crawl = beian.crawl
+        with self.store.session() as session:
+            if self._resume or self._run_id_arg is not None:
+                run = store_crawls.resume_run(session, self._run_id_arg)
+                options = dict(run.options)
+            else:
+                options = {
+                    "discover": crawl.discover
+                    if self._discover_arg is None
+                    else self._discover_arg,
+                    "max_pages": self._max_pages_arg or crawl.max_pages_per_site,
+                    "proxy": self._proxy_arg or crawl.proxy,
+                    "hosts": self._hosts,
+                }
+                run = store_crawls.create_run(session, trigger=self._trigger, options=options)
+            self.run_id = run.id
+            self.resumed = self._resume or self._run_id_arg is not None
+            self.targets = store_crawls.crawl_targets(session, run.id, options.get("hosts"))
+            self.already_done = store_crawls.snapshot_count(session, run.id)
+            self.inventory_hosts = store_crawls.inventory_hosts(session)
+        self.only_hosts: list[str] | None = options.get("hosts")
+        self.discover = bool(options.get("discover"))
+        self.max_pages = int(options.get("max_pages") or crawl.max_pages_per_site)
+        self.proxy = options.get("proxy")
+        self.discover_depth = crawl.discover_depth
+        self.priority_words = tuple(w.lower() for w in crawl.priority_link_words)
+        self.evidence_max_bytes = crawl.evidence_max_bytes
+        # Hosts with a homepage request this run, and links already recorded.
+        self.scheduled: set[str] = {t.host for t in self.targets}
+        self.recorded_links: set[tuple[str, str]] = set()
+        self.logger.info(
+            "crawl run %s: %d sites to visit%s",
+            self.run_id,
+            len(self.targets),
+            f" (resumed, {self.already_done} done before)" if self.resumed else "",
+        )
+
+    # -- requests ---------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        for target in self.targets:
+            yield self.home_request(target.host, target.start_url, target.depth)
+
+    def home_request(self, host: str, url: str, depth: int) -> Request:
+        meta: dict[str, Any] = {
+            "site": host,
+            "site_depth": depth,
+            "handle_httpstatus_list": HTTP_ERRORS,
+            "started": time.monotonic(),
+        }
+        if self.proxy:
+            meta["proxy"] = self.proxy
+        # dont_filter: a homepage must never be dropped as a duplicate, or its site
+        # would get no snapshot (two sites may redirect to one URL).
+        return Request(
+            url, callback=self.parse_home, errback=self.home_failed, meta=meta, dont_filter=True
+        )
+
+    def extra_request(self, url: str, item: SnapshotItem, remaining: list[str]) -> Request:
+        meta: dict[str, Any] = {"site": item.host, "handle_httpstatus_list": HTTP_ERRORS}
+        if self.proxy:
+            meta["proxy"] = self.proxy
+        return Request(
+            url,
+            callback=self.parse_extra,
+            errback=self.extra_failed,
+            meta=meta,
+            cb_kwargs={"item": item, "remaining": remaining},
+            dont_filter=True,
+        )
+
+    # -- callbacks -----------------------------------------------------------------
+
+    def parse_home(self, response: Response) -> Iterator[Any]:
+        item = self.snapshot_of(response)
+        extras: list[str] = []
+        if item.page is not None:
+            yield from self.follow_links(item.host, response.meta["site_depth"], item.page.links)
+            if self.max_pages > 1:
+                extras = choose_extra_pages(
+                    item.page.links,
+                    site_host=item.host,
+                    final_url=response.url,
+                    limit=self.max_pages - 1,
+                    priority_words=self.priority_words,
+                )
+        yield from self.continue_with(item, extras)
+
+    def parse_extra(
+        self, response: Response, item: SnapshotItem, remaining: list[str]
+    ) -> Iterator[Any]:
+        item.pages_fetched += 1
+        if response.status < 400 and _is_html(response):
+            page = parse_page(response.body, response.url, _content_type(response))
+            depth = 0  # extra pages belong to an inventory or already-discovered site
+            yield from self.follow_links(item.host, depth, page.links)
+        yield from self.continue_with(item, remaining)
+
+    def extra_failed(self, failure: Failure) -> Iterator[Any]:
+        kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
+        yield from self.continue_with(kwargs["item"], kwargs["remaining"])
+
+    def continue_with(self, item: SnapshotItem, remaining: list[str]) -> Iterator[Any]:
+        """Fetch the next extra page of a site, or hand its snapshot to the pipeline."""
+        if remaining:
+            yield self.extra_request(remaining[0], item, remaining[1:])
+        else:
+            yield item
+
+    def home_failed(self, failure: Failure) -> Iterator[Any]:
+        request: Request = failure.request  # type: ignore[attr-defined]
+        redirect_urls = request.meta.get("redirect_urls", [])
+        outcome, error = outcome_of_failure(failure, redirect_urls)
+        if outcome == "error":
+            self.logger.warning("%s: %s", request.meta["site"], error)
+        item = SnapshotItem(
+            host=request.meta["site"],
+            outcome=outcome,
+            error=error[:2000],
+            fetched_at=_now(),
+            final_url=request.url,
+            redirect_chain=_chain(request.meta),
+            elapsed_ms=_elapsed(request.meta),
+        )
+        yield item
+
+    # -- building the snapshot ------------------------------------------------------
+
+    def snapshot_of(self, response: Response) -> SnapshotItem:
+        headers = {
+            name: response.headers.get(name).decode("latin-1")  # type: ignore[union-attr]
+            for name in KEPT_HEADERS
+            if response.headers.get(name)
+        }
+        outcome = outcome_of_response(response.status, headers.get("X-Squid-Error"))
+        body = response.body
+        item = SnapshotItem(
+            host=response.meta["site"],
+            outcome=outcome,
+            fetched_at=_now(),
+            http_status=response.status,
+            final_url=response.url,
+            redirect_chain=_chain(response.meta),
+            headers=headers,
+            content_hash=hashlib.sha256(body).hexdigest(),
+            content_length=len(body),
+            elapsed_ms=_elapsed(response.meta),
+            pages_fetched=1,
+            body=body[: self.evidence_max_bytes] if self.evidence_max_bytes else None,
+        )
+        if outcome in ("ok", "http_error") and body:
+            if _is_html(response):
+                page = parse_page(body, response.url, _content_type(response))
+                item.page = page
+                item.encoding = page.encoding
+                item.title = page.title
+                item.footer_text = page.footer_text
+            elif outcome == "ok":
+                item.outcome = "not_html"
+        return item
+
+    def follow_links(self, host: str, depth: int, links: list[tuple[str, str]]) -> Iterator[Any]:
+        """Record links to jurisdiction hosts outside the inventory; with discover, crawl them."""
+        profile = self.beian.profile
+        for url, _text in links:
+            try:
+                start_url, target = normalise_url(url)
+            except BadURL:
+                continue
+            if target == host or target in self.inventory_hosts or same_site(target, host):
+                continue
+            if not in_jurisdiction(target, profile):
+                continue
+            if (host, target) not in self.recorded_links:
+                self.recorded_links.add((host, target))
+                yield LinkItem(host=host, target_host=target, target_url=url)
+            if self.discover and depth < self.discover_depth and target not in self.scheduled:
+                self.scheduled.add(target)
+                home = start_url.split("/", 3)
+                home_url = "/".join(home[:3]) + "/"
+                yield DiscoveredSiteItem(
+                    host=target, start_url=home_url, discovered_from=host, depth=depth + 1
+                )
+                yield self.home_request(target, home_url, depth + 1)
+
+    # -- closing ----------------------------------------------------------------------
+
+    def _on_closed(self, spider: Spider, reason: str) -> None:
+        """Mark the run: finished, or interrupted so that --resume can continue it."""
+        stats = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
+        state = store_crawls.FINISHED if reason == "finished" else store_crawls.INTERRUPTED
+        with self.store.session() as session:
+            if state == store_crawls.FINISHED:
+                # Every site gets its snapshot: one that somehow got no answer says so.
+                left = store_crawls.crawl_targets(session, self.run_id, self.only_hosts)
+                if left:
+                    self.logger.error("%d sites ended without a snapshot", len(left))
+                    store_crawls.write_batch(
+                        session,
+                        self.run_id,
+                        snapshots=[
+                            {
+                                "host": t.host,
+                                "outcome": "error",
+                                "fetched_at": _now(),
+                                "error": "the crawl ended before this site was answered",
+                            }
+                            for t in left
+                        ],
+                    )
+            stats["close_reason"] = reason
+            stats["snapshots"] = store_crawls.snapshot_count(session, self.run_id)
+            store_crawls.finish_run(session, self.run_id, state, stats)
+        self.close_reason = reason
+        self.store.close()
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from audit.store.models import utcnow
+
+    return utcnow()
+
+
+def _content_type(response: Response) -> str | None:
+    value = response.headers.get("Content-Type")
+    return value.decode("latin-1") if value else None
+
+
+def _is_html(response: Response) -> bool:
+    content_type = (_content_type(response) or "").split(";")[0].strip().lower()
+    # A missing Content-Type is common on small government sites: read the page anyway.
+    return not content_type or content_type.startswith(_HTML_TYPES)
+
+
+def _chain(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    urls = meta.get("redirect_urls", [])
+    reasons = meta.get("redirect_reasons", [])
+    return [
+        {"url": url, "status": reason if isinstance(reason, int) else None}
+        for url, reason in zip(urls, [*reasons, *[None] * len(urls)], strict=False)
+    ]
+
+
+def _elapsed(meta: dict[str, Any]) -> float | None:
+    latency = meta.get("download_latency")
+    return round(latency * 1000, 1) if latency is not None else None

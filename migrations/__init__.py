@@ -1,0 +1,1 @@
+"""Alembic revisions of the beian-audit schema (``beian db upgrade``)."""

@@ -1,0 +1,48 @@
+"""The schema: migrations agree with the models, and timestamps round-trip as aware UTC."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from alembic import command
+from sqlalchemy import select
+
+from audit.store import CrawlRun, Site, Snapshot, Store
+from audit.store.db import alembic_config, current_revision, head_revision
+
+
+def test_a_new_database_is_brought_to_the_latest_schema(db_url: str) -> None:
+    with Store(db_url) as store:
+        assert current_revision(store.engine) == head_revision(store.engine)
+        # The revisions create exactly what the models describe (raises otherwise).
+        command.check(alembic_config(store.engine))
+
+
+def test_migrations_downgrade_to_nothing_and_back(store: Store) -> None:
+    config = alembic_config(store.engine)
+    command.downgrade(config, "base")
+    assert current_revision(store.engine) is None
+    command.upgrade(config, "head")
+    assert current_revision(store.engine) == head_revision(store.engine)
+
+
+def test_times_come_back_as_aware_utc(store: Store) -> None:
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    started = dt.datetime(2026, 11, 1, 0, 30, tzinfo=shanghai)
+    with store.session() as session:
+        site = Site(
+            host="www.example.gov.cn",
+            registrable_domain="example.gov.cn",
+            start_url="http://www.example.gov.cn/",
+        )
+        run = CrawlRun(started_at=started)
+        session.add_all([site, run])
+        session.flush()
+        session.add(Snapshot(run_id=run.id, site_id=site.id, outcome="ok", http_status=200))
+    with store.session() as session:
+        run = session.scalars(select(CrawlRun)).one()
+        assert run.started_at == started
+        assert run.started_at.tzinfo is not None
+        assert run.started_at.utcoffset() == dt.timedelta(0)
+        snapshot = session.scalars(select(Snapshot)).one()
+        assert snapshot.redirect_chain == [] and snapshot.headers == {}
