@@ -49,7 +49,13 @@ def import_(app: AppContext, file: Path, as_json: bool) -> None:
 
     report = import_inventory(app.store(), file)
     problems = [
-        {"line": p.line, "field": p.field, "value": p.value, "reason": p.reason}
+        {
+            "line": p.line,
+            "field": p.field,
+            "value": p.value,
+            "reason": p.reason,
+            "message": f"{file}: {p}",
+        }
         for p in report.problems
     ]
     if as_json:
@@ -68,7 +74,7 @@ def import_(app: AppContext, file: Path, as_json: bool) -> None:
         )
     else:
         for p in problems:
-            click.secho(f"{file}:{p['line']}: {p['field']}: {p['reason']}", fg="yellow", err=True)
+            click.secho(p["message"], fg="yellow", err=True)
         click.echo(
             f"{file}: {report.inserted} added, {report.updated} updated, "
             f"{report.unchanged} unchanged, {len(problems)} rows rejected"

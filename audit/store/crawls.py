@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from audit.errors import UserError
 from audit.store.models import CrawlRun, Link, Notice, Site, Snapshot, utcnow
+from audit.store.sites import site_ids_by_host
 from audit.store.upsert import upsert
 
 RUNNING, FINISHED, INTERRUPTED, FAILED = "running", "finished", "interrupted", "failed"
@@ -160,7 +161,7 @@ def write_batch(
             key=["host"],
         )
     hosts = {row["host"] for row in (*snapshots, *links)}
-    ids = site_ids(session, hosts)
+    ids = site_ids_by_host(session, hosts)
     if snapshots:
         upsert(
             session,
@@ -233,17 +234,6 @@ def _replace_notices(
     ]
     if rows:
         session.execute(insert(Notice), rows)
-
-
-def site_ids(session: Session, hosts: Iterable[str]) -> dict[str, int]:
-    hosts = list(hosts)
-    result: dict[str, int] = {}
-    for start in range(0, len(hosts), 5000):
-        chunk = hosts[start : start + 5000]
-        result.update(
-            session.execute(select(Site.host, Site.id).where(Site.host.in_(chunk))).tuples().all()
-        )
-    return result
 
 
 def _jsonable(value: Any) -> Any:

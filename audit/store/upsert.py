@@ -13,8 +13,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-# Both backends cap bound parameters per statement (SQLite 32766, PostgreSQL 65535).
-_MAX_PARAMS = 30000
+_CHUNK = 10_000
 
 
 def upsert(
@@ -30,15 +29,15 @@ def upsert(
         return
     dialect = session.get_bind().dialect.name
     insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
-    per_batch = max(1, _MAX_PARAMS // max(1, len(rows[0])))
-    for start in range(0, len(rows), per_batch):
-        chunk = list(rows[start : start + per_batch])
-        statement = insert(table).values(chunk)
-        if update:
-            statement = statement.on_conflict_do_update(
-                index_elements=list(key),
-                set_={column: statement.excluded[column] for column in update},
-            )
-        else:
-            statement = statement.on_conflict_do_nothing(index_elements=list(key))
-        session.execute(statement)
+    statement = insert(table)
+    if update:
+        statement = statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={column: statement.excluded[column] for column in update},
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(key))
+    # executemany: SQLAlchemy batches the rows itself ("insertmanyvalues"); one huge
+    # multi-row VALUES statement would spend most of its time being compiled.
+    for start in range(0, len(rows), _CHUNK):
+        session.execute(statement, [dict(row) for row in rows[start : start + _CHUNK]])

@@ -1,0 +1,200 @@
+"""Sites: adding one, importing many from the inventory, listing, looking up ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit.store.models import Site, utcnow
+from audit.store.upsert import upsert
+
+# The fields an analyst's inventory describes a site with.
+DESCRIPTIVE_FIELDS = ("name", "sponsor", "district", "category", "key_unit")
+_LOOKUP_CHUNK = 5000  # hosts per IN (...): well under both backends' parameter limits
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+def import_inventory_sites(
+    session: Session,
+    sites: Sequence[Mapping[str, Any]],
+    *,
+    fields: Collection[str] = DESCRIPTIVE_FIELDS,
+    now: dt.datetime | None = None,
+) -> ImportCounts:
+    """Upsert inventory sites on their host; count inserted, updated and unchanged.
+
+    Each mapping has host, registrable_domain, start_url and the DESCRIPTIVE_FIELDS.
+    Only the ``fields`` given (the columns the file has) overwrite existing sites;
+    every site becomes source 'inventory' at depth 0. first_seen, last_seen and
+    discovered_from of existing sites are left alone. Unchanged sites are not
+    written, so a re-import is cheap and changes nothing.
+    """
+    unknown = set(fields) - set(DESCRIPTIVE_FIELDS)
+    if unknown:
+        raise ValueError(f"not descriptive fields: {sorted(unknown)}")
+    hosts = [site["host"] for site in sites]
+    if len(set(hosts)) != len(hosts):
+        raise ValueError("duplicate hosts in one import")  # ON CONFLICT cannot update twice
+    compared = ["registrable_domain", "start_url", *fields]
+    # One query for what is there: cheaper than per-host lookups for 100,000 rows.
+    existing = {
+        row.host: row
+        for row in session.execute(
+            select(
+                Site.host,
+                Site.source,
+                Site.discovery_depth,
+                *(Site.__table__.c[c] for c in compared),
+            )
+        )
+    }
+    now = now or utcnow()
+    inserted = updated = unchanged = 0
+    writes: list[dict[str, Any]] = []
+    for site in sites:
+        old = existing.get(site["host"])
+        if old is None:
+            inserted += 1
+        elif (
+            old.source == "inventory"
+            and old.discovery_depth == 0
+            and all(getattr(old, c) == site[c] for c in compared)
+        ):
+            unchanged += 1
+            continue
+        else:
+            updated += 1
+        writes.append(
+            {
+                "host": site["host"],
+                "registrable_domain": site["registrable_domain"],
+                "start_url": site["start_url"],
+                **{name: site.get(name) for name in DESCRIPTIVE_FIELDS},
+                "key_unit": bool(site.get("key_unit")),
+                "source": "inventory",
+                "discovered_from": None,
+                "discovery_depth": 0,
+                "first_seen": now,  # new sites only: not in the update list
+                "last_seen": now,
+            }
+        )
+    upsert(
+        session,
+        Site.__table__,
+        writes,
+        key=["host"],
+        update=[*compared, "source", "discovery_depth"],
+    )
+    return ImportCounts(inserted=inserted, updated=updated, unchanged=unchanged)
+
+
+def add_site(
+    session: Session,
+    start_url: str,
+    host: str,
+    *,
+    registrable_domain: str | None = None,
+    name: str | None = None,
+    sponsor: str | None = None,
+    district: str | None = None,
+    category: str | None = None,
+    key_unit: bool | None = None,
+    source: str = "inventory",
+    discovered_from: str | None = None,
+    discovery_depth: int = 0,
+) -> Site:
+    """Insert or update one site (``beian sites add``) and return it.
+
+    ``start_url`` and ``host`` are normalised already (``audit.domains.normalise_url``).
+    For an existing inventory addition, the values given overwrite and those left None
+    stay as they are; a discovered site becomes an inventory one. Adding a site as
+    'discovered' never changes a site the store already has.
+    """
+    if source not in ("inventory", "discovered"):
+        raise ValueError(f"source must be 'inventory' or 'discovered', not {source!r}")
+    if registrable_domain is None:
+        from audit.domains import registrable_domain as domain_of
+
+        registrable_domain = domain_of(host)
+    given = {
+        "name": name,
+        "sponsor": sponsor,
+        "district": district,
+        "category": category,
+        "key_unit": key_unit,
+    }
+    now = utcnow()
+    row = {
+        "host": host,
+        "registrable_domain": registrable_domain,
+        "start_url": start_url,
+        **given,
+        "key_unit": bool(key_unit),
+        "source": source,
+        "discovered_from": discovered_from if source == "discovered" else None,
+        "discovery_depth": discovery_depth if source == "discovered" else 0,
+        "first_seen": now,
+        "last_seen": now,
+    }
+    update: list[str] = []
+    if source == "inventory":
+        update = ["registrable_domain", "start_url", "source", "discovery_depth"]
+        update += [field for field, value in given.items() if value is not None]
+    upsert(session, Site.__table__, [row], key=["host"], update=update)
+    # populate_existing: a Site already in this session must show what was just written.
+    statement = select(Site).where(Site.host == host).execution_options(populate_existing=True)
+    return session.scalars(statement).one()
+
+
+def list_sites(
+    session: Session,
+    *,
+    district: str | None = None,
+    category: str | None = None,
+    source: str | None = None,
+    host_contains: str | None = None,
+    limit: int | None = None,
+) -> list[Site]:
+    """Sites matching every filter given, by district (sites without one last), then host."""
+    statement = select(Site)
+    if district is not None:
+        statement = statement.where(Site.district == district)
+    if category is not None:
+        statement = statement.where(Site.category == category)
+    if source is not None:
+        statement = statement.where(Site.source == source)
+    if host_contains:
+        statement = statement.where(Site.host.contains(host_contains.lower(), autoescape=True))
+    district_order: Any = Site.district
+    host_order: Any = Site.host
+    if session.get_bind().dialect.name == "postgresql":
+        # Code-point order, as SQLite sorts: the same listing whatever the server's locale.
+        district_order, host_order = Site.district.collate("C"), Site.host.collate("C")
+    statement = statement.order_by(Site.district.is_(None), district_order, host_order)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.scalars(statement))
+
+
+def site_ids_by_host(session: Session, hosts: Iterable[str]) -> dict[str, int]:
+    """The id of each of these hosts that the store has (absent hosts are left out)."""
+    wanted = sorted(set(hosts))
+    ids: dict[str, int] = {}
+    for start in range(0, len(wanted), _LOOKUP_CHUNK):
+        chunk = wanted[start : start + _LOOKUP_CHUNK]
+        statement = select(Site.host, Site.id).where(Site.host.in_(chunk))
+        # A Result has .keys(): dict.update would take it for a mapping.
+        for host, site_id in session.execute(statement):
+            ids[host] = site_id
+    return ids

@@ -1,0 +1,189 @@
+"""Crawl throughput: a bare Scrapy spider against the full `beian crawl` path, same testbed.
+
+    python benchmarks/crawl_throughput.py --sites 5000
+
+Generates a testbed of N sites (homepages of 30-120 KB), serves it from a separate
+process, then measures in one run:
+
+  (a) a raw Scrapy spider that only downloads each homepage, and
+  (b) `beian crawl --max-pages 1` (parse, extract, store in SQLite or $BEIAN_DATABASE_URL),
+
+and prints sites per minute for both, their ratio, the peak RSS of (b), and how busy
+the testbed server was (its CPU seconds over the wall time), which shows it was not
+the bottleneck. Targets on a 2-core machine, N = 5000: (b) >= 3,000 sites/min and
+>= 50% of (a); peak RSS of (b) < 400 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+
+RAW_SPIDER = r'''
+import json, sys, time
+from scrapy import Request, Spider, signals
+from scrapy.crawler import CrawlerProcess
+
+urls, proxy, concurrency, timeout, out = (
+    json.load(open(sys.argv[1])), sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5])
+times = {}
+
+class Raw(Spider):
+    name = "raw"
+    async def start(self):
+        for url in urls:
+            yield Request(url, meta={"proxy": proxy, "handle_httpstatus_all": True},
+                          callback=self.parse, errback=self.failed, dont_filter=True)
+    def parse(self, response):
+        times["bytes"] = times.get("bytes", 0) + len(response.body)
+    def failed(self, failure):
+        times["failures"] = times.get("failures", 0) + 1
+
+def opened(spider):
+    times["start"] = time.monotonic()
+def closed(spider):
+    times["end"] = time.monotonic()
+
+process = CrawlerProcess({
+    "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+    "DOWNLOAD_TIMEOUT": timeout, "RETRY_TIMES": 1, "LOG_LEVEL": "WARNING",
+    "COOKIES_ENABLED": False, "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False,
+    "DOWNLOAD_MAXSIZE": 5 * 1024 * 1024,
+})
+crawler = process.create_crawler(Raw)
+crawler.signals.connect(opened, signal=signals.spider_opened)
+crawler.signals.connect(closed, signal=signals.spider_closed)
+process.crawl(crawler)
+process.start()
+times["responses"] = crawler.stats.get_value("response_received_count", 0)
+json.dump(times, open(out, "w"))
+'''
+
+
+def server_stats(port: int) -> dict[str, Any]:
+    proxy = urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{port}"})
+    opener = urllib.request.build_opener(proxy)
+    with opener.open("http://testbed.internal/__stats__", timeout=10) as response:
+        return json.loads(response.read())
+
+
+def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, int, int]:
+    """Run a command; return (wall seconds, exit status, peak RSS in bytes of that process)."""
+    began = time.monotonic()
+    process = subprocess.Popen(command, env=env, cwd=REPO)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return time.monotonic() - began, process.returncode, usage.ru_maxrss * 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sites", type=int, default=5000, help="testbed size (default 5000)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--timeout", type=float, default=3.0, help="crawl timeout, seconds")
+    parser.add_argument("--json", dest="json_out", help="also write the figures to this file")
+    args = parser.parse_args()
+
+    from audit.config import load_builtin_profile
+    from audit.store import Store
+    from audit.testbed import generate, start_server_process
+
+    work = Path(tempfile.mkdtemp(prefix="beian-bench-"))
+    testbed = generate(load_builtin_profile("yuncheng"), args.sites, seed=args.seed)
+    testbed.write(work)
+    urls = [site.url for site in testbed.sites if site.in_inventory]
+    (work / "urls.json").write_text(json.dumps(urls))
+    sizes = [len(b"".join(testbed.page(site.host, "/").chunks)) for site in testbed.sites[:200]
+             if site.behaviour == "ok"]
+    print(f"testbed: {args.sites} sites ({len(urls)} in the inventory) in {work}; "
+          f"homepages {min(sizes) // 1024}-{max(sizes) // 1024} KB (sample of {len(sizes)})")
+
+    server, port = start_server_process(args.sites, seed=args.seed, slow_seconds=args.timeout * 4)
+    proxy = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    try:
+        # (a) a raw spider: download each homepage, nothing else
+        (work / "raw.py").write_text(RAW_SPIDER)
+        before = server_stats(port)
+        wall_a, status_a, rss_a = run_measured(
+            [sys.executable, str(work / "raw.py"), str(work / "urls.json"), proxy,
+             str(args.concurrency), str(args.timeout), str(work / "raw.json")], env)
+        after = server_stats(port)
+        raw = json.loads((work / "raw.json").read_text())
+        crawl_a = raw["end"] - raw["start"]
+        server_a = after["cpu_seconds"] - before["cpu_seconds"]
+
+        # (b) the full path: beian crawl into a fresh database
+        db_url = os.environ.get("BEIAN_DATABASE_URL") or f"sqlite:///{work / 'bench.db'}"
+        env_b = {**env, "BEIAN_DATABASE_URL": db_url}
+        with Store(db_url) as store:
+            from audit.inventory import import_inventory
+
+            import_inventory(store, work / "inventory.csv")
+        before = server_stats(port)
+        wall_b, status_b, rss_b = run_measured(
+            [sys.executable, "-m", "audit", "crawl", "--max-pages", "1", "--no-progress",
+             "--proxy", proxy, "--concurrency", str(args.concurrency),
+             "--timeout", str(args.timeout), "--json"], env_b)
+        after = server_stats(port)
+        server_b = after["cpu_seconds"] - before["cpu_seconds"]
+        with Store(db_url) as store:
+            from sqlalchemy import select
+
+            from audit.store import CrawlRun
+
+            with store.session() as session:
+                run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
+                assert run is not None and run.finished_at is not None
+                crawl_b = (run.finished_at - run.started_at).total_seconds()
+                snapshots = run.stats.get("snapshots", 0)
+    finally:
+        server.terminate()
+
+    rate_a = len(urls) / crawl_a * 60
+    rate_b = snapshots / crawl_b * 60
+    figures = {
+        "sites": len(urls),
+        "raw_sites_per_min": round(rate_a),
+        "raw_seconds": round(crawl_a, 1),
+        "beian_sites_per_min": round(rate_b),
+        "beian_seconds": round(crawl_b, 1),
+        "beian_snapshots": snapshots,
+        "ratio": round(rate_b / rate_a, 3),
+        "beian_peak_rss_mb": round(rss_b / 2**20, 1),
+        "raw_peak_rss_mb": round(rss_a / 2**20, 1),
+        "server_busy_during_raw": round(server_a / crawl_a, 3),
+        "server_busy_during_beian": round(server_b / crawl_b, 3),
+        "exit_status": [status_a, status_b],
+        "database": db_url.split(":")[0],
+    }
+    print()
+    print(f"(a) raw Scrapy spider : {figures['raw_sites_per_min']:>7,} sites/min "
+          f"({len(urls)} homepages in {crawl_a:.1f} s)")
+    print(f"(b) beian crawl       : {figures['beian_sites_per_min']:>7,} sites/min "
+          f"({snapshots} snapshots in {crawl_b:.1f} s)   target >= 3,000")
+    print(f"ratio (b)/(a)         : {figures['ratio']:.0%}   target >= 50%")
+    print(f"peak RSS of (b)       : {figures['beian_peak_rss_mb']:.0f} MB   target < 400 MB")
+    print(f"testbed server CPU    : {figures['server_busy_during_raw']:.0%} of one core during (a),"
+          f" {figures['server_busy_during_beian']:.0%} during (b): not the bottleneck"
+          if max(figures["server_busy_during_raw"], figures["server_busy_during_beian"]) < 0.8
+          else f"testbed server CPU    : {figures['server_busy_during_raw']:.0%} /"
+          f" {figures['server_busy_during_beian']:.0%} of one core: it may be the bottleneck")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(figures, indent=2))
+    return 0 if status_a == 0 and status_b == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
