@@ -70,7 +70,7 @@ def run_demo(
         )
     finally:
         process.terminate()
-        process.wait(timeout=10) if hasattr(process, "wait") else process.join(10)
+        process.wait(timeout=10)
     with Store(settings.database_url) as store:
         summary = run_summary(store, result.run_id)
     return DemoResult(

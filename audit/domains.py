@@ -106,5 +106,14 @@ def in_jurisdiction(host: str, profile: Profile) -> bool:
     return host_matches_suffix(host, profile.all_domain_suffixes())
 
 
+def same_website(host_a: str, host_b: str) -> bool:
+    """Whether two hosts are one website: equal, or differing only by a leading ``www.``.
+
+    Not the registrable domain: every department under yuncheng.gov.cn is a site of its own.
+    """
+    return host_a.removeprefix("www.") == host_b.removeprefix("www.")
+
+
 def same_site(host_a: str, host_b: str) -> bool:
+    """Whether two hosts share a registrable domain (one organisation's domain)."""
     return host_a == host_b or registrable_domain(host_a) == registrable_domain(host_b)

@@ -63,14 +63,16 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
 def _valid(body: bytes, encoding: str) -> bool:
     try:
         body.decode(encoding)
-    except UnicodeDecodeError:
-        return False
+    except UnicodeDecodeError as exc:
+        # A page cut at the size cap may end inside a character: that is not a reason
+        # to read the whole page in another encoding.
+        return exc.reason == "unexpected end of data" and exc.start >= len(body) - 4
     return True
 
 
 def _detect(body: bytes) -> tuple[str, str]:
     if _valid(body, "utf-8"):
-        return body.decode("utf-8"), "utf-8"
+        return body.decode("utf-8", "replace"), "utf-8"
     candidates = []
     for encoding in ("gb18030", "big5hkscs"):
         try:

@@ -29,7 +29,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 
-RAW_SPIDER = r'''
+RAW_SPIDER = r"""
 import json, sys, time
 from scrapy import Request, Spider, signals
 from scrapy.crawler import CrawlerProcess
@@ -67,7 +67,7 @@ process.crawl(crawler)
 process.start()
 times["responses"] = crawler.stats.get_value("response_received_count", 0)
 json.dump(times, open(out, "w"))
-'''
+"""
 
 
 def server_stats(port: int) -> dict[str, Any]:
@@ -104,10 +104,15 @@ def main() -> int:
     testbed.write(work)
     urls = [site.url for site in testbed.sites if site.in_inventory]
     (work / "urls.json").write_text(json.dumps(urls))
-    sizes = [len(b"".join(testbed.page(site.host, "/").chunks)) for site in testbed.sites[:200]
-             if site.behaviour == "ok"]
-    print(f"testbed: {args.sites} sites ({len(urls)} in the inventory) in {work}; "
-          f"homepages {min(sizes) // 1024}-{max(sizes) // 1024} KB (sample of {len(sizes)})")
+    sizes = [
+        testbed.page(site.host, "/").length
+        for site in testbed.sites[:200]
+        if site.behaviour == "ok"
+    ]
+    print(
+        f"testbed: {args.sites} sites ({len(urls)} in the inventory) in {work}; "
+        f"homepages {min(sizes) // 1024}-{max(sizes) // 1024} KB (sample of {len(sizes)})"
+    )
 
     server, port = start_server_process(args.sites, seed=args.seed, slow_seconds=args.timeout * 4)
     proxy = f"http://127.0.0.1:{port}"
@@ -117,8 +122,17 @@ def main() -> int:
         (work / "raw.py").write_text(RAW_SPIDER)
         before = server_stats(port)
         wall_a, status_a, rss_a = run_measured(
-            [sys.executable, str(work / "raw.py"), str(work / "urls.json"), proxy,
-             str(args.concurrency), str(args.timeout), str(work / "raw.json")], env)
+            [
+                sys.executable,
+                str(work / "raw.py"),
+                str(work / "urls.json"),
+                proxy,
+                str(args.concurrency),
+                str(args.timeout),
+                str(work / "raw.json"),
+            ],
+            env,
+        )
         after = server_stats(port)
         raw = json.loads((work / "raw.json").read_text())
         crawl_a = raw["end"] - raw["start"]
@@ -133,9 +147,24 @@ def main() -> int:
             import_inventory(store, work / "inventory.csv")
         before = server_stats(port)
         wall_b, status_b, rss_b = run_measured(
-            [sys.executable, "-m", "audit", "crawl", "--max-pages", "1", "--no-progress",
-             "--proxy", proxy, "--concurrency", str(args.concurrency),
-             "--timeout", str(args.timeout), "--json"], env_b)
+            [
+                sys.executable,
+                "-m",
+                "audit",
+                "crawl",
+                "--max-pages",
+                "1",
+                "--no-progress",
+                "--proxy",
+                proxy,
+                "--concurrency",
+                str(args.concurrency),
+                "--timeout",
+                str(args.timeout),
+                "--json",
+            ],
+            env_b,
+        )
         after = server_stats(port)
         server_b = after["cpu_seconds"] - before["cpu_seconds"]
         with Store(db_url) as store:
@@ -169,17 +198,23 @@ def main() -> int:
         "database": db_url.split(":")[0],
     }
     print()
-    print(f"(a) raw Scrapy spider : {figures['raw_sites_per_min']:>7,} sites/min "
-          f"({len(urls)} homepages in {crawl_a:.1f} s)")
-    print(f"(b) beian crawl       : {figures['beian_sites_per_min']:>7,} sites/min "
-          f"({snapshots} snapshots in {crawl_b:.1f} s)   target >= 3,000")
+    print(
+        f"(a) raw Scrapy spider : {figures['raw_sites_per_min']:>7,} sites/min "
+        f"({len(urls)} homepages in {crawl_a:.1f} s)"
+    )
+    print(
+        f"(b) beian crawl       : {figures['beian_sites_per_min']:>7,} sites/min "
+        f"({snapshots} snapshots in {crawl_b:.1f} s)   target >= 3,000"
+    )
     print(f"ratio (b)/(a)         : {figures['ratio']:.0%}   target >= 50%")
     print(f"peak RSS of (b)       : {figures['beian_peak_rss_mb']:.0f} MB   target < 400 MB")
-    print(f"testbed server CPU    : {figures['server_busy_during_raw']:.0%} of one core during (a),"
-          f" {figures['server_busy_during_beian']:.0%} during (b): not the bottleneck"
-          if max(figures["server_busy_during_raw"], figures["server_busy_during_beian"]) < 0.8
-          else f"testbed server CPU    : {figures['server_busy_during_raw']:.0%} /"
-          f" {figures['server_busy_during_beian']:.0%} of one core: it may be the bottleneck")
+    print(
+        f"testbed server CPU    : {figures['server_busy_during_raw']:.0%} of one core during (a),"
+        f" {figures['server_busy_during_beian']:.0%} during (b): not the bottleneck"
+        if max(figures["server_busy_during_raw"], figures["server_busy_during_beian"]) < 0.8
+        else f"testbed server CPU    : {figures['server_busy_during_raw']:.0%} /"
+        f" {figures['server_busy_during_beian']:.0%} of one core: it may be the bottleneck"
+    )
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(figures, indent=2))
     return 0 if status_a == 0 and status_b == 0 else 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from audit.domains import same_site
+from audit.domains import same_website
 
 # Not pages: downloads and media that would only cost bandwidth.
 _SKIP_SUFFIXES = (
@@ -61,7 +61,7 @@ def choose_extra_pages(
     for url, text in links:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
-        if host not in (site_host, final_host) and not same_site(host, final_host or site_host):
+        if not (same_website(host, site_host) or same_website(host, final_host)):
             continue
         if parts.path.lower().endswith(_SKIP_SUFFIXES):
             continue

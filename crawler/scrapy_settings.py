@@ -18,7 +18,7 @@ def apply_beian_settings(settings: BaseSettings, beian: Settings, priority: str 
             "DOWNLOAD_TIMEOUT": crawl.timeout,
             "RETRY_TIMES": crawl.retries,
             "RETRY_ENABLED": crawl.retries > 0,
-            "DOWNLOAD_MAXSIZE": crawl.max_download_bytes,
+            "DOWNLOAD_SIZE_CAP": crawl.max_download_bytes,
             "USER_AGENT": crawl.resolved_user_agent(),
             "ROBOTSTXT_OBEY": crawl.robots_txt == "obey",
         },

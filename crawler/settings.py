@@ -22,8 +22,12 @@ RETRY_TIMES = 1
 # A site that stays down is an outcome to record, not an error of the crawler.
 RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 REDIRECT_MAX_TIMES = 10
-DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
+# Responses are cut at DOWNLOAD_SIZE_CAP and kept (outcome too_large) by the SizeCap
+# extension; DOWNLOAD_MAXSIZE, which drops them whole, is only a backstop.
+DOWNLOAD_SIZE_CAP = 5 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 0
 DOWNLOAD_WARNSIZE = 0
+EXTENSIONS = {"crawler.extensions.SizeCap": 100}
 DNSCACHE_ENABLED = True
 COOKIES_ENABLED = False
 AUTOTHROTTLE_ENABLED = False

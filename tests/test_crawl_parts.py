@@ -77,7 +77,8 @@ LINKS = [
     ("http://www.other.cn/", "友情链接"),
     ("http://www.a.gov.cn/lxwm/index.html", "联系我们"),
     ("http://www.a.gov.cn/news/2.html", "新闻二"),
-    ("http://static.a.gov.cn/gywm/", "关于我们"),  # same registrable domain
+    ("http://a.gov.cn/gywm/", "关于我们"),  # the same website without www.
+    ("http://jyj.a.gov.cn/gywm/", "关于我们"),  # another department: another site
     ("http://www.a.gov.cn/news/1.html#c", "新闻一"),
 ]
 
@@ -92,7 +93,7 @@ def test_about_and_contact_pages_come_first_then_document_order() -> None:
     )
     assert chosen == [
         "http://www.a.gov.cn/lxwm/index.html",
-        "http://static.a.gov.cn/gywm/",
+        "http://a.gov.cn/gywm/",
         "http://www.a.gov.cn/news/1.html",
     ]
 

@@ -22,10 +22,11 @@ from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from audit.config import Settings, load_settings
-from audit.domains import BadURL, in_jurisdiction, normalise_url, same_site
+from audit.domains import BadURL, in_jurisdiction, normalise_url, same_website
 from audit.page import parse_page
 from audit.store import Store
 from audit.store import crawls as store_crawls
+from crawler.extensions import was_cut
 from crawler.items import DiscoveredSiteItem, LinkItem, SnapshotItem
 from crawler.links import choose_extra_pages
 from crawler.outcomes import outcome_of_failure, outcome_of_response
@@ -125,6 +126,7 @@ class SitesSpider(Spider):
         self.discover_depth = crawl.discover_depth
         self.priority_words = tuple(w.lower() for w in crawl.priority_link_words)
         self.evidence_max_bytes = crawl.evidence_max_bytes
+        self.size_cap = crawl.max_download_bytes
         # Hosts with a homepage request this run, and links already recorded.
         self.scheduled: set[str] = {t.host for t in self.targets}
         self.recorded_links: set[tuple[str, str]] = set()
@@ -213,15 +215,20 @@ class SitesSpider(Spider):
         outcome, error = outcome_of_failure(failure, redirect_urls)
         if outcome == "error":
             self.logger.warning("%s: %s", request.meta["site"], error)
+        chain = _chain(request.meta)
         item = SnapshotItem(
             host=request.meta["site"],
             outcome=outcome,
             error=error[:2000],
             fetched_at=_now(),
-            final_url=request.url,
-            redirect_chain=_chain(request.meta),
+            final_url=None,  # no answer came
+            redirect_chain=chain,
             elapsed_ms=_elapsed(request.meta),
         )
+        if outcome in ("redirect_loop", "too_many_redirects"):
+            # The last answer was a redirect: keep its status and the chain up to the loop.
+            item.http_status = chain[-1]["status"] if chain else None
+            item.redirect_chain = _until_repeat(chain)
         yield item
 
     # -- building the snapshot ------------------------------------------------------
@@ -232,11 +239,10 @@ class SitesSpider(Spider):
             for name in KEPT_HEADERS
             if response.headers.get(name)
         }
-        outcome = outcome_of_response(response.status, headers.get("X-Squid-Error"))
         body = response.body
         item = SnapshotItem(
             host=response.meta["site"],
-            outcome=outcome,
+            outcome=outcome_of_response(response.status, headers.get("X-Squid-Error")),
             fetched_at=_now(),
             http_status=response.status,
             final_url=response.url,
@@ -248,15 +254,23 @@ class SitesSpider(Spider):
             pages_fetched=1,
             body=body[: self.evidence_max_bytes] if self.evidence_max_bytes else None,
         )
-        if outcome in ("ok", "http_error") and body:
-            if _is_html(response):
-                page = parse_page(body, response.url, _content_type(response))
-                item.page = page
-                item.encoding = page.encoding
-                item.title = page.title
-                item.footer_text = page.footer_text
-            elif outcome == "ok":
-                item.outcome = "not_html"
+        if "X-Squid-Error" in headers and item.outcome != "http_error":
+            # The proxy answered, not the site: the site's own status is unknown.
+            item.error = f"proxy: {headers['X-Squid-Error']} (HTTP {response.status})"
+            item.http_status = item.final_url = None
+            item.body = item.content_hash = item.content_length = None
+            return item
+        if was_cut(response, self.size_cap):
+            item.outcome = "too_large"
+            item.error = f"response cut at {self.size_cap} bytes"
+        if body and _is_html(response):
+            page = parse_page(body, response.url, _content_type(response))
+            item.page = page
+            item.encoding = page.encoding
+            item.title = page.title
+            item.footer_text = page.footer_text
+        elif body and item.outcome == "ok":
+            item.outcome = "not_html"
         return item
 
     def follow_links(self, host: str, depth: int, links: list[tuple[str, str]]) -> Iterator[Any]:
@@ -267,7 +281,7 @@ class SitesSpider(Spider):
                 start_url, target = normalise_url(url)
             except BadURL:
                 continue
-            if target == host or target in self.inventory_hosts or same_site(target, host):
+            if target in self.inventory_hosts or same_website(target, host):
                 continue
             if not in_jurisdiction(target, profile):
                 continue
@@ -339,6 +353,15 @@ def _chain(meta: dict[str, Any]) -> list[dict[str, Any]]:
         {"url": url, "status": reason if isinstance(reason, int) else None}
         for url, reason in zip(urls, [*reasons, *[None] * len(urls)], strict=False)
     ]
+
+
+def _until_repeat(chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    for index, hop in enumerate(chain):
+        if hop["url"] in seen:
+            return chain[:index]
+        seen.add(hop["url"])
+    return chain
 
 
 def _elapsed(meta: dict[str, Any]) -> float | None:

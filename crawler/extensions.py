@@ -1,0 +1,43 @@
+"""Crawler extensions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured, StopDownload
+
+TOO_LARGE_FLAG = "download_stopped"
+
+
+class SizeCap:
+    """Stop reading a response at DOWNLOAD_SIZE_CAP bytes, keeping what arrived.
+
+    Scrapy's DOWNLOAD_MAXSIZE discards an oversized response (often before any byte,
+    from its Content-Length); an audit wants its status, headers and first bytes as
+    evidence, and the snapshot outcome ``too_large``.
+    """
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SizeCap:
+        cap = crawler.settings.getint("DOWNLOAD_SIZE_CAP")
+        if cap <= 0:
+            raise NotConfigured
+        extension = cls(cap)
+        crawler.signals.connect(extension.bytes_received, signal=signals.bytes_received)
+        return extension
+
+    def bytes_received(self, data: bytes, request: Request, spider: Any) -> None:
+        received = request.meta.get("bytes_received", 0) + len(data)
+        request.meta["bytes_received"] = received
+        if received > self.cap:
+            raise StopDownload(fail=False)
+
+
+def was_cut(response: Any, cap: int) -> bool:
+    """Whether a response was stopped by SizeCap (Scrapy flags it ``download_stopped``)."""
+    return TOO_LARGE_FLAG in (response.flags or []) and len(response.body) > cap
