@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -27,7 +26,7 @@ class Page:
     doc: lxml.html.HtmlElement | None
     title: str | None
     footer_text: str | None
-    links: list[tuple[str, str]] = field(default_factory=list)  # (absolute URL, anchor text)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (href as written, text)
 
 
 def parse_page(body: bytes, url: str, content_type: str | None = None) -> Page:
@@ -41,7 +40,7 @@ def parse_page(body: bytes, url: str, content_type: str | None = None) -> Page:
         doc=doc,
         title=page_title(doc),
         footer_text=footer_text(doc),
-        links=page_links(doc, url),
+        links=page_links(doc),
     )
 
 
@@ -87,19 +86,29 @@ def footer_text(doc: lxml.html.HtmlElement) -> str | None:
     return text[-_MAX_FOOTER_CHARS:] or None
 
 
-def page_links(doc: lxml.html.HtmlElement, base_url: str) -> list[tuple[str, str]]:
-    """Absolute http(s) links of <a href>, without fragments, in document order."""
+_ABSOLUTE = re.compile(r"^\s*(?:(https?):)?//([^/?#\\\s]+)", re.IGNORECASE)
+
+
+def page_links(doc: lxml.html.HtmlElement) -> list[tuple[str, str]]:
+    """(href as written, anchor text) of every <a href>, in document order.
+
+    Hrefs are not resolved here: a homepage has hundreds of links and most are only
+    looked at cheaply (see link_host); resolve the few that are used with urljoin.
+    """
     links: list[tuple[str, str]] = []
     for anchor in doc.iter("a"):
-        href = (anchor.get("href") or "").strip()
-        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
-            continue
-        try:
-            absolute = urljoin(base_url, href)
-            parts = urlsplit(absolute)
-        except ValueError:
-            continue
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            continue
-        links.append((parts._replace(fragment="").geturl(), clean_text(anchor.text_content())))
+        href = anchor.get("href")
+        if href and not href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            # The anchor's own text and title: text_content() of hundreds of anchors
+            # per page costs more than the rest of this function.
+            links.append((href.strip(), f"{anchor.text or ''} {anchor.get('title') or ''}"))
     return links
+
+
+def link_host(href: str) -> str | None:
+    """The lower-case host of an absolute or protocol-relative http(s) href, else None."""
+    match = _ABSOLUTE.match(href)
+    if match is None:
+        return None
+    host = match.group(2).rpartition("@")[2].partition(":")[0]
+    return host.lower().rstrip(".")

@@ -121,7 +121,7 @@ def main() -> int:
         # (a) a raw spider: download each homepage, nothing else
         (work / "raw.py").write_text(RAW_SPIDER)
         before = server_stats(port)
-        wall_a, status_a, rss_a = run_measured(
+        _, status_a, rss_a = run_measured(
             [
                 sys.executable,
                 str(work / "raw.py"),
@@ -146,7 +146,7 @@ def main() -> int:
 
             import_inventory(store, work / "inventory.csv")
         before = server_stats(port)
-        wall_b, status_b, rss_b = run_measured(
+        _, status_b, rss_b = run_measured(
             [
                 sys.executable,
                 "-m",

@@ -1,43 +1,24 @@
-"""Which same-site pages to fetch after the homepage: about / contact pages first."""
+"""Which same-site pages to fetch after the homepage: about / contact pages first.
+
+A homepage has hundreds of links: they are filtered on the href as written, and
+only the few chosen are resolved against the page URL.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from urllib.parse import urlsplit
+from itertools import chain
+from urllib.parse import urljoin, urlsplit
 
 from audit.domains import same_website
+from audit.page import link_host
 
 # Not pages: downloads and media that would only cost bandwidth.
 _SKIP_SUFFIXES = (
-    ".pdf",
-    ".doc",
-    ".docx",
-    ".xls",
-    ".xlsx",
-    ".ppt",
-    ".pptx",
-    ".zip",
-    ".rar",
-    ".7z",
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".gif",
-    ".bmp",
-    ".svg",
-    ".webp",
-    ".mp4",
-    ".mp3",
-    ".avi",
-    ".flv",
-    ".exe",
-    ".apk",
-    ".css",
-    ".js",
-    ".xml",
-    ".txt",
-    ".wps",
-)
+    ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".zip", ".rar", ".7z",
+    ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".svg", ".webp", ".mp4", ".mp3", ".avi",
+    ".flv", ".exe", ".apk", ".css", ".js", ".xml", ".txt", ".wps",
+)  # fmt: skip
 
 
 def choose_extra_pages(
@@ -54,27 +35,39 @@ def choose_extra_pages(
     if limit <= 0:
         return []
     final_host = (urlsplit(final_url).hostname or "").lower()
-    homepages = {_strip(final_url), _strip(f"http://{site_host}/"), _strip(f"https://{site_host}/")}
-    seen: set[str] = set()
     preferred: list[str] = []
     others: list[str] = []
-    for url, text in links:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        if not (same_website(host, site_host) or same_website(host, final_host)):
+    for href, text in links:
+        host = link_host(href)
+        if host is not None and not (
+            same_website(host, site_host) or same_website(host, final_host)
+        ):
             continue
-        if parts.path.lower().endswith(_SKIP_SUFFIXES):
+        lowered = href.lower()
+        if lowered.split("#", 1)[0].split("?", 1)[0].endswith(_SKIP_SUFFIXES):
             continue
-        key = _strip(url)
-        if key in seen or key in homepages:
+        haystack = f"{text.lower()} {lowered}"
+        if any(word in haystack for word in priority_words):
+            preferred.append(href)
+        elif len(others) < 4 * limit:  # room for duplicates of the homepage
+            others.append(href)
+
+    homepages = {_key(final_url), _key(f"http://{site_host}/"), _key(f"https://{site_host}/")}
+    chosen: list[str] = []
+    seen = set(homepages)
+    for href in chain(preferred, others):
+        url = urljoin(final_url, href).split("#", 1)[0]
+        key = _key(url)
+        if key in seen or not url.startswith(("http://", "https://")):
             continue
         seen.add(key)
-        haystack = f"{text} {parts.path}".lower()
-        (preferred if any(w in haystack for w in priority_words) else others).append(url)
-    return (preferred + others)[:limit]
+        chosen.append(url)
+        if len(chosen) == limit:
+            break
+    return chosen
 
 
-def _strip(url: str) -> str:
+def _key(url: str) -> str:
     parts = urlsplit(url)
     path = parts.path or "/"
     for index in ("index.html", "index.htm", "index.shtml", "index.php", "default.html"):

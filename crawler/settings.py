@@ -15,7 +15,12 @@ ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
 CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0
-SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
+# Items are handled in parallel per response by CONCURRENT_ITEMS asyncio tasks, created for
+# every response; a homepage yields a few items, so many tasks would be pure overhead.
+CONCURRENT_ITEMS = 8
+# Scrapy's default DownloaderAwarePriorityQueue scans every host's slot on each dequeue:
+# with thousands of hosts of one or two requests each, that scan costs more than it saves.
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
 REACTOR_THREADPOOL_MAXSIZE = 20
 DOWNLOAD_TIMEOUT = 15
 RETRY_TIMES = 1

@@ -14,6 +14,7 @@ import hashlib
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import urljoin
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -22,8 +23,8 @@ from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from audit.config import Settings, load_settings
-from audit.domains import BadURL, in_jurisdiction, normalise_url, same_website
-from audit.page import parse_page
+from audit.domains import BadURL, normalise_url, same_website
+from audit.page import Page, link_host, parse_page
 from audit.store import Store
 from audit.store import crawls as store_crawls
 from crawler.extensions import was_cut
@@ -124,6 +125,9 @@ class SitesSpider(Spider):
         self.max_pages = int(options.get("max_pages") or crawl.max_pages_per_site)
         self.proxy = options.get("proxy")
         self.discover_depth = crawl.discover_depth
+        # str.endswith with a tuple is fast: hosts under a suffix, or the suffix itself.
+        self.jurisdiction_suffixes = tuple("." + s for s in beian.profile.all_domain_suffixes())
+        self.jurisdiction_domains = frozenset(beian.profile.all_domain_suffixes())
         self.priority_words = tuple(w.lower() for w in crawl.priority_link_words)
         self.evidence_max_bytes = crawl.evidence_max_bytes
         self.size_cap = crawl.max_download_bytes
@@ -177,7 +181,7 @@ class SitesSpider(Spider):
         item = self.snapshot_of(response)
         extras: list[str] = []
         if item.page is not None:
-            yield from self.follow_links(item.host, response.meta["site_depth"], item.page.links)
+            yield from self.follow_links(item.host, response.meta["site_depth"], item.page)
             if self.max_pages > 1:
                 extras = choose_extra_pages(
                     item.page.links,
@@ -195,7 +199,7 @@ class SitesSpider(Spider):
         if response.status < 400 and _is_html(response):
             page = parse_page(response.body, response.url, _content_type(response))
             depth = 0  # extra pages belong to an inventory or already-discovered site
-            yield from self.follow_links(item.host, depth, page.links)
+            yield from self.follow_links(item.host, depth, page)
         yield from self.continue_with(item, remaining)
 
     def extra_failed(self, failure: Failure) -> Iterator[Any]:
@@ -273,25 +277,30 @@ class SitesSpider(Spider):
             item.outcome = "not_html"
         return item
 
-    def follow_links(self, host: str, depth: int, links: list[tuple[str, str]]) -> Iterator[Any]:
+    def follow_links(self, host: str, depth: int, page: Page) -> Iterator[Any]:
         """Record links to jurisdiction hosts outside the inventory; with discover, crawl them."""
-        profile = self.beian.profile
-        for url, _text in links:
+        suffixes = self.jurisdiction_suffixes
+        for href, _text in page.links:
+            target = link_host(href)
+            # cheap tests first: most links are relative or lead outside the jurisdiction
+            if target is None or target == host:
+                continue
+            if not (target.endswith(suffixes) or target in self.jurisdiction_domains):
+                continue
+            url = urljoin(page.url, href)
             try:
-                start_url, target = normalise_url(url)
+                home_url, target = normalise_url(url)
             except BadURL:
                 continue
             if target in self.inventory_hosts or same_website(target, host):
-                continue
-            if not in_jurisdiction(target, profile):
                 continue
             if (host, target) not in self.recorded_links:
                 self.recorded_links.add((host, target))
                 yield LinkItem(host=host, target_host=target, target_url=url)
             if self.discover and depth < self.discover_depth and target not in self.scheduled:
                 self.scheduled.add(target)
-                home = start_url.split("/", 3)
-                home_url = "/".join(home[:3]) + "/"
+                home_url = home_url.split("/", 3)
+                home_url = "/".join(home_url[:3]) + "/"
                 yield DiscoveredSiteItem(
                     host=target, start_url=home_url, discovered_from=host, depth=depth + 1
                 )
