@@ -10,11 +10,11 @@ import re
 from dataclasses import dataclass, field
 
 import lxml.html
-from lxml import etree
 
 from audit.encoding import decode_html
+from audit.notices import footer_text as notices_footer_text
+from audit.notices import parse_html
 
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _MAX_FOOTER_CHARS = 2000
 
@@ -31,7 +31,7 @@ class Page:
 
 def parse_page(body: bytes, url: str, content_type: str | None = None) -> Page:
     text, encoding = decode_html(body, content_type)
-    doc = parse_html(text, url)
+    doc = parse_html(text)
     if doc is None:
         return Page(url=url, encoding=encoding, doc=None, title=None, footer_text=None)
     return Page(
@@ -42,17 +42,6 @@ def parse_page(body: bytes, url: str, content_type: str | None = None) -> Page:
         footer_text=footer_text(doc),
         links=page_links(doc),
     )
-
-
-def parse_html(text: str, url: str) -> lxml.html.HtmlElement | None:
-    # lxml refuses str input that carries an XML encoding declaration.
-    text = _XML_DECLARATION.sub("", text, count=1)
-    if not text.strip():
-        return None
-    try:
-        return lxml.html.document_fromstring(text, base_url=url)
-    except (etree.ParserError, ValueError):
-        return None
 
 
 def clean_text(text: str) -> str:
@@ -66,23 +55,8 @@ def page_title(doc: lxml.html.HtmlElement) -> str | None:
     return clean_text(title.text_content()) or None
 
 
-_FOOTER_HINT = re.compile(r"foot|bottom|copyright|copy|dibu|\bbq\b|banquan", re.IGNORECASE)
-
-
 def footer_text(doc: lxml.html.HtmlElement) -> str | None:
-    # TEMPORARY: replaced by audit.notices' footer-region finder when it lands.
-    for element in reversed(list(doc.iter("footer"))):
-        text = clean_text(element.text_content())
-        if text:
-            return text[-_MAX_FOOTER_CHARS:]
-    for element in reversed(list(doc.iter("div", "table", "p", "section"))):
-        marker = f"{element.get('id', '')} {element.get('class', '')}"
-        if _FOOTER_HINT.search(marker):
-            text = clean_text(element.text_content())
-            if text:
-                return text[-_MAX_FOOTER_CHARS:]
-    body = doc.find("body")
-    text = clean_text(body.text_content()) if body is not None else ""
+    text = clean_text(notices_footer_text(doc))
     return text[-_MAX_FOOTER_CHARS:] or None
 
 

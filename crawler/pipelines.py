@@ -9,6 +9,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
+from audit.notices import extract_from_tree
 from audit.store import crawls as store_crawls
 from crawler.items import DiscoveredSiteItem, LinkItem, SnapshotItem
 
@@ -40,6 +41,7 @@ class StorePipeline:
         self.store = spider.store  # type: ignore[union-attr]
         self.run_id = spider.run_id  # type: ignore[union-attr]
         self.batch_size = spider.beian.crawl.batch_size  # type: ignore[union-attr]
+        self.profile = spider.beian.profile  # type: ignore[union-attr]
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, SnapshotItem):
@@ -62,6 +64,12 @@ class StorePipeline:
         full_length = item.content_length or 0
         row["html_gz"] = gzip.compress(body, compresslevel=6, mtime=0) if body else None
         row["html_truncated"] = bool(body) and len(body) < full_length
+        page = item.page
+        row["notices"] = (
+            extract_from_tree(page.doc, page.url, profile=self.profile).records()
+            if page is not None and page.doc is not None
+            else []
+        )
         return row
 
     def flush(self) -> None:

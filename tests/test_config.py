@@ -105,7 +105,7 @@ def test_a_missing_explicit_config_file_is_an_error(tmp_path: Path) -> None:
 
 def test_bad_environment_value_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BEIAN_CRAWL__TIMEOUT", "-1")
-    with pytest.raises(ConfigError, match="crawl.timeout"):
+    with pytest.raises(ConfigError, match=r"crawl\.timeout"):
         load_settings()
 
 

@@ -21,7 +21,11 @@ PROFILE = load_builtin_profile("yuncheng")
     [
         ("www.yuncheng.gov.cn", "http://www.yuncheng.gov.cn/", "www.yuncheng.gov.cn"),
         ("  WWW.YunCheng.gov.cn/ ", "http://www.yuncheng.gov.cn/", "www.yuncheng.gov.cn"),
-        ("https://www.sxycrb.com/index.html", "https://www.sxycrb.com/index.html", "www.sxycrb.com"),
+        (
+            "https://www.sxycrb.com/index.html",
+            "https://www.sxycrb.com/index.html",
+            "www.sxycrb.com",
+        ),
         ("http://a.cn:80/", "http://a.cn/", "a.cn"),
         ("http://a.cn:8080", "http://a.cn:8080/", "a.cn"),
         ("http://a.cn/#top", "http://a.cn/", "a.cn"),

@@ -472,8 +472,9 @@ def render_footer(inp: FooterInput, kind: str, rng: random.Random) -> tuple[str,
         digits = icp_m.group(2)
         suffix = f"-{icp_m.group(3)}" if icp_m.group(3) else ""
         variant = rng.randrange(3)
-        if variant == 0:  # a digit lost
-            bad_icp = f"{icp_m.group(1)}ICP备{digits[:-1]}号{suffix}"
+        if variant == 0:  # a digit lost (8 -> 7 digits would read as an early short form)
+            wrong = digits[:-1] if len(digits) == 10 else f"{digits}{rng.randrange(10)}"
+            bad_icp = f"{icp_m.group(1)}ICP备{wrong}号{suffix}"
         elif variant == 1:  # a digit too many
             bad_icp = f"{icp_m.group(1)}ICP备{digits}{rng.randrange(10)}号{suffix}"
         else:  # no province's abbreviation

@@ -1,0 +1,73 @@
+"""Filing-notice extraction: what a visitor sees at the bottom of a homepage.
+
+ICP filing numbers, ICP and telecom licences, public-security (police) numbers, the
+government website identifier (网站标识码), the conac badge and the sponsor (主办单位), each
+normalised, validated and tied to where it was found and what it links to.
+
+    >>> from audit.notices import extract_notices
+    >>> page = '<div class="footer"><a href="https://beian.miit.gov.cn/">晋ICP备2021004567号-1</a></div>'
+    >>> notices = extract_notices(page, "https://www.example.gov.cn/")
+    >>> notices.numbers("icp"), notices.icp[0].linked, notices.icp[0].confidence
+    (['晋ICP备2021004567号-1'], True, 'high')
+
+The crawler, which parses each page once, calls ``extract_from_tree(tree, url)`` and
+``footer_text(tree)`` with its own tree instead.
+
+Conventions (shared with the labelled corpora, see tests/data/footers and
+../shared/real-footers/README.md):
+
+- Placeholders (xxxxxxxx, 12345678, all-zero serials, a theme's default such as
+  京公网安备11000000000001号, unrendered ``{$icp}`` / ``{{ icp }}`` / ``<?php echo $icp ?>``)
+  stay in the lists with ``placeholder=True``, ``valid=False`` and the reason
+  "placeholder" (plus "template_variable"), so that an audit can report "shows a
+  placeholder". ``Notices.numbers(kind)`` leaves them out: it is what a filing count uses.
+  A template variable is dropped when the same list also has a real number (a client-side
+  template that a script fills in). 萌ICP备 and other fan registries are not notices at all.
+- A licence-shaped number with a site index (粤B2-20090191-2, 京ICP证030173号-1) is the
+  site's filing number and goes to ``icp`` (``form`` says its shape); without one it is a
+  licence (``icp_licence``).
+- A police number without a province prefix takes its code's province (川, not 蜀); a
+  prefix that contradicts the code is kept as shown, with "province_code_mismatch".
+- ``linked``: an <a> around the number (or an image-only link right beside it, or a URL
+  in the same JSON object) whose href is the number's own registry: beian.miit.gov.cn
+  (retired miitbeian.gov.cn / miibeian.gov.cn count, with ``link_outdated``) for ICP
+  numbers, beian.gov.cn / beian.mps.gov.cn for police numbers. ``#``, empty,
+  ``javascript:`` targets and click handlers do not count. ``link_registry`` names the
+  registry a number links to even when it is the wrong one.
+- An image-map ``<area>`` links a number only when its own alt/title is that number; a
+  hotspot labelled 网站备案查询 beside a plain-text number does not (real footer 004), but
+  it is kept in ``Notices.registry_links``.
+- Numbers that are not the page's own are left out (and listed in ``Notices.rejected``):
+  numbers in an article, in a partner list (友情链接, 合作单位; list items with different
+  numbers; links to two or more other sites), or introduced as another's ("备案号为…").
+"""
+
+from audit.notices.extract import extract_from_tree, extract_notices, parse_html
+from audit.notices.footer import footer_text
+from audit.notices.model import (
+    ConacBadge,
+    IcpNumber,
+    Licence,
+    Notices,
+    PoliceNumber,
+    RegistryLink,
+    Rejected,
+    SiteCode,
+    Sponsor,
+)
+
+__all__ = [
+    "ConacBadge",
+    "IcpNumber",
+    "Licence",
+    "Notices",
+    "PoliceNumber",
+    "RegistryLink",
+    "Rejected",
+    "SiteCode",
+    "Sponsor",
+    "extract_from_tree",
+    "extract_notices",
+    "footer_text",
+    "parse_html",
+]

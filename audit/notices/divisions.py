@@ -1,0 +1,115 @@
+"""GB/T 2260 look-up (with retired codes) and the province abbreviations of filing numbers.
+
+The table ships as ``audit/data/gb2260.csv`` (see ``audit/data/SOURCE.md``) and is read
+once, on first use.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+# Two-digit province code -> the abbreviations used in filing numbers. The first one is
+# what a police number uses (川 贵 甘 for 四川 贵州 甘肃); ICP numbers use 蜀 黔 陇 there.
+PROVINCE_ABBRS: dict[str, tuple[str, ...]] = {
+    "11": ("京",),
+    "12": ("津",),
+    "13": ("冀",),
+    "14": ("晋",),
+    "15": ("蒙",),
+    "21": ("辽",),
+    "22": ("吉",),
+    "23": ("黑",),
+    "31": ("沪",),
+    "32": ("苏",),
+    "33": ("浙",),
+    "34": ("皖",),
+    "35": ("闽",),
+    "36": ("赣",),
+    "37": ("鲁",),
+    "41": ("豫",),
+    "42": ("鄂",),
+    "43": ("湘",),
+    "44": ("粤",),
+    "45": ("桂",),
+    "46": ("琼",),
+    "50": ("渝",),
+    "51": ("川", "蜀"),
+    "52": ("贵", "黔"),
+    "53": ("滇", "云"),
+    "54": ("藏",),
+    "61": ("陕",),
+    "62": ("甘", "陇"),
+    "63": ("青",),
+    "64": ("宁",),
+    "65": ("新",),
+}
+PROVINCE_OF_ABBR: dict[str, str] = {
+    abbr: prefix for prefix, abbrs in PROVINCE_ABBRS.items() for abbr in abbrs
+}
+# Every character that can open a filing number.
+ABBR_CHARS = "".join(PROVINCE_OF_ABBR)
+
+
+def province_prefix(abbr: str | None) -> str | None:
+    """'晋' -> '14'; '蜀' and '川' -> '51'. None for anything else."""
+    return PROVINCE_OF_ABBR.get(abbr or "")
+
+
+def police_abbr(province_code: str) -> str | None:
+    """The abbreviation a police number of this province carries ('51' -> '川')."""
+    abbrs = PROVINCE_ABBRS.get(province_code[:2])
+    return abbrs[0] if abbrs else None
+
+
+@dataclass(frozen=True, slots=True)
+class Division:
+    code: str
+    name: str
+    start_year: int
+    retired_year: int | None  # None while the code is in force
+    statistical: bool  # a row of the statistical lists (市辖区, development zones)
+
+    @property
+    def full_name(self) -> str:
+        """Province, prefecture and own name as of the code's time: 山西省运城市盐湖区."""
+        parts = []
+        for prefix in (self.code[:2] + "0000", self.code[:4] + "00"):
+            if prefix == self.code:
+                break
+            parent = lookup(prefix)
+            if parent is not None and not parent.statistical and parent.name not in parts:
+                parts.append(parent.name)
+        parts.append(self.name)
+        return "".join(parts)
+
+
+@cache
+def _table() -> dict[str, Division]:
+    text = resources.files("audit").joinpath("data", "gb2260.csv").read_text("utf-8")
+    rows = csv.reader(io.StringIO(text))
+    table: dict[str, Division] = {}
+    for row in rows:
+        if not row or not row[0].isdigit():
+            continue  # the comment line and the header
+        code, name, start, end, kind = row
+        table[code] = Division(
+            code=code,
+            name=name,
+            start_year=int(start),
+            retired_year=int(end) if end else None,
+            statistical=kind == "statistical",
+        )
+    return table
+
+
+def lookup(code: str) -> Division | None:
+    """The GB/T 2260 entry of a six-digit code, retired ones included; None if never listed."""
+    return _table().get(code)
+
+
+def is_province_code(prefix: str) -> bool:
+    return prefix[:2] in PROVINCE_ABBRS or prefix[:2] in {"71", "81", "82"}

@@ -1,0 +1,1042 @@
+"""Find the filing notices a visitor sees at the bottom of a page.
+
+Pipeline, per page:
+1. Candidates. All text nodes come back from libxml2 as plain strings; a C-level search
+   of their concatenation finds triggers ("备", "CP", "B2", "识", "主办"), a regex keeps the
+   nodes that hold a piece of a notice, and only the blocks around those are rendered
+   (inline runs joined, see :mod:`render`) and matched. alt/title attributes likewise.
+   Scripts and templates with a trigger are unescaped and parsed as markup (:mod:`scripts`).
+2. Context. Each match gets its region (:mod:`footer`), its link (the anchor around it, an
+   image-only registry link right beside it, or a registry URL in the same JSON object),
+   whether it is hidden, and the words before it.
+3. Judgement. Numbers in an article or a partner list, or introduced as somebody else's
+   ("备案号为…") are rejected; so is a run of different numbers in list items or linking
+   to other sites. Footer-region or registry-linked numbers are "high" confidence.
+4. One item per normalised number (a footer duplicated in a ``<script type="text/html">``
+   counts once), validated (:mod:`validate`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import threading
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from itertools import accumulate
+from typing import Any
+from urllib.parse import unquote
+
+from lxml import etree, html
+
+from audit.config import Profile
+from audit.domains import same_site
+from audit.encoding import decode_html
+from audit.notices import patterns as P
+from audit.notices import validate
+from audit.notices.footer import (
+    Region,
+    classify,
+    is_article_element,
+    is_footer_element,
+    is_partner_element,
+)
+from audit.notices.model import (
+    FATAL_REASONS,
+    ConacBadge,
+    Confidence,
+    IcpNumber,
+    Licence,
+    Notices,
+    PoliceNumber,
+    RegistryLink,
+    Rejected,
+    SiteCode,
+    Source,
+    Sponsor,
+)
+from audit.notices.normalise import Link, classify_link, clean, clean_map, compact, squeeze
+from audit.notices.render import BLOCK_TAGS, SKIP_TAGS, Rendered, nearest_anchor, render, text_of
+from audit.notices.scripts import script_fragments
+
+_ICP_DIGITS = frozenset({6, 7, 8, 10})
+_LICENCE_DIGITS = frozenset({6})
+_POLICE_DIGITS = frozenset({12, 14})
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# Characters that may stand before a bare "ICP备" (a label, not a province).
+_LABEL_ENDINGS = "号案站网为是的:"
+_FAN_REGISTRIES = "萌喵猫"
+_GAP_PUNCTUATION = " :|丨｜/·•-,，"
+_CONFIDENCE_RANK = {"high": 3, "medium": 2, "low": 1}
+_SOURCE_RANK = {
+    "footer_text": 6,
+    "link_title": 5,
+    "img_alt": 4,
+    "img_title": 3,
+    "script": 2,
+    "body_text": 1,
+    "meta": 5,
+}
+_EXPECTED_REGISTRY = {
+    "icp": ("miit",),
+    "licence": ("miit", "miit_licence"),
+    "police": ("mps",),
+    "site_code": (),
+    "sponsor": (),
+}
+
+
+@dataclass(slots=True)
+class _Found:
+    """One sighting of a notice, before judgement and de-duplication."""
+
+    kind: str  # icp, licence, police, site_code, sponsor
+    fields: dict[str, Any]
+    raw: str
+    order: int
+    source: Source
+    region: Region
+    element: etree._Element | None
+    link: Link | None
+    hidden: bool
+    before: str
+    footer_cue: bool = False
+    confidence: Confidence = "low"
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Match:
+    kind: str
+    start: int
+    end: int
+    fields: dict[str, Any]
+
+
+def extract_notices(
+    page: bytes | str,
+    url: str,
+    *,
+    content_type: str | None = None,
+    profile: Profile | None = None,
+    today: datetime.date | None = None,
+) -> Notices:
+    """Decode (bytes), parse and extract. Never raises on bad markup: returns empty Notices."""
+    text = decode_html(page, content_type)[0] if isinstance(page, bytes) else page
+    doc = parse_html(text)
+    if doc is None:
+        return Notices()
+    return extract_from_tree(doc, url, profile=profile, today=today)
+
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# huge_tree: libxml2 otherwise drops everything nested deeper than 256 elements, and sloppy
+# pages nest unclosed <font> tags that deep; browsers show that text. One parser per
+# thread: lxml parsers must not be shared between threads.
+_PARSERS = threading.local()
+
+
+def _parser() -> html.HTMLParser:
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = html.HTMLParser(huge_tree=True)
+    return parser
+
+
+def parse_html(text: str) -> html.HtmlElement | None:
+    """The page as an lxml tree (what a crawler that parses once would hand over)."""
+    text = _XML_DECLARATION.sub("", text, count=1)
+    if not text.strip():
+        return None
+    try:
+        return html.document_fromstring(text, parser=_parser())
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def extract_from_tree(
+    doc: etree._Element,
+    url: str,
+    *,
+    profile: Profile | None = None,
+    today: datetime.date | None = None,
+) -> Notices:
+    """Extract from a parsed page. The tree is read, never modified."""
+    root = doc.getroottree().getroot()
+    collector = _Collector(url, profile, today or datetime.date.today())
+    collector.scan_text_nodes(root)
+    collector.scan_attributes(root)
+    collector.scan_scripts(root)
+    collector.scan_meta(root)
+    collector.scan_links(root)
+    return collector.result(root)
+
+
+def _host(url: str) -> str:
+    link = classify_link(url)
+    return link.host if link else ""
+
+
+class _Collector:
+    def __init__(self, url: str, profile: Profile | None, today: datetime.date) -> None:
+        self.base_host = _host(url) if url else ""
+        self.profile = profile
+        self.today = today
+        self.found: list[_Found] = []
+        self.rejected: list[Rejected] = []
+        self.registry_links: list[RegistryLink] = []
+        self.conac: ConacBadge | None = None
+        self.order = 0
+
+    # -- candidates -------------------------------------------------------------------
+
+    def scan_text_nodes(self, root: etree._Element) -> None:
+        blocks: list[etree._Element] = []
+        seen: set[etree._Element] = set()
+        for node in _trigger_text_nodes(root):
+            parent = node.getparent()
+            if parent is None:
+                continue
+            owner = parent.getparent() if node.is_tail else parent
+            block = _block_of(owner)
+            if block is not None and block not in seen:
+                seen.add(block)
+                blocks.append(block)
+        for block in blocks:
+            if _has_ancestor_in(block, seen):
+                continue  # rendered with its ancestor
+            self._scan_rendered(render(block), origin=None)
+
+    def scan_attributes(self, root: etree._Element) -> None:
+        for position, original in enumerate(P.ATTR_XPATH(root), 1):
+            if not P.has_trigger(original) or not P.NOTICE_HINT_RE.search(original):
+                continue
+            text = squeeze(clean(original))
+            matches = _matches(text)
+            if not matches:
+                continue
+            value = P.ATTR_AT_XPATH(root, position=position)[0]
+            element = value.getparent()
+            if element is None or _skipped(element):
+                continue
+            tag = element.tag
+            if value.attrname == "alt":
+                source: Source = "img_alt"
+            elif tag == "img":
+                source = "img_title"
+            else:
+                source = "link_title"
+            anchor = element if tag in ("a", "area") else nearest_anchor(element, 4)
+            link = classify_link(anchor.get("href"), self.base_host) if anchor is not None else None
+            region = classify(element)
+            for match in matches:
+                self._add(
+                    match,
+                    text,
+                    raw=_original_of(original, match),
+                    source=source,
+                    region=region,
+                    element=element,
+                    link=link,
+                    hidden=False,
+                )
+
+    def scan_scripts(self, root: etree._Element) -> None:
+        for script in P.SCRIPT_XPATH(root):
+            if script.tag == "template" and _skipped(script.getparent()):
+                continue
+            src = script.get("src")
+            if src and "conac.cn" in src:
+                self._conac_candidate(ConacBadge(src, "script", "script"))
+            if self.conac is None and "conac.cn" in (script.text or ""):
+                # The badge written by document.write(unescape("%3Cscript src='…dcs.conac.cn…"))
+                found = P.CONAC_URL_RE.search(unquote(script.text or ""))
+                if found:
+                    self._conac_candidate(ConacBadge(found.group(0), "script", "script"))
+            for fragment in script_fragments(script):
+                self._scan_rendered(render(fragment, as_root=True), origin=script)
+
+    def scan_meta(self, root: etree._Element) -> None:
+        for value in P.META_SITE_CODE_XPATH(root):
+            code = compact(str(value))
+            if re.fullmatch(r"(?i:bm)\d{8}|\d{10}", code):
+                self._push(
+                    "site_code",
+                    {"code": code},
+                    raw=str(value).strip(),
+                    source="meta",
+                    region=Region.FOOTER,
+                    element=None,
+                    link=None,
+                    hidden=False,
+                    before="",
+                )
+
+    def scan_links(self, root: etree._Element) -> None:
+        """Registry links (page level, and template placeholders in their text); conac."""
+        for anchor in P.LINK_XPATH(root):
+            if anchor.tag == "img":
+                self._conac_candidate(ConacBadge(anchor.get("src", ""), "image", "footer_text"))
+                continue
+            href = anchor.get("href") or ""
+            if "conac.cn" in href:
+                self._conac_candidate(ConacBadge(_bare(href), "link", "footer_text"))
+                continue
+            link = classify_link(href, self.base_host)
+            if link is None or link.registry not in ("miit", "mps") or _skipped(anchor):
+                continue
+            text = squeeze(clean(text_of(anchor))).strip()
+            self.registry_links.append(RegistryLink(link.url, link.registry, link.outdated, text))
+            template = P.TEMPLATE_RE.search(text)
+            php = _php_tag(anchor)
+            if template is None and php is None:
+                continue
+            if P.ICP_RE.search(text) or P.POLICE_RE.search(text):
+                continue
+            raw = template.group(0) if template else php or ""
+            kind = "icp" if link.registry == "miit" else "police"
+            fields = {"prov": None, "token": raw, "site": None, "template": True}
+            self._push(
+                kind,
+                fields,
+                raw=raw,
+                source="footer_text",
+                region=classify(anchor),
+                element=anchor,
+                link=link,
+                hidden=False,
+                before="",
+            )
+
+    def _conac_candidate(self, badge: ConacBadge) -> None:
+        rank = {"link": 3, "script": 2, "image": 1}
+        if self.conac is None or rank[badge.kind] > rank[self.conac.kind]:
+            self.conac = badge
+
+    def _scan_rendered(self, rendered: Rendered, origin: etree._Element | None) -> None:
+        text = rendered.text
+        for match in _matches_windowed(text):
+            pieces = rendered.pieces_in(match.start, match.end)
+            element = pieces[0].element if pieces else None
+            link = _span_link(rendered, match, self.base_host)
+            if link is None:
+                link = _json_link(text, match)
+            hidden = bool(pieces) and all(p.hidden for p in pieces)
+            if origin is None:
+                region = classify(element) if element is not None else Region.BODY
+                source: Source = (
+                    "footer_text" if region in (Region.FOOTER, Region.TAIL) else "body_text"
+                )
+                cue = False
+            else:
+                region = _fragment_region(element) or classify(origin)
+                source = "script"
+                cue = _footer_cue(text, match)
+            self._add(
+                match,
+                text,
+                raw=rendered.original(match.start, match.end),
+                source=source,
+                region=region,
+                element=element if origin is None else origin,
+                link=link,
+                hidden=hidden,
+                footer_cue=cue,
+            )
+
+    def _add(
+        self,
+        match: _Match,
+        text: str,
+        *,
+        raw: str,
+        source: Source,
+        region: Region,
+        element: etree._Element | None,
+        link: Link | None,
+        hidden: bool,
+        footer_cue: bool = False,
+    ) -> None:
+        self._push(
+            match.kind,
+            match.fields,
+            raw=raw or text[match.start : match.end].strip(),
+            source=source,
+            region=region,
+            element=element,
+            link=link,
+            hidden=hidden,
+            before=text[max(0, match.start - 40) : match.start],
+            footer_cue=footer_cue,
+        )
+
+    def _push(self, kind: str, fields: dict[str, Any], **context: Any) -> None:
+        self.order += 1
+        self.found.append(_Found(kind=kind, fields=fields, order=self.order, **context))
+
+    # -- judgement --------------------------------------------------------------------
+
+    def result(self, root: etree._Element) -> Notices:
+        accepted = [f for f in self.found if self._assess(f)]
+        accepted = self._drop_lists_of_others(accepted)
+        groups: dict[tuple[str, str], list[_Found]] = {}
+        sponsor: Sponsor | None = None
+        for found in accepted:
+            if found.kind == "sponsor":
+                if sponsor is None:
+                    sponsor = Sponsor(found.fields["name"], found.raw, found.source)
+                continue
+            list_name, number = self._identity(found)
+            groups.setdefault((list_name, number), []).append(found)
+        lists: dict[str, list[tuple[int, Any]]] = {
+            "icp": [],
+            "icp_licence": [],
+            "police": [],
+            "site_code": [],
+        }
+        for (list_name, _number), sightings in groups.items():
+            item = self._build(list_name, sightings)
+            lists[list_name].append((min(s.order for s in sightings), item))
+        ordered = {
+            name: _without_shadowed_templates(item for _, item in sorted(items, key=lambda x: x[0]))
+            for name, items in lists.items()
+        }
+        return Notices(
+            icp=ordered["icp"],
+            icp_licence=ordered["icp_licence"],
+            police=ordered["police"],
+            site_code=ordered["site_code"],
+            conac=self.conac,
+            sponsor=sponsor,
+            registry_links=tuple(self.registry_links),
+            rejected=tuple(self.rejected),
+        )
+
+    def _reject(self, found: _Found, why: str) -> bool:
+        self.rejected.append(Rejected(found.kind, self._identity(found)[1], found.raw, why))
+        return False
+
+    def _assess(self, found: _Found) -> bool:
+        """Is this sighting the page's own notice? Sets its confidence."""
+        region = found.region
+        right_link = _right_link(found)
+        own = P.OWN_CUE_RE.search(found.before) is not None
+        if region is Region.PARTNER and (right_link or own):
+            # "友情链接：… 版权所有 晋ICP备…": an unmarked footer that opens with partners.
+            region = Region.TAIL
+        if region in (Region.ARTICLE, Region.PARTNER):
+            return self._reject(found, region.value)
+        if region is not Region.FOOTER and not own and P.QUOTE_CUE_RE.search(found.before[-20:]):
+            return self._reject(found, "quoted")
+        # Outside a marked footer, a link title is usually a news headline, and 主办 the
+        # organiser of an event: take them there only with a registry link or 主办单位.
+        unmarked = region is not Region.FOOTER and not right_link
+        headline = found.source == "link_title"
+        organiser = found.kind == "sponsor" and not found.fields.get("unit")
+        if unmarked and (headline or organiser):
+            return self._reject(found, "outside_footer")
+        if found.source == "meta" or region is Region.FOOTER:
+            found.confidence = "high"
+        elif region is Region.TAIL:
+            found.confidence = "high" if right_link else "medium"
+        elif right_link or (found.source == "script" and found.footer_cue):
+            found.confidence = "medium"
+        elif P.SELF_CUE_RE.search(found.before[-20:]):
+            found.confidence = "low"
+        else:
+            return self._reject(found, "outside_footer")
+        return True
+
+    def _drop_lists_of_others(self, accepted: list[_Found]) -> list[_Found]:
+        """Remove runs of different numbers that belong to other sites."""
+        drop: set[int] = set()
+        for kind in ("icp", "police"):
+            by_list: dict[etree._Element, dict[str, set[etree._Element]]] = {}
+            external: dict[str, list[_Found]] = {}
+            for found in accepted:
+                if found.kind != kind or found.element is None:
+                    continue
+                key = self._main_key(found)
+                item = _list_item(found.element)
+                if item is not None:
+                    container, entry = item
+                    by_list.setdefault(container, {}).setdefault(key, set()).add(entry)
+                link = found.link
+                if link is not None and link.registry is None and self._foreign(link.host):
+                    external.setdefault(link.host, []).append(found)
+            for container, numbers in by_list.items():
+                entries = {e for es in numbers.values() for e in es}
+                if len(numbers) >= 2 and len(entries) >= 2:
+                    for found in accepted:
+                        if found.kind == kind and found.element is not None:
+                            item = _list_item(found.element)
+                            if item is not None and item[0] is container:
+                                drop.add(found.order)
+            if len(external) >= 2:
+                drop.update(f.order for fs in external.values() for f in fs)
+        kept = []
+        for found in accepted:
+            if found.order in drop:
+                self._reject(found, "list_of_other_sites")
+            else:
+                kept.append(found)
+        return kept
+
+    def _foreign(self, host: str) -> bool:
+        if not host or not self.base_host:
+            return False
+        try:
+            return not same_site(host, self.base_host)
+        except Exception:  # a malformed host is not evidence either way
+            return False
+
+    def _main_key(self, found: _Found) -> str:
+        """The number without its site index: -1 and -2 of one subject are one owner."""
+        return f"{found.fields.get('prov')}{found.fields.get('token')}"
+
+    # -- items ------------------------------------------------------------------------
+
+    def _identity(self, found: _Found) -> tuple[str, str]:
+        """(list, normalised number) of a sighting, for de-duplication."""
+        fields = found.fields
+        kind = found.kind
+        if kind == "icp":
+            return "icp", self._filing(fields).number
+        if kind == "licence":
+            checked = self._licence(fields)
+            return ("icp" if fields["site"] else "icp_licence"), checked.number
+        if kind == "police":
+            return "police", validate.police(fields["prov"], fields["token"], None).number
+        if kind == "site_code":
+            return "site_code", validate.site_code(fields["code"], None)[0]
+        return kind, fields.get("name", "")
+
+    def _filing(self, fields: dict[str, Any]) -> validate.Checked:
+        return validate.icp_filing(fields["prov"], fields["token"], fields["site"], self.today)
+
+    def _licence(self, fields: dict[str, Any]) -> validate.Checked:
+        if fields.get("category"):
+            return validate.telecom_licence(
+                fields["prov"], fields["category"], fields["token"], fields["site"], self.today
+            )
+        return validate.icp_licence(fields["prov"], fields["token"], fields["site"])
+
+    def _build(self, list_name: str, sightings: list[_Found]) -> Any:
+        best = max(
+            sightings,
+            key=lambda s: (
+                _CONFIDENCE_RANK[s.confidence],
+                _right_link(s),
+                _SOURCE_RANK[s.source],
+                -s.order,
+            ),
+        )
+        linked_sighting = next((s for s in sightings if _right_link(s)), None)
+        link_sighting = linked_sighting or next(
+            (s for s in sorted(sightings, key=lambda s: s.order) if s.link and s.link.registry),
+            None,
+        )
+        link = link_sighting.link if link_sighting else None
+        if link is None:
+            link = best.link
+        sources = tuple(dict.fromkeys(s.source for s in sorted(sightings, key=lambda s: s.order)))
+        common: dict[str, Any] = {
+            "raw": best.raw,
+            "source": best.source,
+            "confidence": best.confidence,
+            "linked": linked_sighting is not None,
+            "link_url": link.url if link else None,
+            "link_registry": link.registry if link else None,
+            "occurrences": len(sightings),
+            "sources": sources,
+        }
+        extra: list[str] = []
+        if best.fields.get("odd_label"):
+            extra.append("nonstandard_label")
+        if all(s.hidden for s in sightings):
+            extra.append("hidden")
+        fields = best.fields
+        if list_name == "site_code":
+            code, reasons, in_jurisdiction = validate.site_code(fields["code"], self.profile)
+            return SiteCode(
+                number=code,
+                valid=not FATAL_REASONS.intersection(reasons),
+                reasons=(*reasons, *extra),
+                placeholder="placeholder" in reasons,
+                in_jurisdiction=in_jurisdiction,
+                **common,
+            )
+        if list_name == "police":
+            return self._police(best, link, common, extra)
+        return self._icp_or_licence(list_name, best, link, common, extra)
+
+    def _police(
+        self, best: _Found, link: Link | None, common: dict[str, Any], extra: list[str]
+    ) -> PoliceNumber:
+        fields = best.fields
+        checked = validate.police(fields["prov"], fields["token"], self.profile)
+        reasons = list(checked.reasons)
+        link_code = link.code if link and link.registry == "mps" else None
+        if link is not None and link.registry == "miit":
+            reasons.append("linked_to_icp_registry")
+        if link_code and checked.division_code and link_code != fields["token"]:
+            reasons.append("link_code_mismatch")
+        reasons = _unique([*reasons, *extra])
+        return PoliceNumber(
+            number=checked.number,
+            valid=not FATAL_REASONS.intersection(reasons),
+            reasons=reasons,
+            placeholder=checked.placeholder,
+            province=checked.province,
+            province_inferred=checked.province_inferred,
+            division_code=checked.division_code,
+            division_name=checked.division_name,
+            division_full_name=checked.division_full_name,
+            division_retired=checked.division_retired,
+            in_jurisdiction=checked.in_jurisdiction,
+            province_matches_code=checked.province_matches_code,
+            link_code=link_code,
+            **common,
+        )
+
+    def _icp_or_licence(
+        self,
+        list_name: str,
+        best: _Found,
+        link: Link | None,
+        common: dict[str, Any],
+        extra: list[str],
+    ) -> IcpNumber | Licence:
+        fields = best.fields
+        if best.kind == "icp":
+            checked = self._filing(fields)
+            form = "filing"
+        else:
+            checked = self._licence(fields)
+            form = "telecom_licence" if fields.get("category") else "icp_licence"
+        reasons = list(checked.reasons)
+        outdated = bool(link and link.registry == "miit" and link.outdated)
+        if outdated:
+            reasons.append("outdated_registry_host")
+        if link is not None and link.registry == "mps":
+            reasons.append("linked_to_police_registry")
+        reasons = list(_unique([*reasons, *extra]))
+        valid = not FATAL_REASONS.intersection(reasons)
+        if list_name == "icp_licence":
+            # A licence is "linked" when it links to an MIIT system (filing or licence).
+            common = {**common, "linked": bool(link and link.registry in ("miit", "miit_licence"))}
+            return Licence(
+                number=checked.number,
+                valid=valid,
+                reasons=tuple(reasons),
+                placeholder=checked.placeholder,
+                province=fields["prov"],
+                form=form,  # type: ignore[arg-type]
+                link_outdated=outdated,
+                **common,
+            )
+        # In the filing list, "linked" means the filing registry, whatever the number's shape.
+        common = {**common, "linked": bool(link and link.registry == "miit")}
+        site = fields["site"]
+        return IcpNumber(
+            number=checked.number,
+            valid=valid,
+            reasons=tuple(reasons),
+            placeholder=checked.placeholder,
+            province=fields["prov"],
+            main_number=checked.main_number,
+            site_index=int(site) if site else None,
+            form=form,  # type: ignore[arg-type]
+            link_outdated=outdated,
+            **common,
+        )
+
+
+# -- matching -------------------------------------------------------------------------
+
+
+def _matches(text: str) -> list[_Match]:
+    """Every notice-shaped match in a rendered text, in order."""
+    if not text:
+        return []
+    out: list[_Match] = []
+    for m in P.ICP_RE.finditer(text):
+        kind_label = m.group("kind")
+        prov = m.group("prov")
+        has_hao = bool(m.group("hao") or m.group("hao2"))
+        if kind_label is None and (prov is None or not has_hao):
+            continue  # "ICP 2023": a bare ICP needs a province and 号 to be a number
+        allowed = _LICENCE_DIGITS if kind_label == "证" else _ICP_DIGITS
+        token, end, site = _token(m, text, allowed)
+        if token is None:
+            continue
+        if prov is None and not _bare_label_ok(text, m.start()):
+            # "秦ICP备…号", "河东ICP备…号": shaped like a filing number under a prefix that is
+            # no province's. Reported (invalid, unknown_province) only in its full form.
+            prov = _unknown_prefix(text, m.start())
+            if prov is None or kind_label != "备" or not has_hao:
+                continue
+        if token.isdigit() and len(token) not in allowed and not (prov and has_hao):
+            continue  # digits of some other kind after an ICP mention
+        kind = "licence" if kind_label == "证" else "icp"
+        fields = {"prov": prov, "token": token, "site": site, "odd_label": kind_label is None}
+        out.append(_Match(kind, _start(text, m.start()), end, fields))
+    for m in P.ICP_SHORT_RE.finditer(text):
+        token, end, site = _token(m, text, _ICP_DIGITS)
+        if token is not None:
+            fields = {"prov": m.group("prov"), "token": token, "site": site, "odd_label": True}
+            out.append(_Match("icp", m.start(), end, fields))
+    for m in P.TELECOM_RE.finditer(text):
+        prov = m.group("prov")
+        if prov is None and not P.LICENCE_CUE_RE.search(text[max(0, m.start() - 16) : m.start()]):
+            continue
+        fields = {
+            "prov": prov,
+            "category": m.group("cat"),
+            "token": m.group("num"),
+            "site": m.group("site"),
+        }
+        out.append(_Match("licence", m.start(), m.end(), fields))
+    for m in P.POLICE_RE.finditer(text):
+        token, end, _site = _token(m, text, _POLICE_DIGITS, has_site=False)
+        if token is None:
+            continue
+        odd_length = token.isdigit() and len(token) not in _POLICE_DIGITS
+        if odd_length and (not m.group("hao") or len(token) < 8):
+            continue  # a police label before some other digits
+        fields = {
+            "prov": m.group("prov"),
+            "token": token,
+            "site": None,
+            # Typos seen on real footers: 公安网备, 公网备, 公安机关备案号.
+            "odd_label": compact(m.group("label")) != "公网安备",
+        }
+        out.append(_Match("police", _start(text, m.start()), end, fields))
+    for m in P.SITE_CODE_RE.finditer(text):
+        out.append(_Match("site_code", m.start(), m.end(), {"code": m.group("code")}))
+    for m in P.SPONSOR_RE.finditer(text):
+        name = m.group("name")
+        stop = P.SPONSOR_STOP_RE.search(name)
+        if stop is not None:
+            name = name[: stop.start()]
+        name = name.strip(" -—·:")
+        if len(name) >= 2:
+            fields = {"name": name, "unit": "单位" in m.group(0)[:6]}
+            out.append(_Match("sponsor", m.start(), m.start("name") + len(name), fields))
+    out.sort(key=lambda x: x.start)
+    return out
+
+
+# Literal pieces of every notice in cleaned text; long texts are matched only around them.
+_ANCHORS = (
+    "ICP",
+    "icp",
+    "Icp",
+    "安备",
+    "网备",
+    "公网",
+    "备案",
+    "标识码",
+    "识别",
+    "主办",
+    "B1",
+    "B2",
+)
+_LONG_TEXT = 4000
+
+
+def _matches_windowed(text: str) -> list[_Match]:
+    """:func:`_matches`, run only near anchors when a block renders to a long text (a page
+    whose body is one block): the patterns have no literal prefix to skip ahead with."""
+    if len(text) <= _LONG_TEXT:
+        return _matches(text)
+    spans: list[list[int]] = []
+    for anchor in _ANCHORS:
+        position = text.find(anchor)
+        while position != -1 and len(spans) < 2000:
+            spans.append([max(0, position - 120), position + 200])
+            position = text.find(anchor, position + 200)
+    spans.sort()
+    merged: list[list[int]] = []
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    out: list[_Match] = []
+    seen: set[tuple[str, int]] = set()
+    for lo, hi in merged:
+        for match in _matches(text[lo:hi]):
+            match.start += lo
+            match.end += lo
+            if (match.kind, match.start) not in seen:
+                seen.add((match.kind, match.start))
+                out.append(match)
+    return out
+
+
+def _original_of(original: str, match: _Match) -> str:
+    """The original characters of an attribute value behind a match."""
+    _cleaned, where = clean_map(original)
+    if match.end > len(where) or match.start >= match.end:
+        return ""
+    return squeeze(original[where[match.start] : where[match.end - 1] + 1]).strip()
+
+
+def _start(text: str, start: int) -> int:
+    return start + 1 if text[start : start + 1].isspace() else start
+
+
+def _token(
+    m: re.Match[str], text: str, allowed: frozenset[int], *, has_site: bool = True
+) -> tuple[str | None, int, str | None]:
+    """(digits or placeholder token, end of the number, site index) of a match."""
+    num = m.group("num")
+    site = m.group("site") if has_site else None
+    if not num[:1].isdigit() or not compact(num).isdigit():
+        return num.strip(), m.end(), site
+    digits = compact(num)
+    if len(digits) in allowed or " " not in num:
+        return digits, m.end(), site
+    # Digits from neighbouring tags ran together ("11010802020088 2023"): keep the first
+    # group when it alone has an allowed length.
+    first = num.split(" ")[0]
+    if len(first) in allowed:
+        end = m.start("num") + len(first)
+        if text[end : end + 1] == "号":
+            end += 1
+        return first, end, None
+    return digits, m.end(), site
+
+
+def _unknown_prefix(text: str, start: int) -> str | None:
+    """The one or two CJK characters right before "ICP", standing alone ("秦", "河东")."""
+    before = text[:start].rstrip(" ")
+    run = 0
+    while run < len(before) and _CJK.match(before[-1 - run]):
+        run += 1
+    if not 1 <= run <= 2:
+        return None
+    prefix = before[-run:]
+    if any(ch in _FAN_REGISTRIES or ch in _LABEL_ENDINGS for ch in prefix):
+        return None
+    return prefix
+
+
+def _bare_label_ok(text: str, start: int) -> bool:
+    """A bare "ICP备" (no province): fine after a label or punctuation, not after 萌."""
+    before = text[:start].rstrip()
+    if not before:
+        return True
+    last = before[-1]
+    if last in _FAN_REGISTRIES:
+        return False
+    return not _CJK.match(last) or last in _LABEL_ENDINGS
+
+
+# -- context --------------------------------------------------------------------------
+
+
+def _trigger_text_nodes(root: etree._Element) -> list[Any]:
+    """The text nodes (as smart strings, parent known) that may hold part of a notice.
+
+    One C-level pass finds trigger substrings in the concatenated text; only the nodes
+    that also carry a notice hint are then fetched with their parents.
+    """
+    texts = P.TEXT_XPATH(root)
+    if not texts:
+        return []
+    joined = "".join(texts)
+    ends = list(accumulate(map(len, texts)))
+    candidates: set[int] = set()
+    for trigger in P.TRIGGERS:
+        position = joined.find(trigger)
+        while position != -1:
+            index = bisect_right(ends, position)
+            candidates.add(index)
+            position = joined.find(trigger, ends[index] if index < len(ends) else len(joined))
+    hits = sorted(i for i in candidates if i < len(texts) and P.NOTICE_HINT_RE.search(texts[i]))
+    nodes = []
+    for first, last in _clusters(hits):
+        wanted = set(range(first, last + 1)).intersection(hits)
+        found = P.TEXT_RANGE_XPATH(root, first=first + 1, last=last + 1)
+        nodes.extend(node for offset, node in enumerate(found) if first + offset in wanted)
+    return nodes
+
+
+def _clusters(indices: list[int], gap: int = 40) -> list[tuple[int, int]]:
+    """Group sorted indices into (first, last) runs; a wide gap starts a new run.
+
+    A range query costs a traversal plus a proxy per node in the range, so a run is worth
+    extending over a gap of up to ~40 nodes rather than paying another traversal.
+    """
+    runs: list[tuple[int, int]] = []
+    for index in indices:
+        if runs and index - runs[-1][1] <= gap:
+            runs[-1] = (runs[-1][0], index)
+        else:
+            runs.append((index, index))
+    return runs
+
+
+def _block_of(element: etree._Element | None) -> etree._Element | None:
+    """The nearest block-level ancestor that is rendered; None inside scripts and the like."""
+    block = None
+    node = element
+    while node is not None:
+        tag = node.tag
+        if isinstance(tag, str):
+            if tag in SKIP_TAGS:
+                return None
+            if block is None and tag in BLOCK_TAGS:
+                block = node
+        node = node.getparent()
+    return block
+
+
+def _has_ancestor_in(element: etree._Element, elements: set[etree._Element]) -> bool:
+    node = element.getparent()
+    while node is not None:
+        if node in elements:
+            return True
+        node = node.getparent()
+    return False
+
+
+def _skipped(element: etree._Element | None) -> bool:
+    node = element
+    while node is not None:
+        if node.tag in SKIP_TAGS:
+            return True
+        node = node.getparent()
+    return False
+
+
+def _fragment_region(element: etree._Element | None) -> Region | None:
+    """The region a script-borne element marks for itself, inside its fragment."""
+    node = element
+    while node is not None:
+        if isinstance(node.tag, str):
+            if is_footer_element(node):
+                return Region.FOOTER
+            if is_partner_element(node) and node.getparent() is not None:
+                return Region.PARTNER
+            if is_article_element(node):
+                return Region.ARTICLE
+        node = node.getparent()
+    return None
+
+
+def _footer_cue(text: str, match: _Match) -> bool:
+    window = text[max(0, match.start - 120) : match.start] + " " + text[match.end : match.end + 120]
+    return P.FOOTER_CUE_RE.search(window) is not None
+
+
+def _span_link(rendered: Rendered, match: _Match, base_host: str) -> Link | None:
+    """The link of a match: the anchor around it, else an empty registry link beside it."""
+    pieces = rendered.pieces_in(match.start, match.end)
+    anchors = [p.anchor for p in pieces if p.anchor is not None]
+    if anchors:
+        anchor = Counter(anchors).most_common(1)[0][0]
+        return classify_link(anchor.get("href"), base_host)
+    expected = _EXPECTED_REGISTRY[match.kind]
+    text = rendered.text
+    for start, end, anchor in rendered.anchors:
+        if end <= match.start and match.start - end <= 12:
+            gap = text[end : match.start]
+        elif start >= match.end and start - match.end <= 12:
+            gap = text[match.end : start]
+        else:
+            continue
+        if gap.strip(_GAP_PUNCTUATION) or any(ch.isdigit() for ch in text[start:end]):
+            continue
+        link = classify_link(anchor.get("href"), base_host)
+        if link is not None and link.registry in expected:
+            return link
+    return None
+
+
+def _json_link(text: str, match: _Match) -> Link | None:
+    """A registry URL in the same JSON object: {"title":"京ICP证030609号","url":"https://…"}."""
+    expected = _EXPECTED_REGISTRY[match.kind]
+    if not expected:
+        return None
+    left = text.rfind("{", max(0, match.start - 300), match.start)
+    if left == -1 or "}" in text[left : match.start]:
+        return None
+    right = text.find("}", match.end, match.end + 300)
+    if right == -1 or "{" in text[match.end : right]:
+        return None
+    for url in P.JSON_URL_RE.findall(text[left:right]):
+        link = classify_link(url)
+        if link is not None and link.registry in expected:
+            return link
+    return None
+
+
+def _right_link(found: _Found) -> bool:
+    expected = _EXPECTED_REGISTRY[found.kind]
+    return found.link is not None and found.link.registry in expected and bool(expected)
+
+
+def _list_item(element: etree._Element) -> tuple[etree._Element, etree._Element] | None:
+    """(list container, entry) when the element sits in an li/tr/dd of a list or table."""
+    node: etree._Element | None = element
+    for _ in range(6):
+        if node is None:
+            return None
+        if node.tag in ("li", "tr", "dd", "dt"):
+            container = node.getparent()
+            if container is not None and container.tag == "tbody":
+                table = container.getparent()
+                container = table if table is not None else container
+            return (container, node) if container is not None else None
+        node = node.getparent()
+    return None
+
+
+def _without_shadowed_templates(items: Iterable[Any]) -> tuple[Any, ...]:
+    """Drop ``{{ icp }}``-style template variables when the list has a real number: a
+    client-side template (Vue, Angular) that a script fills in from the config it holds.
+    The template's registry link then belongs to the number it displays."""
+    items = tuple(items)
+    real = [item for item in items if not item.placeholder]
+    templates = [item for item in items if "template_variable" in item.reasons]
+    if not real or not templates:
+        return items
+    linked_template = next((t for t in templates if t.linked), None)
+    out = []
+    for item in items:
+        if item in templates:
+            continue
+        if len(real) == 1 and item is real[0] and not item.linked and linked_template:
+            item = replace(
+                item,
+                linked=True,
+                link_url=linked_template.link_url,
+                link_registry=linked_template.link_registry,
+                reasons=(*item.reasons, "linked_through_template"),
+            )
+        out.append(item)
+    return tuple(out)
+
+
+def _unique(reasons: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(reasons))
+
+
+def _php_tag(element: etree._Element) -> str | None:
+    """An unrendered ``<?php echo $icp ?>`` inside the element (libxml2 keeps it as a
+    processing instruction or, in HTML, as a comment ``<!--?php … ?-->``)."""
+    for node in element.iter():
+        if isinstance(node, etree._ProcessingInstruction):
+            return etree.tostring(node, encoding="unicode")
+        if isinstance(node, etree._Comment) and (node.text or "").startswith("?"):
+            return f"<{node.text}>"
+    return None
+
+
+def _bare(href: str) -> str:
+    return href.replace("\\", "").strip("\"' ")

@@ -1,0 +1,225 @@
+"""Where on the page an element sits: the footer region, the end of the page, an article,
+a list of partner sites, or elsewhere. Also :func:`footer_text` for snapshots.
+
+The footer region is what pages mark as such: ``<footer>``, ``role=contentinfo``, or an
+id/class word like footer, foot, bottom, copyright, banquan, dibu, beian. Innermost wins:
+a partner list inside the footer is a partner list, a footer inside a ``#content`` wrapper
+is a footer. Pages that mark nothing fall back to position: little text after it.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+from lxml import etree
+
+from audit.notices.render import BLOCK_TAGS, is_hidden, text_of, visible_text
+
+# Text after an element, in non-space characters, below which it is at the page's end.
+TAIL_LIMIT = 1500
+# A container marked like an article but followed by (almost) nothing holds the page's
+# end, footer included: a page wrapper (#content), not an article.
+WRAPPER_LIMIT = 20
+# A marked footer is followed by at most this much text (an article's <footer> or a
+# "border-bottom" utility class higher up the page is not the page's footer).
+FOOTER_LIMIT = 3000
+
+
+_INVISIBLE = frozenset(("script", "style", "template", "noscript", "head"))
+
+
+_MAX_LEVELS = 40
+
+
+class Region(Enum):
+    FOOTER = "footer"
+    TAIL = "tail"
+    BODY = "body"
+    ARTICLE = "article"
+    PARTNER = "partner"
+
+
+_SPLIT = re.compile(r"[\s_\-]+")
+_FOOTER_SUBSTRINGS = ("foot", "copyright", "bottom", "banquan", "dibu", "beian", "底部", "版权")
+_FOOTER_TOKENS = frozenset(
+    ["ft", "bq", "bqxx", "icp", "record", "recordcode", "colophon", "siteinfo", "btm", "bot"]
+)
+_FOOTER_PREFIXES = ("copy", "foot", "bottom")
+_PARTNER_SUBSTRINGS = ("friend", "yqlj", "youqing", "flink", "partner", "hzhb", "hezuo", "yqlink")
+# id/class words of article bodies, Chinese government CMSs included (TRS_Editor,
+# Custom_UnionStyle, #zoom, wzxq = 文章详情, zwnr = 正文内容).
+_ARTICLE_WORDS = (
+    "article zhengwen zw zwnr trs editor trseditor ueditor newscontent artibody newstext"
+    " articlebody newsdetail unionstyle zoom wzxq"
+)
+_ARTICLE_TOKENS = frozenset(_ARTICLE_WORDS.split())
+# Words that mark an article body or a whole-page wrapper (#content, .detail, .nr = 内容).
+_WRAPPER_WORDS = "content detail post entry nr xq"
+_WRAPPER_TOKENS = frozenset(_WRAPPER_WORDS.split())
+_PARTNER_HEADINGS = (
+    "友情链接",
+    "合作伙伴",
+    "合作单位",
+    "兄弟网站",
+    "相关网站",
+    "成员单位",
+    "相关链接",
+    "推荐网站",
+    "网站群",
+    "下级网站",
+    "链接网站",
+    "友情鏈接",
+    "合作夥伴",
+)
+
+
+def _tokens(element: etree._Element) -> list[str]:
+    words = f"{element.get('id') or ''} {element.get('class') or ''}".strip().lower()
+    return _SPLIT.split(words) if words else []
+
+
+def is_footer_element(element: etree._Element) -> bool:
+    if element.tag == "footer" or element.get("role") == "contentinfo":
+        return True
+    for token in _tokens(element):
+        if token in _FOOTER_TOKENS or token.startswith(_FOOTER_PREFIXES):
+            return True
+        if any(s in token for s in _FOOTER_SUBSTRINGS):
+            return True
+    return False
+
+
+def is_partner_element(element: etree._Element) -> bool:
+    tokens = _tokens(element)
+    if any(any(s in token for s in _PARTNER_SUBSTRINGS) for token in tokens):
+        return True
+    return _leading_text(element).startswith(_PARTNER_HEADINGS)
+
+
+def is_article_element(element: etree._Element) -> bool:
+    """Marked as an article body. Generic words (content, detail) count only when the
+    element does not hold the end of the page: then it is a wrapper of the whole page."""
+    if element.tag == "article":
+        return True
+    tokens = _tokens(element)
+    if any(token in _ARTICLE_TOKENS for token in tokens):
+        return True
+    if any(token in _WRAPPER_TOKENS for token in tokens):
+        return text_after(element, WRAPPER_LIMIT) > WRAPPER_LIMIT
+    return False
+
+
+def _leading_text(element: etree._Element, limit: int = 24) -> str:
+    """The first characters an element shows (its heading, typically), without spaces."""
+    out = ""
+    for chunk in element.itertext():
+        out += "".join(chunk.split())
+        if len(out) >= limit:
+            break
+    return out[:limit].replace("：", "").replace(":", "")
+
+
+def _nonspace_len(text: str) -> int:
+    return len(text) - text.count(" ") - text.count("\n") - text.count("\t") - text.count("\r")
+
+
+def text_after(element: etree._Element, limit: int = TAIL_LIMIT) -> int:
+    """Non-space characters of text after the element, up to a little over ``limit``."""
+    total = _nonspace_len(element.tail or "")
+    node = element
+    while total <= limit:
+        for sibling in node.itersiblings():
+            tag = sibling.tag
+            # Hidden blocks (popups, mobile menus) and scripts are not text a reader sees.
+            if isinstance(tag, str) and tag not in _INVISIBLE and not is_hidden(sibling):
+                total += _nonspace_len(text_of(sibling))
+            total += _nonspace_len(sibling.tail or "")
+            if total > limit:
+                return total
+        parent = node.getparent()
+        if parent is None:
+            break
+        node = parent
+        if node.tag in ("body", "html"):
+            # The body's own tail and the html's siblings hold nothing visible.
+            for sibling in node.itersiblings():
+                if isinstance(sibling.tag, str) and sibling.tag not in ("script", "style"):
+                    total += _nonspace_len(text_of(sibling))
+            break
+        total += _nonspace_len(node.tail or "")
+    return total
+
+
+def classify(element: etree._Element) -> Region:
+    """The region of an element, judged from its ancestors (innermost decides)."""
+    node: etree._Element | None = element
+    # Markers sit within a few levels of the text; the cap keeps absurdly deep pages cheap.
+    for _ in range(_MAX_LEVELS):
+        if node is None:
+            break
+        tag = node.tag
+        if tag in ("body", "html"):
+            break
+        if isinstance(tag, str):
+            if is_footer_element(node) and text_after(node, FOOTER_LIMIT) <= FOOTER_LIMIT:
+                return Region.FOOTER
+            if is_partner_element(node) and tag in BLOCK_TAGS:
+                return Region.PARTNER
+            if is_article_element(node):
+                return Region.ARTICLE
+        node = node.getparent()
+    return Region.TAIL if text_after(element) <= TAIL_LIMIT else Region.BODY
+
+
+_FOOTER_CANDIDATES = etree.XPath(
+    "//footer | //*[@role='contentinfo'] | //*[@id or @class]"
+    "[contains(translate(concat(@id, ' ', @class), 'FOTCPYRIGHBMN', 'fotcpyrighbmn'), 'foot')"
+    " or contains(translate(concat(@id, ' ', @class), 'FOTCPYRIGHBMN', 'fotcpyrighbmn'), 'copy')"
+    " or contains(translate(concat(@id, ' ', @class), 'FOTCPYRIGHBMN', 'fotcpyrighbmn'), 'bottom')"
+    " or contains(@class, 'banquan') or contains(@id, 'banquan') or contains(@class, 'dibu')"
+    " or contains(@id, 'dibu') or contains(@class, 'beian') or contains(@id, 'beian')"
+    " or contains(@class, 'ft') or contains(@id, 'ft') or contains(@class, 'bq')"
+    " or contains(@id, 'bq')]"
+)
+
+
+def footer_elements(doc: etree._Element) -> list[etree._Element]:
+    """The page's footer region: outermost marked elements near the end of the page."""
+    marked = [e for e in _FOOTER_CANDIDATES(doc) if is_footer_element(e)]
+    chosen = set(marked)
+    outermost = []
+    for element in marked:
+        parent = element.getparent()
+        nested = False
+        while parent is not None:
+            if parent in chosen:
+                nested = True
+                break
+            parent = parent.getparent()
+        if not nested and text_after(element, FOOTER_LIMIT) <= FOOTER_LIMIT:
+            outermost.append(element)
+    return outermost
+
+
+def _fallback_elements(doc: etree._Element) -> list[etree._Element]:
+    body = doc.find(".//body") if doc.tag != "body" else doc
+    if body is None:
+        body = doc
+    picked: list[etree._Element] = []
+    size = 0
+    for child in reversed(list(body)):
+        if not isinstance(child.tag, str) or child.tag in ("script", "style", "template"):
+            continue
+        picked.append(child)
+        size += _nonspace_len(text_of(child))
+        if size >= 300 or len(picked) >= 3:
+            break
+    return list(reversed(picked))
+
+
+def footer_text(doc: etree._Element) -> str:
+    """The visible text of the footer region (or, unmarked, of the end of the body)."""
+    root = doc.getroottree().getroot()
+    elements = footer_elements(root) or _fallback_elements(root)
+    return "\n".join(t for t in (visible_text(e) for e in elements) if t)

@@ -1,0 +1,222 @@
+"""The typed result of an extraction, and its JSON form.
+
+Conventions:
+- ``number`` is normalised (no spaces, ASCII, simplified characters, 号 restored);
+  ``raw`` is the text as the page shows it, for evidence.
+- ``valid`` is False only when something proves the number wrong (format, future year,
+  placeholder); doubts (unknown or retired division code, historical form) are listed
+  in ``reasons`` without making it invalid. See ``FATAL_REASONS``.
+- Placeholders (xxxxxxxx, 00000000, a theme's default number, ``{$icp}``) are kept in the
+  lists with ``placeholder=True`` and ``valid=False``, so an audit can say "shows a
+  placeholder"; :meth:`Notices.numbers` leaves them out (what a filing count uses).
+- ``source``: footer_text, body_text, img_alt, img_title, link_title, script, meta.
+- ``confidence``: "high" (footer region or linked to its registry), "medium" (end of the
+  page, a script with footer context), "low" (elsewhere, with a self-referring label).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Confidence = Literal["high", "medium", "low"]
+Source = Literal["footer_text", "body_text", "img_alt", "img_title", "link_title", "script", "meta"]
+
+# Reasons that make a number invalid; every other reason is a doubt or a remark.
+FATAL_REASONS = frozenset(
+    {
+        "placeholder",
+        "template_variable",
+        "digit_count",
+        "future_year",
+        "missing_province",
+        "unknown_province",
+        "bad_site_index",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    number: str
+    raw: str
+    valid: bool
+    reasons: tuple[str, ...]
+    source: Source
+    confidence: Confidence
+    linked: bool = False
+    link_url: str | None = None
+    # Which registry the number's own link points at ("miit", "mps", "miit_licence"),
+    # also when it is the wrong one (a police number linked to the MIIT registry).
+    link_registry: str | None = None
+    placeholder: bool = False
+    occurrences: int = 1
+    sources: tuple[Source, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["reasons"] = list(self.reasons)
+        data["sources"] = list(self.sources)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class IcpNumber(_Item):
+    """An ICP filing number: 晋ICP备2021001234号-1, or a licence-shaped one with a site index."""
+
+    province: str | None = None
+    main_number: str = ""  # without the site index: 晋ICP备2021001234号
+    site_index: int | None = None
+    form: Literal["filing", "icp_licence", "telecom_licence"] = "filing"
+    link_outdated: bool = False  # linked through retired miitbeian.gov.cn / miibeian.gov.cn
+
+
+@dataclass(frozen=True, slots=True)
+class Licence(_Item):
+    """京ICP证030173号 (ICP licence) or 京B2-20090059 / B1-20060139 (telecom licence)."""
+
+    province: str | None = None
+    form: Literal["icp_licence", "telecom_licence"] = "icp_licence"
+    link_outdated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PoliceNumber(_Item):
+    """A public-security filing number: 晋公网安备14080202000123号."""
+
+    province: str | None = None
+    province_inferred: bool = False  # the page showed no prefix; taken from the code
+    division_code: str = ""
+    division_name: str | None = None
+    division_full_name: str | None = None
+    division_retired: int | None = None
+    in_jurisdiction: bool | None = None  # None without a profile
+    province_matches_code: bool | None = None  # None when the prefix was inferred
+    link_code: str | None = None  # the code the registry link queries, when it has one
+
+
+@dataclass(frozen=True, slots=True)
+class SiteCode(_Item):
+    """A government website identifier (网站标识码): bm07000001, 1408000001."""
+
+    in_jurisdiction: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConacBadge:
+    """The 党政机关网站标识 (conac) badge: a bszs.conac.cn link or a dcs.conac.cn script."""
+
+    url: str
+    kind: Literal["link", "script", "image"]
+    source: Source
+
+    def to_json(self) -> dict[str, Any]:
+        return {"present": True, "url": self.url, "kind": self.kind, "source": self.source}
+
+
+@dataclass(frozen=True, slots=True)
+class Sponsor:
+    """主办单位: the body that runs the site."""
+
+    name: str
+    raw: str
+    source: Source
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryLink:
+    """Any link on the page to a filing registry, with or without a number beside it."""
+
+    url: str
+    registry: str
+    outdated: bool
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A number seen on the page but judged not to be the page's own (for debugging)."""
+
+    kind: str
+    number: str
+    raw: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notices:
+    icp: tuple[IcpNumber, ...] = ()
+    icp_licence: tuple[Licence, ...] = ()
+    police: tuple[PoliceNumber, ...] = ()
+    site_code: tuple[SiteCode, ...] = ()
+    conac: ConacBadge | None = None
+    sponsor: Sponsor | None = None
+    # Not part of to_json(): page-level facts for evidence and debugging.
+    registry_links: tuple[RegistryLink, ...] = field(default=(), compare=False)
+    rejected: tuple[Rejected, ...] = field(default=(), compare=False)
+
+    def numbers(self, kind: str) -> list[str]:
+        """Normalised numbers of one list, placeholders left out: what the page files under."""
+        items: tuple[_Item, ...] = getattr(self, kind)
+        return [item.number for item in items if not item.placeholder]
+
+    @property
+    def links_icp_registry(self) -> bool:
+        """Whether any notice links to the MIIT filing registry (current or retired host)."""
+        return any(item.link_registry == "miit" for item in self._items())
+
+    @property
+    def links_police_registry(self) -> bool:
+        return any(item.link_registry == "mps" for item in self._items())
+
+    def _items(self) -> list[_Item]:
+        return [*self.icp, *self.icp_licence, *self.police, *self.site_code]
+
+    def records(self) -> list[dict[str, Any]]:
+        """One flat row per notice: kind, number, raw, valid, linked, source, and the rest
+        of the item under details (the shape of the store's notices table)."""
+        rows = []
+        for kind in ("icp", "icp_licence", "police", "site_code"):
+            for item in getattr(self, kind):
+                data = item.to_json()
+                head = {key: data.pop(key) for key in ("number", "raw", "valid", "linked")}
+                rows.append({"kind": kind, **head, "source": data.pop("source"), "details": data})
+        if self.conac is not None:
+            conac = self.conac.to_json()
+            rows.append(
+                {
+                    "kind": "conac",
+                    "number": None,
+                    "raw": conac["url"],
+                    "valid": True,
+                    "linked": conac["kind"] == "link",
+                    "source": conac["source"],
+                    "details": {"kind": conac["kind"]},
+                }
+            )
+        if self.sponsor is not None:
+            rows.append(
+                {
+                    "kind": "sponsor",
+                    "number": self.sponsor.name,
+                    "raw": self.sponsor.raw,
+                    "valid": None,
+                    "linked": None,
+                    "source": self.sponsor.source,
+                    "details": {},
+                }
+            )
+        return rows
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "icp": [item.to_json() for item in self.icp],
+            "icp_licence": [item.to_json() for item in self.icp_licence],
+            "police": [item.to_json() for item in self.police],
+            "site_code": [item.to_json() for item in self.site_code],
+            "conac": self.conac.to_json() if self.conac else None,
+            "sponsor": self.sponsor.to_json() if self.sponsor else None,
+        }

@@ -1,0 +1,156 @@
+"""Compiled patterns, built once at import. They run on text passed through
+:func:`audit.notices.normalise.clean` and :func:`~audit.notices.normalise.squeeze`
+(ASCII forms, simplified characters, at most one space between two characters).
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from audit.notices.divisions import ABBR_CHARS
+
+_PROV = f"[{ABBR_CHARS}]"
+_S = r"\s?"
+# Digits, possibly with single spaces between them (rendered from separate tags); the
+# extractor keeps only a digit count the format allows.
+_DIGITS = r"\d(?:\s?\d)*"
+# A theme's placeholder in place of the digits: xxxxxxxx, 2021xxxxxx, ********.
+_MASK = r"\d*[xX*]{3,}[\dxX*]*"
+# Unrendered template variables: {$icp} {$cfg.beian} {{ icp }} ${icp} <%= icp %> {dede:...}
+TEMPLATE_VARIABLE = (
+    r"(?:\{\{\s?[\w.$\[\]'\"|]+\s?\}\}|\{\$[\w.\[\]'\"]+\}|\$\{[\w.]+\}|<%=?\s?[\w.$]+\s?%>"
+    r"|\{dede:[^}]{1,60}\}|\{[\w.]*(?:icp|beian|record)[\w.]*\}|__[A-Z_]{3,}__"
+    r"|<\?(?:php|=)[^>]{0,80}\?>)"
+)
+TEMPLATE_RE = re.compile(TEMPLATE_VARIABLE, re.IGNORECASE)
+# The mask first: "2021xxxxxx" must not stop at "2021".
+_NUMBER = f"(?P<num>{_MASK}|{_DIGITS}|{TEMPLATE_VARIABLE})"
+_SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,3}})(?![\d]))?"
+
+# ICP filing numbers and ICP licences. Labels seen: ICP备, ICP备案号:, ICP证, and a
+# bare ICP before the digits. "ICP备案号：晋ICP备…" fails here on the label and
+# matches at the province that follows.
+ICP_RE = re.compile(
+    rf"(?P<prov>{_PROV})?{_S}(?<![A-Za-z])[Ii]{_S}[Cc]{_S}[Pp]{_S}(?P<kind>备|证)?"
+    rf"(?:{_S}案)?(?:{_S}[号编序]{_S}[码号]?)?{_S}:?{_S}{_NUMBER}(?P<hao>{_S}号)?{_SITE}"
+    rf"(?P<hao2>{_S}号)?"
+)
+# 京备12345678号: the label without "ICP" (seen on real footers); province and 号 required.
+ICP_SHORT_RE = re.compile(
+    rf"(?P<prov>{_PROV}){_S}(?P<kind>备){_S}:?{_S}(?P<num>\d{{8}}|\d{{10}})(?P<hao>{_S}号)"
+    rf"{_SITE}(?P<hao2>{_S}号)?"
+)
+# Telecom licences: 京B2-20090059, cross-region B1-20060139 and A2.B1-20232628;
+# a site index after it (粤B2-20090191-2) makes it a filing number.
+TELECOM_RE = re.compile(
+    rf"(?:(?P<prov>{_PROV}){_S})?(?<![A-Za-z0-9.])(?P<cat>[AB][1-2](?:\.[AB][1-2])*)"
+    rf"{_S}-{_S}(?P<num>(?:19|20)\d{{6}})(?!\d){_SITE}"
+)
+# A cross-region licence has no province: only trust it after a licence label.
+LICENCE_CUE_RE = re.compile(r"许可|经营|业务|ICP|证[:\s]*$", re.IGNORECASE)
+
+# Police numbers. Labels seen: 公网安备, and the typos 公安网备, 公网备, 公安备, 网安备,
+# 公安机关备案号.
+POLICE_RE = re.compile(
+    rf"(?P<prov>{_PROV})?{_S}(?P<label>公{_S}网{_S}安{_S}备|公{_S}安{_S}网{_S}安?{_S}备"
+    rf"|公{_S}网{_S}备|公{_S}安{_S}机{_S}关{_S}备|公{_S}安{_S}备|网{_S}安{_S}备|公{_S}网{_S}安)"
+    rf"(?:{_S}案)?(?:{_S}[号编]{_S}码?)?{_S}:?{_S}{_NUMBER}(?P<hao>{_S}号)?"
+)
+
+SITE_CODE_RE = re.compile(
+    r"(?:政府)?(?:网站)?(?:标识码|识别号|识别码)\s?:?\s?(?P<code>[bB][mM]\d{8}|\d{10})(?![\dA-Za-z])"
+)
+SPONSOR_RE = re.compile(r"主办(?:单位)?\s?[:]\s?(?P<name>[^\s:|丨｜,，;；。<>\[\]【】]{2,60})")
+SPONSOR_STOP_RE = re.compile(
+    r"(?:承办|协办|地址|电话|邮编|技术支持|版权|网站标识码|标识码|备案|联系|运维|维护|传真|邮箱"
+    rf"|Copyright|©|主管|建设单位|网站管理|{_PROV}ICP|ICP|{_PROV}公网安备)",
+    re.IGNORECASE,
+)
+
+# Context cues.
+# Words that introduce somebody else's number in running text ("该网站备案号为…").
+QUOTE_CUE_RE = re.compile(
+    r"(?:为|是|如|例如|比如|假冒|冒用|涉案|该网站|该公司|其网站|查询到|显示)[\s:\"'“”「」《》]*$"
+    # a quoted or titled name with its number in brackets: "“某某资讯网”（沪ICP备…）"
+    r"|[”」》』]\s*[（(]\s*$"
+)
+# The page speaking of itself ("本站备案号：", "版权所有 …"): overrides a quote cue, and
+# keeps the site's own number in a block that starts with a partner-list heading.
+OWN_CUE_RE = re.compile(r"本站|本网|版权|Copyright|©|备案[号编序]?码?\s?:|主办", re.I)
+# A self-referring label ("本站备案号：").
+SELF_CUE_RE = re.compile(r"(?:本站|本网站|本网|网站)[^。]{0,6}$|备案[号编序]?码?\s?:?\s?$")
+# Footer vocabulary near a number found in a script.
+FOOTER_CUE_RE = re.compile(
+    r"版权所有|版权|copyright|©|备案|主办|技术支持|footer|beian|\bicp\w*[\"']?\s?:"
+    r"|record\w*[\"']?\s?:",
+    re.IGNORECASE,
+)
+
+# The cheap pre-filter. Per-node XPath predicates cost libxml2 a string copy each, so the
+# text nodes come back unfiltered and Python tests them (see ``has_trigger``).
+TRIGGERS = (
+    "备",
+    "備",
+    "CP",
+    "ＣＰ",
+    "cp",
+    "B1",
+    "B2",
+    "Ｂ",
+    "识",
+    "識",
+    "主办",
+    "主辦",
+)
+# In script text, also escaped forms of 备 and 公, and the conac badge.
+SCRIPT_TRIGGERS = (*TRIGGERS, "\\u5907", "%E5%A4%87", "\\u516c", "conac")
+
+
+def has_trigger(text: str) -> bool:
+    """Whether a text may hold a notice (a chain of ``in`` is the fastest test here)."""
+    return (
+        "备" in text
+        or "CP" in text
+        or "B2" in text
+        or "识" in text
+        or "主办" in text
+        or "備" in text
+        or "B1" in text
+        or "ＣＰ" in text
+        or "cp" in text
+        or "Ｂ" in text
+        or "識" in text
+        or "主辦" in text
+    )
+
+
+# Second stage, on the raw text of a node that passed ``has_trigger``: a piece of a notice
+# (news titles are full of 准备, 设备, 知识). A number split across tags still has one node
+# with its label ("晋ICP备", "公网安备", "备案号：").
+NOTICE_HINT_RE = re.compile(
+    r"[IiＩｉ]\s*[CcＣｃ]\s*[PpＰｐ]|[安网網]\s*[备備]|[备備]\s*案\s*[号號编編序]"
+    rf"|[备備]\s*[:：]|{_PROV}\s*[备備]|[备備]\s*[\d０-９]{{6}}|[BＢ]\s*[12１２]\s*[-－]"
+    r"|[标標]\s*[识識]|[识識]\s*[别別]|主\s*[办辦]\s*(?:[单單]\s*位)?\s*[:：]"
+)
+# Plain strings are cheap; "smart" ones (that know their parent) cost an element proxy each,
+# so they are fetched only for the stretches of the document that hold a hit.
+TEXT_XPATH = etree.XPath("//text()", smart_strings=False)
+TEXT_RANGE_XPATH = etree.XPath("(//text())[position() >= $first and position() <= $last]")
+# alt of images and image-map areas (a number drawn as an image); title of links and images.
+_ATTRS = "//img/@alt | //area/@alt | //a/@title | //img/@title"
+ATTR_XPATH = etree.XPath(_ATTRS, smart_strings=False)
+ATTR_AT_XPATH = etree.XPath(f"({_ATTRS})[$position]")
+SCRIPT_XPATH = etree.XPath("//script | //template")
+# Registry links and the conac badge, in one pass over the attributes.
+# (Separate //name paths: libxml2 runs them faster than one path with a compound test.)
+LINK_XPATH = etree.XPath(
+    "//a[contains(@href, 'beian') or contains(@href, 'conac.cn')]"
+    " | //area[contains(@href, 'beian')] | //img[contains(@src, 'conac.cn')]"
+)
+META_SITE_CODE_XPATH = etree.XPath(
+    "/html/head/meta[translate(@name, 'SITEIDCODE', 'siteidcode') = 'siteidcode']/@content"
+)
+JSON_URL_RE = re.compile(r"(?:https?:)?//[^\s\"'<>,}\]]+|(?<![\w.])(?:www\.)?beian\.[\w./#?=&-]+")
+CONAC_URL_RE = re.compile(r"(?:https?:)?//(?:bszs|dcs)\.conac\.cn[^\s\"'<>)]*")

@@ -1,0 +1,222 @@
+"""Normalise and check one number of each kind. Pure functions: no DOM here.
+
+Each returns the normalised number and machine-readable reasons (see
+``audit.notices.model.FATAL_REASONS`` for those that make a number invalid).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from audit.config import Profile
+from audit.notices import divisions
+from audit.notices.patterns import TEMPLATE_RE
+
+_SEQUENCES = ("0123456789", "1234567890", "9876543210")
+# Defaults that site themes ship in place of a police number.
+_THEME_POLICE_DEFAULTS = frozenset({"11000000000001", "11010000000000", "12345678901234"})
+
+
+def _is_sequence(digits: str) -> bool:
+    return len(digits) >= 6 and any(digits in seq or seq in digits for seq in _SEQUENCES)
+
+
+def placeholder_kind(token: str) -> str | None:
+    """'template_variable' for {$icp} and the like, 'placeholder' for masks; else None."""
+    if TEMPLATE_RE.fullmatch(token):
+        return "template_variable"
+    if not token.isdigit():
+        return "placeholder"
+    return None
+
+
+def _icp_digits_placeholder(digits: str) -> bool:
+    if len(set(digits)) == 1 or _is_sequence(digits):
+        return True
+    # A real serial is never all zeros (晋ICP备 10000000号-2 is a student project's dummy).
+    return len(digits) >= 8 and digits[-6:] == "000000"
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    number: str
+    main_number: str
+    reasons: tuple[str, ...]
+    placeholder: bool
+
+
+def icp_filing(province: str | None, token: str, site: str | None, today: datetime.date) -> Checked:
+    """晋ICP备2021001234号-1. ``token`` is the digits (or a mask / template variable)."""
+    reasons: list[str] = []
+    prefix = province or ""
+    main = f"{prefix}ICP备{token}号"
+    number = f"{main}-{int(site)}" if site else main
+    kind = placeholder_kind(token)
+    if kind == "template_variable":
+        return Checked(number, main, ("template_variable", "placeholder"), True)
+    if province is None:
+        reasons.append("missing_province")
+    elif not all(ch in divisions.ABBR_CHARS for ch in province):
+        reasons.append("unknown_province")
+    if kind:
+        reasons.append(kind)
+        return Checked(number, main, tuple(reasons), True)
+    placeholder = _icp_digits_placeholder(token)
+    if placeholder:
+        reasons.append("placeholder")
+    reasons.extend(_icp_year(token, today))
+    if site is not None and int(site) == 0:
+        reasons.append("bad_site_index")
+    return Checked(number, main, tuple(reasons), placeholder)
+
+
+def _icp_year(digits: str, today: datetime.date) -> list[str]:
+    if len(digits) == 10:
+        year = int(digits[:4])
+        if year > today.year:
+            return ["future_year"]
+        if year < 2019:
+            # 10-digit numbers began in 2020; earlier years in this form are doubtful.
+            return ["year_before_10_digit_form"]
+        return []
+    if len(digits) == 8:
+        if 2000 + int(digits[:2]) > today.year:
+            return ["future_year"]
+        return []
+    if len(digits) in (6, 7):
+        return ["historical_short_form"]
+    return ["digit_count"]
+
+
+def icp_licence(province: str | None, token: str, site: str | None) -> Checked:
+    """京ICP证030173号, or with a site index 京ICP证030173号-1 (then a filing number)."""
+    reasons: list[str] = []
+    main = f"{province or ''}ICP证{token}号"
+    number = f"{main}-{int(site)}" if site else main
+    if province is None:
+        reasons.append("missing_province")
+    kind = placeholder_kind(token)
+    if kind:
+        return Checked(number, main, (*reasons, kind, "placeholder"), True)
+    if len(set(token)) == 1 or _is_sequence(token):
+        return Checked(number, main, (*reasons, "placeholder"), True)
+    if len(token) != 6:
+        reasons.append("digit_count")
+    if site is not None and int(site) == 0:
+        reasons.append("bad_site_index")
+    return Checked(number, main, tuple(reasons), False)
+
+
+def telecom_licence(
+    province: str | None, category: str, digits: str, site: str | None, today: datetime.date
+) -> Checked:
+    """京B2-20090059, B1-20060139 (cross-region, issued by MIIT), A2.B1-20232628."""
+    reasons: list[str] = []
+    main = f"{province or ''}{category}-{digits}"
+    number = f"{main}-{int(site)}" if site else main
+    if province is None:
+        reasons.append("cross_region")
+    if int(digits[:4]) > today.year:
+        reasons.append("future_year")
+    placeholder = digits[4:] == "0000"
+    if placeholder:
+        reasons.append("placeholder")
+    return Checked(number, main, tuple(reasons), placeholder)
+
+
+@dataclass(frozen=True, slots=True)
+class PoliceChecked:
+    number: str
+    province: str | None
+    province_inferred: bool
+    reasons: tuple[str, ...]
+    placeholder: bool
+    division_code: str
+    division_name: str | None
+    division_full_name: str | None
+    division_retired: int | None
+    in_jurisdiction: bool | None
+    province_matches_code: bool | None
+
+
+def police(province: str | None, token: str, profile: Profile | None) -> PoliceChecked:
+    """晋公网安备14080202000123号: code lookup, province agreement, jurisdiction."""
+    reasons: list[str] = []
+    kind = placeholder_kind(token)
+    if kind:
+        number = f"{province or ''}公网安备{token}号"
+        return PoliceChecked(
+            number, province, False, (kind, "placeholder"), True, "", None, None, None, None, None
+        )
+    digits = token
+    code = digits[:6]
+    inferred = False
+    matches: bool | None = None
+    if len(digits) == 12:
+        reasons.append("historical_12_digit_form")
+    elif len(digits) != 14:
+        reasons.append("digit_count")
+    placeholder = _police_placeholder(digits)
+    if placeholder:
+        reasons.append("placeholder")
+    if not divisions.is_province_code(code):
+        reasons.append("unknown_province")
+    if province is None:
+        province = divisions.police_abbr(code)
+        inferred = province is not None
+        reasons.append("missing_province")
+    else:
+        matches = divisions.province_prefix(province) == code[:2]
+        if not matches:
+            reasons.append("province_code_mismatch")
+    division = divisions.lookup(code) if len(digits) >= 12 else None
+    name = full_name = None
+    retired = None
+    if division is None:
+        if len(digits) >= 12 and not placeholder:
+            reasons.append("code_not_in_gb2260")
+    else:
+        name, full_name, retired = division.name, division.full_name, division.retired_year
+        if retired is not None:
+            reasons.append("retired_code")
+    in_jurisdiction = None
+    if profile is not None:
+        in_jurisdiction = code.startswith(profile.division_prefix)
+    number = f"{province or ''}公网安备{digits}号"
+    return PoliceChecked(
+        number=number,
+        province=province,
+        province_inferred=inferred,
+        reasons=tuple(reasons),
+        placeholder=placeholder,
+        division_code=code,
+        division_name=name,
+        division_full_name=full_name,
+        division_retired=retired,
+        in_jurisdiction=in_jurisdiction,
+        province_matches_code=matches,
+    )
+
+
+def _police_placeholder(digits: str) -> bool:
+    if len(set(digits)) == 1 or _is_sequence(digits) or digits in _THEME_POLICE_DEFAULTS:
+        return True
+    serial = digits[6:]
+    # All-zero or "00000001" serials: theme defaults like 京公网安备11000000000001号.
+    return serial.strip("0") in ("", "1") or digits[:6] in ("000000", "123456")
+
+
+def site_code(code: str, profile: Profile | None) -> tuple[str, tuple[str, ...], bool | None]:
+    """(normalised, reasons, in_jurisdiction) for a 网站标识码: bm + 8 digits or 10 digits."""
+    code = code.lower() if code[:2].lower() == "bm" else code
+    reasons: list[str] = []
+    if code.isdigit():
+        if not divisions.is_province_code(code[:2]):
+            reasons.append("unknown_province")
+        if code[2:].strip("0") == "" or _is_sequence(code):
+            reasons.append("placeholder")
+        in_jurisdiction = code.startswith(profile.division_prefix) if profile else None
+    else:
+        in_jurisdiction = False if profile else None
+    return code, tuple(reasons), in_jurisdiction

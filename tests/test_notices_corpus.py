@@ -1,0 +1,140 @@
+"""Precision and recall of the extractor on the two labelled corpora.
+
+- ``tests/data/footers/``: cases written for this project (messy forms, negatives,
+  encodings), one file per case.
+- ``../shared/real-footers/``: footers cut from real pages (read-only, outside the repo);
+  skipped when the folder is absent.
+
+Both use one label schema (``labels.jsonl``). Each expected or extracted normalised
+number of a case is an item; conac is one yes/no item per case. Placeholders are not
+counted (``Notices.numbers``). Run with ``pytest -s`` to see the table.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from audit.notices import Notices, extract_notices
+
+REPO = Path(__file__).resolve().parents[1]
+CORPORA = {
+    "project": REPO / "tests" / "data" / "footers",
+    "real": REPO.parent / "shared" / "real-footers",
+}
+# Fixed so that "future year" means the same thing in every run.
+TODAY = datetime.date(2025, 11, 1)
+FIELDS = ("icp", "icp_licence", "police", "police_region_code", "site_code", "conac")
+MIN_PRECISION = 1.0
+MIN_RECALL = 0.98
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+
+@dataclass
+class Report:
+    cases: int = 0
+    scores: dict[str, Score] = field(default_factory=lambda: {f: Score() for f in FIELDS})
+    link_checks: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def table(self, name: str) -> str:
+        lines = [
+            f"corpus {name}: {self.cases} cases",
+            f"{'field':<20}{'tp':>5}{'fp':>5}{'fn':>5}{'precision':>11}{'recall':>9}",
+        ]
+        for key, s in self.scores.items():
+            lines.append(
+                f"{key:<20}{s.tp:>5}{s.fp:>5}{s.fn:>5}{s.precision:>11.3f}{s.recall:>9.3f}"
+            )
+        good = self.link_checks - sum(1 for e in self.errors if "links_" in e)
+        lines.append(f"{'registry links':<20}{good}/{self.link_checks} cases agree")
+        return "\n".join(lines)
+
+
+def _extracted(notices: Notices) -> dict[str, set[str]]:
+    got = {kind: set(notices.numbers(kind)) for kind in ("icp", "icp_licence", "police")}
+    got["site_code"] = set(notices.numbers("site_code"))
+    got["police_region_code"] = {p.division_code for p in notices.police if not p.placeholder}
+    got["conac"] = {"yes"} if notices.conac else set()
+    return got
+
+
+def evaluate(directory: Path) -> Report:
+    report = Report()
+    for line in (directory / "labels.jsonl").read_text("utf-8").splitlines():
+        if not line.strip():
+            continue
+        label = json.loads(line)
+        body = (directory / label["file"]).read_bytes()
+        url = label.get("page_url") or "http://example.invalid/"
+        notices = extract_notices(body, url, today=TODAY)
+        report.cases += 1
+        expected = {key: set(label[key]) for key in FIELDS if key != "conac"}
+        expected["conac"] = {"yes"} if label["has_conac_badge"] else set()
+        got = _extracted(notices)
+        for key in FIELDS:
+            score = report.scores[key]
+            score.tp += len(expected[key] & got[key])
+            score.fp += len(got[key] - expected[key])
+            score.fn += len(expected[key] - got[key])
+            if expected[key] != got[key]:
+                extra, missing = sorted(got[key] - expected[key]), sorted(expected[key] - got[key])
+                report.errors.append(f"{label['file']} {key}: extra {extra} missing {missing}")
+        # The labels say whether an href to the registry exists; the extractor says which
+        # registry each notice links to.
+        report.link_checks += 1
+        for key, value in (
+            ("links_icp_registry", notices.links_icp_registry),
+            ("links_police_registry", notices.links_police_registry),
+        ):
+            if label[key] != value:
+                report.errors.append(f"{label['file']} {key}: label {label[key]} got {value}")
+    return report
+
+
+@pytest.mark.parametrize("name", sorted(CORPORA))
+def test_corpus_precision_and_recall(name: str) -> None:
+    directory = CORPORA[name]
+    if not (directory / "labels.jsonl").exists():
+        pytest.skip(f"{directory} is absent")
+    report = evaluate(directory)
+    table = report.table(name)
+    print("\n" + table)
+    below = [
+        f"{key}: precision {s.precision:.3f} recall {s.recall:.3f}"
+        for key, s in report.scores.items()
+        if s.precision < MIN_PRECISION or s.recall < MIN_RECALL
+    ]
+    link_errors = [e for e in report.errors if "links_" in e]
+    message = "\n".join([table, *below, *report.errors])
+    assert not below and not link_errors, message
+
+
+def test_project_corpus_is_large_and_covers_encodings() -> None:
+    directory = CORPORA["project"]
+    labels = [
+        json.loads(line) for line in (directory / "labels.jsonl").read_text("utf-8").splitlines()
+    ]
+    tags = {tag for label in labels for tag in label["tags"]}
+    assert len(labels) >= 80
+    assert {"encoding:gbk", "encoding:big5", "no-charset", "negative", "placeholder"} <= tags
+    for label in labels:
+        assert (directory / label["file"]).exists(), label["file"]
