@@ -131,6 +131,20 @@ class CrawlSettings(_Strict):
     discover: bool = Field(False, description="Crawl jurisdiction hosts found through links")
     discover_depth: int = Field(1, ge=0, le=5)
     batch_size: int = Field(200, ge=1, le=10000, description="Snapshots per database write")
+    analysis_workers: int | Literal["auto"] = Field(
+        "auto",
+        description=(
+            "Processes that parse pages and extract notices beside the Scrapy process;"
+            " 0 = in the Scrapy process; auto = 2 on a machine with 2 or more cores"
+        ),
+    )
+
+    def analysis_worker_count(self) -> int:
+        if self.analysis_workers == "auto":
+            # Analysis costs about twice the CPU of downloading a page: two workers beside
+            # the Scrapy process keep it busy (measured in benchmarks/crawl_throughput.py).
+            return 2 if (os.cpu_count() or 1) >= 2 else 0
+        return max(0, self.analysis_workers)
 
     def resolved_user_agent(self) -> str:
         from audit import __version__

@@ -6,8 +6,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit.page import Page
-
 
 @dataclass
 class SnapshotItem:
@@ -28,9 +26,9 @@ class SnapshotItem:
     content_length: int | None = None
     elapsed_ms: float | None = None
     pages_fetched: int = 0
-    body: bytes | None = None
-    # The parsed homepage, handed to the pipeline so it is parsed once; never stored as is.
-    page: Page | None = field(default=None, repr=False)
+    html_gz: bytes | None = field(default=None, repr=False)
+    html_truncated: bool = False
+    notices: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
 
 @dataclass

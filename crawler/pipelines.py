@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import gzip
 import logging
 from dataclasses import asdict, fields
 from typing import Any
 
 from scrapy.crawler import Crawler
 
-from audit.notices import extract_from_tree
 from audit.store import crawls as store_crawls
 from crawler.items import DiscoveredSiteItem, LinkItem, SnapshotItem
 
 logger = logging.getLogger(__name__)
-
-_NOT_COLUMNS = ("page", "body")
 
 
 class StorePipeline:
@@ -41,14 +37,13 @@ class StorePipeline:
         self.store = spider.store  # type: ignore[union-attr]
         self.run_id = spider.run_id  # type: ignore[union-attr]
         self.batch_size = spider.beian.crawl.batch_size  # type: ignore[union-attr]
-        self.profile = spider.beian.profile  # type: ignore[union-attr]
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, SnapshotItem):
-            self.snapshots.append(self.snapshot_row(item))
-            # The parsed page and the raw body are not needed any more: free them now.
-            item.page = None
-            item.body = None
+            # A shallow row: asdict() would deep-copy the notices for nothing.
+            self.snapshots.append({f.name: getattr(item, f.name) for f in fields(item)})
+            # The evidence is in the buffer now: the item that goes on to signals needs none.
+            item.html_gz = None
         elif isinstance(item, DiscoveredSiteItem):
             self.discovered.append(asdict(item))
         elif isinstance(item, LinkItem):
@@ -56,21 +51,6 @@ class StorePipeline:
         if len(self.snapshots) >= self.batch_size or len(self.links) >= 5 * self.batch_size:
             self.flush()
         return item
-
-    def snapshot_row(self, item: SnapshotItem) -> dict[str, Any]:
-        # dataclasses.asdict would deep-copy the parsed page tree: read the fields directly.
-        row = {f.name: getattr(item, f.name) for f in fields(item) if f.name not in _NOT_COLUMNS}
-        body = item.body
-        full_length = item.content_length or 0
-        row["html_gz"] = gzip.compress(body, compresslevel=6, mtime=0) if body else None
-        row["html_truncated"] = bool(body) and len(body) < full_length
-        page = item.page
-        row["notices"] = (
-            extract_from_tree(page.doc, page.url, profile=self.profile).records()
-            if page is not None and page.doc is not None
-            else []
-        )
-        return row
 
     def flush(self) -> None:
         if not (self.snapshots or self.discovered or self.links):

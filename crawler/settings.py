@@ -27,6 +27,8 @@ RETRY_TIMES = 1
 # A site that stays down is an outcome to record, not an error of the crawler.
 RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 REDIRECT_MAX_TIMES = 10
+# The spider follows <meta http-equiv="refresh"> itself, from the page it has decoded.
+METAREFRESH_ENABLED = False
 # Responses are cut at DOWNLOAD_SIZE_CAP and kept (outcome too_large) by the SizeCap
 # extension; DOWNLOAD_MAXSIZE, which drops them whole, is only a backstop.
 DOWNLOAD_SIZE_CAP = 5 * 1024 * 1024

@@ -10,11 +10,9 @@ recorded in the snapshot, never a missing row.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import urljoin
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -22,14 +20,13 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
+from audit.analyse import AnalysisOptions, PageAnalysis
 from audit.config import Settings, load_settings
-from audit.domains import BadURL, normalise_url, same_website
-from audit.page import Page, link_host, parse_page
 from audit.store import Store
 from audit.store import crawls as store_crawls
+from crawler.analysis import PageAnalyser
 from crawler.extensions import was_cut
 from crawler.items import DiscoveredSiteItem, LinkItem, SnapshotItem
-from crawler.links import choose_extra_pages
 from crawler.outcomes import outcome_of_failure, outcome_of_response
 from crawler.scrapy_settings import apply_beian_settings
 
@@ -125,12 +122,17 @@ class SitesSpider(Spider):
         self.max_pages = int(options.get("max_pages") or crawl.max_pages_per_site)
         self.proxy = options.get("proxy")
         self.discover_depth = crawl.discover_depth
-        # str.endswith with a tuple is fast: hosts under a suffix, or the suffix itself.
-        self.jurisdiction_suffixes = tuple("." + s for s in beian.profile.all_domain_suffixes())
-        self.jurisdiction_domains = frozenset(beian.profile.all_domain_suffixes())
-        self.priority_words = tuple(w.lower() for w in crawl.priority_link_words)
-        self.evidence_max_bytes = crawl.evidence_max_bytes
         self.size_cap = crawl.max_download_bytes
+        self.max_redirects = self.crawler.settings.getint("REDIRECT_MAX_TIMES")
+        self.analyser = PageAnalyser(
+            AnalysisOptions(
+                profile=beian.profile,
+                extra_pages=self.max_pages - 1,
+                priority_words=tuple(w.lower() for w in crawl.priority_link_words),
+                evidence_max_bytes=crawl.evidence_max_bytes,
+            ),
+            workers=crawl.analysis_worker_count(),
+        )
         # Hosts with a homepage request this run, and links already recorded.
         self.scheduled: set[str] = {t.host for t in self.targets}
         self.recorded_links: set[tuple[str, str]] = set()
@@ -177,30 +179,37 @@ class SitesSpider(Spider):
 
     # -- callbacks -----------------------------------------------------------------
 
-    def parse_home(self, response: Response) -> Iterator[Any]:
+    async def parse_home(self, response: Response) -> AsyncIterator[Any]:
         item = self.snapshot_of(response)
+        analysis = await self.analyse(response, item)
         extras: list[str] = []
-        if item.page is not None:
-            yield from self.follow_links(item.host, response.meta["site_depth"], item.page)
-            if self.max_pages > 1:
-                extras = choose_extra_pages(
-                    item.page.links,
-                    site_host=item.host,
-                    final_url=response.url,
-                    limit=self.max_pages - 1,
-                    priority_words=self.priority_words,
-                )
-        yield from self.continue_with(item, extras)
+        if analysis is not None:
+            if analysis.meta_refresh and self.follow_meta_refresh(response, analysis.meta_refresh):
+                yield self.meta_refresh_request(response, analysis.meta_refresh)
+                return
+            for output in self.follow_links(item.host, response.meta["site_depth"], analysis):
+                yield output
+            extras = analysis.extra_pages if self.max_pages > 1 else []
+        for output in self.continue_with(item, extras):
+            yield output
 
-    def parse_extra(
+    async def parse_extra(
         self, response: Response, item: SnapshotItem, remaining: list[str]
-    ) -> Iterator[Any]:
+    ) -> AsyncIterator[Any]:
         item.pages_fetched += 1
-        if response.status < 400 and _is_html(response):
-            page = parse_page(response.body, response.url, _content_type(response))
-            depth = 0  # extra pages belong to an inventory or already-discovered site
-            yield from self.follow_links(item.host, depth, page)
-        yield from self.continue_with(item, remaining)
+        if response.status < 400 and _is_html(response) and response.body:
+            try:
+                analysis = await self.analyser.analyse(
+                    response.body, response.url, _content_type(response),
+                    site_host=item.host, homepage=False,
+                )  # fmt: skip
+            except Exception:
+                self.logger.exception("analysis of %s failed", response.url)
+            else:
+                for output in self.follow_links(item.host, 0, analysis):
+                    yield output
+        for output in self.continue_with(item, remaining):
+            yield output
 
     def extra_failed(self, failure: Failure) -> Iterator[Any]:
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
@@ -235,6 +244,23 @@ class SitesSpider(Spider):
             item.redirect_chain = _until_repeat(chain)
         yield item
 
+    # -- meta refresh ------------------------------------------------------------------
+
+    def follow_meta_refresh(self, response: Response, target: str) -> bool:
+        """Follow <meta http-equiv=refresh> like a browser: our own decoding finds it on GBK
+        pages too (Scrapy's MetaRefreshMiddleware is off: it decodes every page again)."""
+        chain = response.meta.get("redirect_urls", [])
+        return target != response.url and len(chain) < self.max_redirects
+
+    def meta_refresh_request(self, response: Response, target: str) -> Request:
+        meta = response.meta
+        request = self.home_request(meta["site"], target, meta["site_depth"])
+        request.meta["redirect_urls"] = [*meta.get("redirect_urls", []), response.url]
+        request.meta["redirect_reasons"] = [*meta.get("redirect_reasons", []), "meta refresh"]
+        if len(set(request.meta["redirect_urls"])) < len(request.meta["redirect_urls"]):
+            request.meta["redirect_ttl"] = 0
+        return request
+
     # -- building the snapshot ------------------------------------------------------
 
     def snapshot_of(self, response: Response) -> SnapshotItem:
@@ -243,7 +269,6 @@ class SitesSpider(Spider):
             for name in KEPT_HEADERS
             if response.headers.get(name)
         }
-        body = response.body
         item = SnapshotItem(
             host=response.meta["site"],
             outcome=outcome_of_response(response.status, headers.get("X-Squid-Error")),
@@ -252,55 +277,56 @@ class SitesSpider(Spider):
             final_url=response.url,
             redirect_chain=_chain(response.meta),
             headers=headers,
-            content_hash=hashlib.sha256(body).hexdigest(),
-            content_length=len(body),
+            content_length=len(response.body),
             elapsed_ms=_elapsed(response.meta),
             pages_fetched=1,
-            body=body[: self.evidence_max_bytes] if self.evidence_max_bytes else None,
         )
         if "X-Squid-Error" in headers and item.outcome != "http_error":
             # The proxy answered, not the site: the site's own status is unknown.
             item.error = f"proxy: {headers['X-Squid-Error']} (HTTP {response.status})"
-            item.http_status = item.final_url = None
-            item.body = item.content_hash = item.content_length = None
-            return item
-        if was_cut(response, self.size_cap):
+            item.http_status = item.final_url = item.content_length = None
+        elif was_cut(response, self.size_cap):
             item.outcome = "too_large"
             item.error = f"response cut at {self.size_cap} bytes"
-        if body and _is_html(response):
-            page = parse_page(body, response.url, _content_type(response))
-            item.page = page
-            item.encoding = page.encoding
-            item.title = page.title
-            item.footer_text = page.footer_text
-        elif body and item.outcome == "ok":
-            item.outcome = "not_html"
         return item
 
-    def follow_links(self, host: str, depth: int, page: Page) -> Iterator[Any]:
+    async def analyse(self, response: Response, item: SnapshotItem) -> PageAnalysis | None:
+        """Analyse the page of a snapshot (outcome ok, http_error or too_large) into it."""
+        body = response.body
+        if item.content_length is None or not body:
+            return None
+        if not _is_html(response):
+            if item.outcome == "ok":
+                item.outcome = "not_html"
+            return None
+        try:
+            analysis = await self.analyser.analyse(
+                body, response.url, _content_type(response), site_host=item.host
+            )
+        except Exception as exc:
+            self.logger.exception("analysis of %s failed", response.url)
+            item.error = f"analysis failed: {type(exc).__name__}: {exc}"[:2000]
+            return None
+        item.encoding = analysis.encoding
+        item.title = analysis.title
+        item.footer_text = analysis.footer_text
+        item.content_hash = analysis.content_hash
+        item.html_gz = analysis.html_gz
+        item.html_truncated = analysis.html_truncated
+        item.notices = analysis.notices
+        return analysis
+
+    def follow_links(self, host: str, depth: int, analysis: PageAnalysis) -> Iterator[Any]:
         """Record links to jurisdiction hosts outside the inventory; with discover, crawl them."""
-        suffixes = self.jurisdiction_suffixes
-        for href, _text in page.links:
-            target = link_host(href)
-            # cheap tests first: most links are relative or lead outside the jurisdiction
-            if target is None or target == host:
-                continue
-            if not (target.endswith(suffixes) or target in self.jurisdiction_domains):
-                continue
-            url = urljoin(page.url, href)
-            try:
-                home_url, target = normalise_url(url)
-            except BadURL:
-                continue
-            if target in self.inventory_hosts or same_website(target, host):
+        for url, target in analysis.jurisdiction_links:
+            if target in self.inventory_hosts:
                 continue
             if (host, target) not in self.recorded_links:
                 self.recorded_links.add((host, target))
                 yield LinkItem(host=host, target_host=target, target_url=url)
             if self.discover and depth < self.discover_depth and target not in self.scheduled:
                 self.scheduled.add(target)
-                home_url = home_url.split("/", 3)
-                home_url = "/".join(home_url[:3]) + "/"
+                home_url = f"{url.split('://', 1)[0]}://{target}/"
                 yield DiscoveredSiteItem(
                     host=target, start_url=home_url, discovered_from=host, depth=depth + 1
                 )
@@ -335,6 +361,7 @@ class SitesSpider(Spider):
             stats["snapshots"] = store_crawls.snapshot_count(session, self.run_id)
             store_crawls.finish_run(session, self.run_id, state, stats)
         self.close_reason = reason
+        self.analyser.close()
         self.store.close()
 
 
@@ -356,12 +383,16 @@ def _is_html(response: Response) -> bool:
 
 
 def _chain(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """The redirects before the final URL: [{"url", "status"}], status None for a meta refresh."""
     urls = meta.get("redirect_urls", [])
-    reasons = meta.get("redirect_reasons", [])
-    return [
-        {"url": url, "status": reason if isinstance(reason, int) else None}
-        for url, reason in zip(urls, [*reasons, *[None] * len(urls)], strict=False)
-    ]
+    reasons = [*meta.get("redirect_reasons", []), *[None] * len(urls)]
+    chain = []
+    for url, reason in zip(urls, reasons, strict=False):
+        hop: dict[str, Any] = {"url": url, "status": reason if isinstance(reason, int) else None}
+        if reason == "meta refresh":
+            hop["via"] = "meta refresh"
+        chain.append(hop)
+    return chain
 
 
 def _until_repeat(chain: list[dict[str, Any]]) -> list[dict[str, Any]]:

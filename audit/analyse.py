@@ -1,0 +1,130 @@
+"""Everything the crawl learns from one page's bytes, in one pure function.
+
+Decode, parse once, then: title, footer text, filing notices, the links that matter
+(to other hosts of the jurisdiction, and the same-site pages to visit next), a
+meta-refresh target, and the compressed evidence. It runs in the crawler process or
+in a worker process (see crawler/analysis.py), so its input and output are plain,
+picklable data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from audit.config import Profile
+from audit.page import link_host, parse_page
+
+_REFRESH_URL = re.compile(r"^\s*(\d*\.?\d*)\s*[;,]?\s*(?:url\s*=\s*)?['\"]?([^'\"]*)", re.I)
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    profile: Profile
+    extra_pages: int = 0
+    priority_words: tuple[str, ...] = ()
+    evidence_max_bytes: int = 1024 * 1024
+
+
+@dataclass
+class PageAnalysis:
+    encoding: str | None = None
+    title: str | None = None
+    footer_text: str | None = None
+    notices: list[dict[str, Any]] = field(default_factory=list)
+    # (absolute URL, host) of links to other hosts under the jurisdiction's suffixes
+    jurisdiction_links: list[tuple[str, str]] = field(default_factory=list)
+    extra_pages: list[str] = field(default_factory=list)
+    meta_refresh: str | None = None
+    html_gz: bytes | None = None
+    html_truncated: bool = False
+    content_hash: str | None = None
+    content_length: int = 0
+
+
+def analyse_page(
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    *,
+    site_host: str,
+    options: AnalysisOptions,
+    homepage: bool = True,
+) -> PageAnalysis:
+    """Analyse a fetched page. ``homepage``: also notices, evidence and extra pages."""
+    from audit.notices import extract_from_tree
+    from crawler.links import choose_extra_pages
+
+    page = parse_page(body, url, content_type)
+    result = PageAnalysis(
+        encoding=page.encoding,
+        title=page.title,
+        footer_text=page.footer_text,
+        content_length=len(body),
+    )
+    result.jurisdiction_links = jurisdiction_links(page.links, url, site_host, options.profile)
+    if not homepage:
+        return result
+    result.content_hash = hashlib.sha256(body).hexdigest()
+    if options.evidence_max_bytes:
+        evidence = body[: options.evidence_max_bytes]
+        result.html_gz = gzip.compress(evidence, compresslevel=6, mtime=0)
+        result.html_truncated = len(evidence) < len(body)
+    if page.doc is None:
+        return result
+    result.notices = extract_from_tree(page.doc, url, profile=options.profile).records()
+    result.meta_refresh = meta_refresh(page.doc, url)
+    if options.extra_pages:
+        result.extra_pages = choose_extra_pages(
+            page.links,
+            site_host=site_host,
+            final_url=url,
+            limit=options.extra_pages,
+            priority_words=options.priority_words,
+        )
+    return result
+
+
+def jurisdiction_links(
+    links: Sequence[tuple[str, str]], base_url: str, site_host: str, profile: Profile
+) -> list[tuple[str, str]]:
+    """Absolute links to hosts under the profile's domain suffixes, other than this site."""
+    from audit.domains import BadURL, normalise_url, same_website
+
+    suffixes = tuple("." + s for s in profile.all_domain_suffixes())
+    exact = frozenset(profile.all_domain_suffixes())
+    found: dict[str, str] = {}
+    for href, _text in links:
+        host = link_host(href)
+        # cheap tests first: most links are relative or lead outside the jurisdiction
+        if host is None or host == site_host or not (host.endswith(suffixes) or host in exact):
+            continue
+        absolute = urljoin(base_url, href)
+        try:
+            _, host = normalise_url(absolute)
+        except BadURL:
+            continue
+        if not same_website(host, site_host) and host not in found:
+            found[host] = absolute
+    return [(url, host) for host, url in found.items()]
+
+
+def meta_refresh(doc: Any, base_url: str, max_delay: float = 10.0) -> str | None:
+    """The target of a ``<meta http-equiv="refresh">`` redirect, as a browser would follow it."""
+    for meta in doc.iter("meta"):
+        if (meta.get("http-equiv") or "").strip().lower() != "refresh":
+            continue
+        match = _REFRESH_URL.match(meta.get("content") or "")
+        if not match or not match.group(2).strip():
+            return None
+        delay = float(match.group(1) or 0)
+        if delay > max_delay:
+            return None
+        target = urljoin(base_url, match.group(2).strip())
+        return target if target.startswith(("http://", "https://")) else None
+    return None
