@@ -57,12 +57,16 @@ class PageAnalyser:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # spawn: forking a process that runs a Twisted reactor and threads is unsafe.
-        return ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
             initargs=(self.options,),
         )
+        # Start the workers now (they import lxml and the extractor), not on the first page.
+        for future in [pool.submit(os.getpid) for _ in range(self.workers)]:
+            future.result(timeout=120)
+        return pool
 
     async def analyse(
         self,

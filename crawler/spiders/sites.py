@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from audit.analyse import AnalysisOptions, PageAnalysis
 from audit.config import Settings, load_settings
-from audit.store import Store
+from audit.store import CrawlRun, Store
 from audit.store import crawls as store_crawls
 from crawler.analysis import PageAnalyser
 from crawler.extensions import was_cut
@@ -98,32 +98,20 @@ class SitesSpider(Spider):
         self.beian = beian
         self.store = Store(beian.database_url)
         crawl = beian.crawl
-        with self.store.session() as session:
-            if self._resume or self._run_id_arg is not None:
-                run = store_crawls.resume_run(session, self._run_id_arg)
-                options = dict(run.options)
-            else:
-                options = {
-                    "discover": crawl.discover
-                    if self._discover_arg is None
-                    else self._discover_arg,
-                    "max_pages": self._max_pages_arg or crawl.max_pages_per_site,
-                    "proxy": self._proxy_arg or crawl.proxy,
-                    "hosts": self._hosts,
-                }
-                run = store_crawls.create_run(session, trigger=self._trigger, options=options)
-            self.run_id = run.id
-            self.resumed = self._resume or self._run_id_arg is not None
-            self.targets = store_crawls.crawl_targets(session, run.id, options.get("hosts"))
-            self.already_done = store_crawls.snapshot_count(session, run.id)
-            self.inventory_hosts = store_crawls.inventory_hosts(session)
-        self.only_hosts: list[str] | None = options.get("hosts")
-        self.discover = bool(options.get("discover"))
+        resume = self._resume or self._run_id_arg is not None
+        if resume:
+            with self.store.session() as session:
+                resumed = store_crawls.resume_run(session, self._run_id_arg)
+                options, resumed_id = dict(resumed.options), resumed.id
+        else:
+            options = {
+                "discover": crawl.discover if self._discover_arg is None else self._discover_arg,
+                "max_pages": self._max_pages_arg or crawl.max_pages_per_site,
+                "proxy": self._proxy_arg or crawl.proxy,
+                "hosts": self._hosts,
+            }
         self.max_pages = int(options.get("max_pages") or crawl.max_pages_per_site)
-        self.proxy = options.get("proxy")
-        self.discover_depth = crawl.discover_depth
-        self.size_cap = crawl.max_download_bytes
-        self.max_redirects = self.crawler.settings.getint("REDIRECT_MAX_TIMES")
+        # Before the run starts: the workers take a second to import the extractor.
         self.analyser = PageAnalyser(
             AnalysisOptions(
                 profile=beian.profile,
@@ -133,6 +121,22 @@ class SitesSpider(Spider):
             ),
             workers=crawl.analysis_worker_count(),
         )
+        with self.store.session() as session:
+            if resume:
+                run = session.get_one(CrawlRun, resumed_id)
+            else:
+                run = store_crawls.create_run(session, trigger=self._trigger, options=options)
+            self.run_id = run.id
+            self.resumed = resume
+            self.targets = store_crawls.crawl_targets(session, run.id, options.get("hosts"))
+            self.already_done = store_crawls.snapshot_count(session, run.id)
+            self.inventory_hosts = store_crawls.inventory_hosts(session)
+        self.only_hosts: list[str] | None = options.get("hosts")
+        self.discover = bool(options.get("discover"))
+        self.proxy = options.get("proxy")
+        self.discover_depth = crawl.discover_depth
+        self.size_cap = crawl.max_download_bytes
+        self.max_redirects = self.crawler.settings.getint("REDIRECT_MAX_TIMES")
         # Hosts with a homepage request this run, and links already recorded.
         self.scheduled: set[str] = {t.host for t in self.targets}
         self.recorded_links: set[tuple[str, str]] = set()
