@@ -59,10 +59,10 @@ def run_crawl(
     show_bar = sys.stderr.isatty() if progress is None else progress
     settings = scrapy_settings(beian, log_level=log_level)
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
-    _route_scrapy_logs(log_level, progress_lines=not show_bar)
+    quiet_scrapy_logs(log_level, progress_lines=not show_bar)
     process = CrawlerProcess(settings)
     # Again: CrawlerProcess's logging set-up resets the levels of Scrapy's loggers.
-    _route_scrapy_logs(log_level, progress_lines=not show_bar)
+    quiet_scrapy_logs(log_level, progress_lines=not show_bar)
     crawler = process.create_crawler(SitesSpider)
     bar = _ProgressBar() if show_bar else None
     if bar is not None:
@@ -103,7 +103,7 @@ def run_crawl(
 _LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-def _route_scrapy_logs(level: str, *, progress_lines: bool) -> None:
+def quiet_scrapy_logs(level: str, *, progress_lines: bool = False) -> None:
     """Scrapy logs through the caller's root handler at ``level``. Without a progress bar,
     the periodic "Crawled N pages" lines and the spider's own lines are the progress report."""
     if not logging.root.handlers:

@@ -283,3 +283,62 @@ def test_an_interrupted_crawl_keeps_its_snapshots_and_resumes(
         assert [r.state for r in runs] == ["finished"]
         assert len(per_site) == total
         assert {count for _, count in per_site} == {1}
+
+
+def test_notices_are_stored_with_each_snapshot_and_agree_with_the_manifest(
+    crawled: Crawled,
+) -> None:
+    from audit.store import Notice
+
+    with crawled.store.session() as session:
+        rows = session.execute(
+            select(Site.host, Notice.kind, Notice.number, Notice.valid, Notice.linked)
+            .join(Notice, Notice.site_id == Site.id)
+            .where(Notice.run_id == crawled.run_id)
+        ).all()
+    shown: dict[str, dict[str, set[str]]] = {}
+    linked: dict[str, dict[str, bool]] = {}
+    for host, kind, number, valid, is_linked in rows:
+        if valid:
+            shown.setdefault(host, {}).setdefault(kind, set()).add(number)
+        if kind in ("icp", "police"):
+            per = linked.setdefault(host, {})
+            per[kind] = per.get(kind, False) or bool(is_linked)
+    snapshots = snapshots_by_host(crawled.store, crawled.run_id)
+    checked = gbk = 0
+    for site in crawled.manifest["sites"]:
+        expected = site["expected"]
+        if expected["outcome"] != "ok" or site["host"] not in snapshots:
+            continue
+        if expected["js_only"]:
+            continue  # needs the browser: see test_render.py
+        got = shown.get(site["host"], {})
+        assert got.get("icp", set()) == set(expected["icp"]), site["host"]
+        assert got.get("police", set()) == set(expected["police"]), site["host"]
+        if expected["icp"]:
+            assert linked[site["host"]]["icp"] == expected["icp_linked"], site["host"]
+        if expected["site_code"]:
+            assert got.get("site_code") == {expected["site_code"]}, site["host"]
+        checked += 1
+        gbk += site["encoding"] == "gbk"
+    assert checked > 150 and gbk >= 4
+
+
+def test_a_number_finds_every_site_that_shows_it(crawled: Crawled) -> None:
+    from audit.store.sites import list_sites
+
+    borrowed = [s for s in crawled.manifest["sites"] if "borrowed_icp" in s["traits"]]
+    assert borrowed
+    number = borrowed[0]["expected"]["icp"][0]
+    sharing = {
+        s["host"]
+        for s in crawled.manifest["sites"]
+        if number in s["expected"]["icp"] and s["expected"]["outcome"] == "ok"
+    }
+    with crawled.store.session() as session:
+        found = {site.host for site in list_sites(session, number=number)}
+        main = number.split("-")[0]
+        by_main = {site.host for site in list_sites(session, number=main)}
+    assert len(sharing) >= 2
+    assert found == sharing
+    assert sharing <= by_main

@@ -70,12 +70,13 @@ def _verbose(argv: list[str] | None) -> bool:
 
 
 def _register() -> None:
-    from audit.cli import crawl, db, demo, sites
+    from audit.cli import crawl, db, demo, inspect, sites
 
     cli.add_command(sites.sites)
     cli.add_command(crawl.crawl)
     cli.add_command(db.db)
     cli.add_command(demo.demo)
+    cli.add_command(inspect.inspect)
 
 
 _register()

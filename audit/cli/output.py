@@ -69,7 +69,9 @@ def print_table(
     for row in rows:
         # Text() renders crawled strings literally: no console markup injection.
         table.add_row(*(Text(_plain(row.get(c))) for c in columns))
-    Console().print(table)
+    # Off a terminal (a pipe, a log file) rich would wrap at 80 columns: give room.
+    console = Console() if sys.stdout.isatty() else Console(width=200)
+    console.print(table)
 
 
 def _plain(value: Any) -> str:

@@ -123,11 +123,28 @@ def add(
     click.echo(f"{host}: saved ({start_url})")
 
 
+def normalise_number(text: str) -> str:
+    """晋ICP备 2021001234 号, ＩＣＰ…: the normalised number, read by the notice extractor."""
+    from audit.errors import UserError
+    from audit.notices import extract_notices
+
+    notices = extract_notices(f"<html><body><footer>{text}</footer></body></html>", "http://x/")
+    found = [i.number for kind in ("icp", "icp_licence", "police", "site_code")
+             for i in getattr(notices, kind)]  # fmt: skip
+    if len(found) != 1:
+        raise UserError(f"{text!r} is not one filing number")
+    return found[0]
+
+
 @sites.command("list")
 @click.option("--district", help="Only this district (所属区县).")
 @click.option("--category", help="Only this category (类别).")
 @click.option("--source", type=click.Choice(["inventory", "discovered"]), help="Only this source.")
 @click.option("--host", "host_contains", help="Only hosts containing this text.")
+@click.option(
+    "--number",
+    help="Only sites whose latest snapshot shows this filing number (any form: it is normalised).",
+)
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many sites.")
 @format_option
 @pass_app
@@ -137,6 +154,7 @@ def list_(
     category: str | None,
     source: str | None,
     host_contains: str | None,
+    number: str | None,
     limit: int | None,
     fmt: str,
 ) -> None:
@@ -150,6 +168,7 @@ def list_(
             category=category,
             source=source,
             host_contains=host_contains,
+            number=normalise_number(number) if number else None,
             limit=limit,
         )
         rows = [{c: getattr(site, c) for c in SITE_COLUMNS} for site in found]

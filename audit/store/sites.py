@@ -7,10 +7,10 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from audit.store.models import Site, utcnow
+from audit.store.models import Notice, Site, Snapshot, utcnow
 from audit.store.upsert import upsert
 
 # The fields an analyst's inventory describes a site with.
@@ -164,10 +164,21 @@ def list_sites(
     category: str | None = None,
     source: str | None = None,
     host_contains: str | None = None,
+    number: str | None = None,
     limit: int | None = None,
 ) -> list[Site]:
-    """Sites matching every filter given, by district (sites without one last), then host."""
+    """Sites matching every filter given, by district (sites without one last), then host.
+
+    ``number``: a normalised filing number the site's latest snapshot shows; a number
+    without a site index (晋ICP备2021001234号) also finds its sites' numbers (…号-1, …号-2).
+    """
     statement = select(Site)
+    if number:
+        latest = select(func.max(Snapshot.id)).group_by(Snapshot.site_id)
+        shows = or_(Notice.number == number, Notice.number.startswith(f"{number}-"))
+        statement = statement.where(
+            Site.id.in_(select(Notice.site_id).where(shows, Notice.snapshot_id.in_(latest)))
+        )
     if district is not None:
         statement = statement.where(Site.district == district)
     if category is not None:

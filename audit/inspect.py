@@ -1,0 +1,63 @@
+"""`beian inspect`: the filing notices of one page, from a URL or a local HTML file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from audit.config import Settings
+from audit.errors import UserError
+from audit.notices import Notices, extract_notices
+
+
+@dataclass
+class Inspection:
+    target: str
+    url: str
+    notices: Notices
+    fetch: dict[str, Any]  # outcome, status, redirects ... (empty for a file)
+
+
+def inspect_file(path: Path, settings: Settings, url: str | None = None) -> Inspection:
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path}: {exc.strerror or exc}") from None
+    page_url = url or path.resolve().as_uri()
+    notices = extract_notices(body, page_url, profile=settings.profile)
+    return Inspection(target=str(path), url=page_url, notices=notices, fetch={})
+
+
+def inspect_url(url: str, settings: Settings, proxy: str | None = None) -> Inspection:
+    """Fetch through the crawler's download path (one Scrapy run: once per process)."""
+    from scrapy.crawler import CrawlerProcess
+
+    from audit.crawl import quiet_scrapy_logs, scrapy_settings
+    from audit.domains import BadURL, normalise_url
+    from crawler.spiders.fetch import FetchSpider
+
+    try:
+        start_url, _host = normalise_url(url)
+    except BadURL as exc:
+        raise UserError(f"{url!r}: {exc}") from None
+    scrapy = scrapy_settings(settings, log_level="ERROR")
+    scrapy.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    quiet_scrapy_logs("ERROR")
+    process = CrawlerProcess(scrapy)
+    quiet_scrapy_logs("ERROR")  # again: Scrapy's logging set-up resets the levels
+    crawler = process.create_crawler(FetchSpider)
+    process.crawl(crawler, url=start_url, proxy=proxy)
+    process.start()
+    result = crawler.spider.result if crawler.spider else {}
+    body = result.pop("body", b"")
+    if result.get("outcome") not in ("ok", "http_error") or not body:
+        raise UserError(
+            f"{start_url}: {result.get('outcome', 'no answer')}"
+            + (f" ({result['error']})" if result.get("error") else "")
+        )
+    final_url = result.get("url", start_url)
+    notices = extract_notices(
+        body, final_url, content_type=result.get("content_type"), profile=settings.profile
+    )
+    return Inspection(target=url, url=final_url, notices=notices, fetch=result)
