@@ -41,10 +41,14 @@ class PageAnalysis:
     jurisdiction_links: list[tuple[str, str]] = field(default_factory=list)
     extra_pages: list[str] = field(default_factory=list)
     meta_refresh: str | None = None
+    has_scripts: bool = False  # the page runs scripts: what it shows may differ from its HTML
     html_gz: bytes | None = None
     html_truncated: bool = False
     content_hash: str | None = None
     content_length: int = 0
+
+    def shows_filing_number(self) -> bool:
+        return any(n["kind"] in ("icp", "police") for n in self.notices)
 
 
 def analyse_page(
@@ -78,6 +82,9 @@ def analyse_page(
     if page.doc is None:
         return result
     result.notices = extract_from_tree(page.doc, url, profile=options.profile).records()
+    result.has_scripts = any(
+        script.get("src") or (script.text or "").strip() for script in page.doc.iter("script")
+    )
     result.meta_refresh = meta_refresh(page.doc, url)
     if options.extra_pages:
         result.extra_pages = choose_extra_pages(

@@ -139,6 +139,19 @@ class CrawlSettings(_Strict):
         ),
     )
 
+    render: Literal["fallback", "off", "always"] = Field(
+        "fallback",
+        description=(
+            "Render pages in headless Chromium: fallback = when the served HTML shows no"
+            " filing notice but loads scripts; always; off"
+        ),
+    )
+    browser_path: str | None = Field(None, description="Chromium executable (default: on PATH)")
+    render_pages: int = Field(4, ge=1, le=64, description="Pages rendered at once")
+    render_timeout: float = Field(
+        30.0, gt=0, description="Seconds to load and run a page in the browser"
+    )
+
     def analysis_worker_count(self) -> int:
         if self.analysis_workers == "auto":
             # Analysis costs about twice the CPU of downloading a page: two workers beside

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -21,6 +22,9 @@ class SizeCap:
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
+        # Per request object, not in request.meta: a retried request copies its meta, and
+        # would start counting from what the failed attempt had received.
+        self.received: WeakKeyDictionary[Request, int] = WeakKeyDictionary()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SizeCap:
@@ -32,12 +36,12 @@ class SizeCap:
         return extension
 
     def bytes_received(self, data: bytes, request: Request, spider: Any) -> None:
-        received = request.meta.get("bytes_received", 0) + len(data)
-        request.meta["bytes_received"] = received
+        received = self.received.get(request, 0) + len(data)
+        self.received[request] = received
         if received > self.cap:
             raise StopDownload(fail=False)
 
 
-def was_cut(response: Any, cap: int) -> bool:
+def was_cut(response: Any) -> bool:
     """Whether a response was stopped by SizeCap (Scrapy flags it ``download_stopped``)."""
-    return TOO_LARGE_FLAG in (response.flags or []) and len(response.body) > cap
+    return TOO_LARGE_FLAG in (response.flags or [])

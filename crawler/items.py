@@ -26,6 +26,7 @@ class SnapshotItem:
     content_length: int | None = None
     elapsed_ms: float | None = None
     pages_fetched: int = 0
+    rendered: bool = False
     html_gz: bytes | None = field(default=None, repr=False)
     html_truncated: bool = False
     notices: list[dict[str, Any]] = field(default_factory=list, repr=False)

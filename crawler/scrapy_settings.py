@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 from scrapy.settings import BaseSettings
 
 from audit.config import Settings
+from crawler.render import find_chromium, playwright_settings
 
 
 def apply_beian_settings(settings: BaseSettings, beian: Settings, priority: str = "spider") -> None:
@@ -24,3 +27,13 @@ def apply_beian_settings(settings: BaseSettings, beian: Settings, priority: str 
         },
         priority=priority,
     )
+    browser = find_chromium(crawl.browser_path) if crawl.render != "off" else None
+    settings.set("BEIAN_BROWSER", browser, priority=priority)
+    if browser:
+        proxy = crawl.proxy or os.environ.get("http_proxy") or os.environ.get("HTTP_PROXY")
+        settings.setdict(
+            playwright_settings(
+                browser, proxy=proxy, timeout=crawl.render_timeout, pages=crawl.render_pages
+            ),
+            priority=priority,
+        )

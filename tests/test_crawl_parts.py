@@ -109,3 +109,19 @@ def test_no_extra_pages_when_the_limit_is_zero() -> None:
         )
         == []
     )
+
+
+def test_the_size_cap_counts_each_attempt_of_a_request_afresh() -> None:
+    from scrapy import Request
+    from scrapy.exceptions import StopDownload
+
+    from crawler.extensions import SizeCap
+
+    cap = SizeCap(cap=10)
+    first = Request("http://a.cn/")
+    cap.bytes_received(b"x" * 6, first, None)
+    retry = first.replace()  # what RetryMiddleware sends: a copy, meta included
+    cap.bytes_received(b"x" * 6, retry, None)  # 6 bytes of this attempt: under the cap
+    with pytest.raises(StopDownload) as stop:
+        cap.bytes_received(b"x" * 6, first, None)
+    assert stop.value.fail is False  # keep what arrived: the snapshot's evidence

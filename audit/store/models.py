@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -140,6 +141,8 @@ class Snapshot(Base):
     content_length: Mapped[int | None] = mapped_column(Integer)
     elapsed_ms: Mapped[float | None] = mapped_column(Float)
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    # the page was rendered in a browser (its footer is written by JavaScript)
+    rendered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     html_gz: Mapped[bytes | None] = mapped_column(LargeBinary)
     html_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -137,6 +137,17 @@ class SitesSpider(Spider):
         self.discover_depth = crawl.discover_depth
         self.size_cap = crawl.max_download_bytes
         self.max_redirects = self.crawler.settings.getint("REDIRECT_MAX_TIMES")
+        browser = self.crawler.settings.get("BEIAN_BROWSER")
+        self.render_timeout = crawl.render_timeout
+        self.render = crawl.render if browser else "off"
+        if crawl.render != "off" and not browser:
+            self.logger.warning(
+                "JavaScript rendering is off: no Chromium found (install Debian's chromium"
+                " package or set [crawl] browser_path); footers written by scripts will be"
+                " read as served"
+            )
+        elif browser:
+            self.logger.info("JavaScript rendering: %s, with %s", crawl.render, browser)
         # Hosts with a homepage request this run, and links already recorded.
         self.scheduled: set[str] = {t.host for t in self.targets}
         self.recorded_links: set[tuple[str, str]] = set()
@@ -194,8 +205,79 @@ class SitesSpider(Spider):
             for output in self.follow_links(item.host, response.meta["site_depth"], analysis):
                 yield output
             extras = analysis.extra_pages if self.max_pages > 1 else []
+            if self.should_render(item, analysis):
+                yield self.render_request(response, item, extras)
+                return
         for output in self.continue_with(item, extras):
             yield output
+
+    # -- rendering ----------------------------------------------------------------------
+
+    def should_render(self, item: SnapshotItem, analysis: PageAnalysis) -> bool:
+        if self.render == "always":
+            return item.outcome == "ok"
+        return (
+            self.render == "fallback"
+            and item.outcome == "ok"
+            and analysis.has_scripts
+            and not analysis.shows_filing_number()
+        )
+
+    def render_request(self, response: Response, item: SnapshotItem, extras: list[str]) -> Request:
+        meta = {
+            "playwright": True,
+            # a browser loads scripts and runs them: more than a plain download's time
+            "download_timeout": self.render_timeout,
+            "site": item.host,
+            "site_depth": response.meta["site_depth"],
+            "handle_httpstatus_list": HTTP_ERRORS,
+        }
+        return Request(
+            response.url,
+            callback=self.parse_rendered,
+            errback=self.render_failed,
+            meta=meta,
+            cb_kwargs={"item": item, "extras": extras},
+            dont_filter=True,
+        )
+
+    async def parse_rendered(
+        self, response: Response, item: SnapshotItem, extras: list[str]
+    ) -> AsyncIterator[Any]:
+        """The page as a browser shows it: its notices replace those of the served HTML."""
+        analysis = None
+        if response.status < 400 and response.body:
+            # scrapy-playwright encodes the rendered DOM itself and says how.
+            charset = getattr(response, "encoding", None) or "utf-8"
+            try:
+                analysis = await self.analyser.analyse(
+                    response.body, response.url, f"text/html; charset={charset}",
+                    site_host=item.host,
+                )  # fmt: skip
+            except Exception as exc:
+                self.logger.exception("analysis of the rendered %s failed", response.url)
+                item.error = f"render analysis failed: {type(exc).__name__}: {exc}"[:2000]
+        if analysis is not None:
+            item.rendered = True
+            # Only a rendering that shows a filing number replaces the served page: a
+            # browser guesses the charset of an undeclared page, sometimes wrongly.
+            if analysis.shows_filing_number():
+                item.title = analysis.title or item.title
+                item.footer_text = analysis.footer_text
+                item.notices = analysis.notices
+                item.html_gz = analysis.html_gz
+                item.html_truncated = analysis.html_truncated
+            for output in self.follow_links(item.host, response.meta["site_depth"], analysis):
+                yield output
+        for output in self.continue_with(item, extras):
+            yield output
+
+    def render_failed(self, failure: Failure) -> Iterator[Any]:
+        """The snapshot keeps what the served HTML showed, and says why rendering failed."""
+        kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
+        item: SnapshotItem = kwargs["item"]
+        item.error = f"render failed: {type(failure.value).__name__}: {failure.value}"[:2000]
+        yield from self.continue_with(item, kwargs["extras"])
 
     async def parse_extra(
         self, response: Response, item: SnapshotItem, remaining: list[str]
@@ -289,7 +371,7 @@ class SitesSpider(Spider):
             # The proxy answered, not the site: the site's own status is unknown.
             item.error = f"proxy: {headers['X-Squid-Error']} (HTTP {response.status})"
             item.http_status = item.final_url = item.content_length = None
-        elif was_cut(response, self.size_cap):
+        elif was_cut(response):
             item.outcome = "too_large"
             item.error = f"response cut at {self.size_cap} bytes"
         return item
@@ -362,6 +444,7 @@ class SitesSpider(Spider):
                         ],
                     )
             stats["close_reason"] = reason
+            stats["render"] = self.render
             stats["snapshots"] = store_crawls.snapshot_count(session, self.run_id)
             store_crawls.finish_run(session, self.run_id, state, stats)
         self.close_reason = reason
