@@ -165,6 +165,42 @@ class CrawlSettings(_Strict):
         return self.user_agent.format(version=__version__, contact_url=self.contact_url)
 
 
+class ScheduleSettings(_Strict):
+    """Background runs (scheduler.py): cron expressions in the centre's time zone."""
+
+    timezone: str = "Asia/Shanghai"
+    crawl: str | None = Field(
+        "0 2 * * *", description="When to crawl every site (cron: minute hour day month weekday)"
+    )
+    misfire_grace_seconds: int = Field(
+        3600, ge=1, description="A run missed by less than this (scheduler down) runs once late"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("crawl")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"not a cron expression ({exc})") from None
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BEIAN_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -176,6 +212,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("beian-data"), description="Where generated files go")
     profile: Profile = Field(default_factory=lambda: load_builtin_profile(DEFAULT_PROFILE))
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     # Where the values came from, for messages; not a setting.
     config_path: Path | None = Field(None, exclude=True)

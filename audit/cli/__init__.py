@@ -70,13 +70,14 @@ def _verbose(argv: list[str] | None) -> bool:
 
 
 def _register() -> None:
-    from audit.cli import crawl, db, demo, inspect, sites
+    from audit.cli import crawl, db, demo, inspect, schedule, sites
 
     cli.add_command(sites.sites)
     cli.add_command(crawl.crawl)
     cli.add_command(db.db)
     cli.add_command(demo.demo)
     cli.add_command(inspect.inspect)
+    cli.add_command(schedule.schedule)
 
 
 _register()
