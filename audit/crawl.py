@@ -56,9 +56,6 @@ def run_crawl(
     from crawler.items import SnapshotItem
     from crawler.spiders.sites import SitesSpider
 
-    if proxy:
-        # The browser that renders JavaScript footers takes its proxy at launch.
-        beian = beian.model_copy(update={"crawl": beian.crawl.model_copy(update={"proxy": proxy})})
     show_bar = sys.stderr.isatty() if progress is None else progress
     settings = scrapy_settings(beian, log_level=log_level)
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")

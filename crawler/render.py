@@ -49,7 +49,7 @@ def playwright_settings(
         "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
-        "PLAYWRIGHT_MAX_CONTEXTS": 1,
+        "PLAYWRIGHT_MAX_CONTEXTS": 2,  # the default one, and one with the run's --proxy
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": pages,
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": int(timeout * 1000),
         "PLAYWRIGHT_ABORT_REQUEST": skip_resource,

@@ -6,8 +6,17 @@ import os
 
 from scrapy.settings import BaseSettings
 
-from audit.config import Settings
+from audit.config import Settings, load_settings
 from crawler.render import find_chromium, playwright_settings
+
+
+def configure_from_beian(settings: BaseSettings) -> None:
+    """For a spider's update_settings: the beian settings given by `beian crawl`, or those
+    of the working directory for `scrapy crawl`, mapped onto Scrapy's."""
+    beian = settings.get("BEIAN_SETTINGS")
+    if not isinstance(beian, Settings):
+        beian = load_settings(settings.get("BEIAN_CONFIG"))
+    apply_beian_settings(settings, beian)
 
 
 def apply_beian_settings(settings: BaseSettings, beian: Settings, priority: str = "spider") -> None:

@@ -14,9 +14,8 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from audit.config import Settings, load_settings
 from crawler.outcomes import outcome_of_failure, outcome_of_response
-from crawler.scrapy_settings import apply_beian_settings
+from crawler.scrapy_settings import configure_from_beian
 from crawler.spiders.sites import HTTP_ERRORS
 
 
@@ -32,10 +31,7 @@ class FetchSpider(Spider):
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
-        beian = settings.get("BEIAN_SETTINGS")
-        if not isinstance(beian, Settings):
-            beian = load_settings(settings.get("BEIAN_CONFIG"))
-        apply_beian_settings(settings, beian)
+        configure_from_beian(settings)
         settings.set("ITEM_PIPELINES", {}, priority="spider")
 
     async def start(self) -> AsyncIterator[Any]:

@@ -21,14 +21,14 @@ from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from audit.analyse import AnalysisOptions, PageAnalysis
-from audit.config import Settings, load_settings
+from audit.config import Settings
 from audit.store import CrawlRun, Store
 from audit.store import crawls as store_crawls
 from crawler.analysis import PageAnalyser
 from crawler.extensions import was_cut
 from crawler.items import DiscoveredSiteItem, LinkItem, SnapshotItem
 from crawler.outcomes import outcome_of_failure, outcome_of_response
-from crawler.scrapy_settings import apply_beian_settings
+from crawler.scrapy_settings import configure_from_beian
 
 # Error statuses reach the callback (HttpErrorMiddleware would drop them); 3xx are
 # left out so that RedirectMiddleware still follows redirects.
@@ -82,10 +82,7 @@ class SitesSpider(Spider):
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
-        beian = settings.get("BEIAN_SETTINGS")
-        if not isinstance(beian, Settings):
-            beian = load_settings(settings.get("BEIAN_CONFIG"))
-        apply_beian_settings(settings, beian)
+        configure_from_beian(settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SitesSpider:
@@ -224,7 +221,7 @@ class SitesSpider(Spider):
         )
 
     def render_request(self, response: Response, item: SnapshotItem, extras: list[str]) -> Request:
-        meta = {
+        meta: dict[str, Any] = {
             "playwright": True,
             # a browser loads scripts and runs them: more than a plain download's time
             "download_timeout": self.render_timeout,
@@ -232,6 +229,11 @@ class SitesSpider(Spider):
             "site_depth": response.meta["site_depth"],
             "handle_httpstatus_list": HTTP_ERRORS,
         }
+        if self.proxy:
+            # The browser's own context goes through the crawl's proxy (the browser was
+            # launched before this run's options were known).
+            meta["playwright_context"] = "proxy"
+            meta["playwright_context_kwargs"] = {"proxy": {"server": self.proxy}}
         return Request(
             response.url,
             callback=self.parse_rendered,
