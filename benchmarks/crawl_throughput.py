@@ -77,28 +77,32 @@ def server_stats(port: int) -> dict[str, Any]:
         return json.loads(response.read())
 
 
-def run_measured(command: list[str], env: dict[str, str]) -> tuple[int, int, float]:
-    """Run a command; return (exit status, peak RSS in bytes of the process and its children
-    together, sampled every 0.1 s, and CPU seconds of them all)."""
+def run_measured(command: list[str], env: dict[str, str]) -> tuple[int, int, int, float]:
+    """Run a command; return (exit status, peak RSS and peak PSS in bytes of the process and
+    its children together, sampled every 0.1 s, CPU seconds of them all).
+
+    RSS added over processes counts shared pages (libraries, Chromium's shared memory) once
+    per process; PSS shares them out, so its sum is what the family really occupies.
+    """
     import psutil
 
     process = subprocess.Popen(command, env=env, cwd=REPO)
     parent = psutil.Process(process.pid)
-    peak, cpu = 0, {}
+    peak_rss, peak_pss, cpu = 0, 0, {}
     while process.poll() is None:
         try:
-            family = [parent, *parent.children(recursive=True)]
-            rss = 0
-            for member in family:
+            rss = pss = 0
+            for member in [parent, *parent.children(recursive=True)]:
                 with member.oneshot():
-                    rss += member.memory_info().rss
+                    memory = member.memory_full_info()
+                    rss, pss = rss + memory.rss, pss + memory.pss
                     times = member.cpu_times()
                     cpu[member.pid] = times.user + times.system
-            peak = max(peak, rss)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
         except psutil.Error:
             pass  # a worker ended between the listing and the reading
         time.sleep(0.1)
-    return process.returncode, peak, sum(cpu.values())
+    return process.returncode, peak_rss, peak_pss, sum(cpu.values())
 
 
 def main() -> int:
@@ -108,6 +112,13 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--timeout", type=float, default=3.0, help="crawl timeout, seconds")
     parser.add_argument("--json", dest="json_out", help="also write the figures to this file")
+    parser.add_argument(
+        "--render",
+        default="off",
+        choices=["off", "fallback", "always"],
+        help="JavaScript rendering in (b) (default off: (b) measures parse, extract, store;"
+        " rendering in Chromium is measured separately with --render fallback)",
+    )
     args = parser.parse_args()
 
     from audit.config import load_builtin_profile
@@ -136,7 +147,7 @@ def main() -> int:
         # (a) a raw spider: download each homepage, nothing else
         (work / "raw.py").write_text(RAW_SPIDER)
         before = server_stats(port)
-        status_a, rss_a, cpu_a = run_measured(
+        status_a, rss_a, _, cpu_a = run_measured(
             [
                 sys.executable,
                 str(work / "raw.py"),
@@ -155,13 +166,13 @@ def main() -> int:
 
         # (b) the full path: beian crawl into a fresh database
         db_url = os.environ.get("BEIAN_DATABASE_URL") or f"sqlite:///{work / 'bench.db'}"
-        env_b = {**env, "BEIAN_DATABASE_URL": db_url}
+        env_b = {**env, "BEIAN_DATABASE_URL": db_url, "BEIAN_CRAWL__RENDER": args.render}
         with Store(db_url) as store:
             from audit.inventory import import_inventory
 
             import_inventory(store, work / "inventory.csv")
         before = server_stats(port)
-        status_b, rss_b, cpu_b = run_measured(
+        status_b, rss_b, pss_b, cpu_b = run_measured(
             [
                 sys.executable,
                 "-m",
@@ -183,15 +194,18 @@ def main() -> int:
         after = server_stats(port)
         server_b = after["cpu_seconds"] - before["cpu_seconds"]
         with Store(db_url) as store:
-            from sqlalchemy import select
+            from sqlalchemy import func, select
 
-            from audit.store import CrawlRun
+            from audit.store import CrawlRun, Snapshot
 
             with store.session() as session:
                 run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
                 assert run is not None and run.finished_at is not None
                 crawl_b = (run.finished_at - run.started_at).total_seconds()
                 snapshots = run.stats.get("snapshots", 0)
+                rendered = session.scalar(
+                    select(func.count()).where(Snapshot.run_id == run.id, Snapshot.rendered)
+                )
     finally:
         server.terminate()
 
@@ -206,6 +220,7 @@ def main() -> int:
         "beian_snapshots": snapshots,
         "ratio": round(rate_b / rate_a, 3),
         "beian_peak_rss_mb": round(rss_b / 2**20, 1),
+        "beian_peak_pss_mb": round(pss_b / 2**20, 1),
         "raw_peak_rss_mb": round(rss_a / 2**20, 1),
         "raw_cpu_seconds": round(cpu_a, 1),
         "beian_cpu_seconds": round(cpu_b, 1),
@@ -213,6 +228,8 @@ def main() -> int:
         "server_busy_during_raw": round(server_a / crawl_a, 3),
         "server_busy_during_beian": round(server_b / crawl_b, 3),
         "exit_status": [status_a, status_b],
+        "render": args.render,
+        "rendered_pages": rendered,
         "database": db_url.split(":")[0],
     }
     print()
@@ -222,12 +239,17 @@ def main() -> int:
     )
     print(
         f"(b) beian crawl       : {figures['beian_sites_per_min']:>7,} sites/min "
-        f"({snapshots} snapshots in {crawl_b:.1f} s)   target >= 3,000"
+        f"({snapshots} snapshots in {crawl_b:.1f} s; render {args.render}: {rendered} pages"
+        " rendered)   target >= 3,000"
     )
     print(f"ratio (b)/(a)         : {figures['ratio']:.0%}   target >= 50%")
     print(
         f"peak RSS of (b)       : {figures['beian_peak_rss_mb']:.0f} MB   target < 400 MB"
-        " (the crawl process and its analysis workers together)"
+        " (the crawl process and its children added up: analysis workers, browser)"
+    )
+    print(
+        f"peak PSS of (b)       : {figures['beian_peak_pss_mb']:.0f} MB"
+        " (the same with shared pages counted once)"
     )
     print(f"CPU seconds           : (a) {cpu_a:.1f}, (b) {cpu_b:.1f} (all processes)")
     print(

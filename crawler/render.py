@@ -17,10 +17,16 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    # Memory: one renderer process per site (site isolation) is for browsing safety; a
+    # crawler that opens a page, reads it and closes it needs a few renderers in all.
+    "--disable-features=site-per-process,IsolateOrigins,Translate,MediaRouter",
+    "--renderer-process-limit=2",
+    "--disable-extensions",
+    "--mute-audio",
 ]
 _CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Not needed to read a footer: images, media and fonts are not fetched.
-_SKIPPED_RESOURCES = frozenset({"image", "media", "font"})
+_SKIPPED_RESOURCES = frozenset({"image", "media", "font", "stylesheet"})
 
 
 def find_chromium(configured: str | None = None) -> str | None:

@@ -1,0 +1,66 @@
+"""Rules as text, for ``beian rules`` (the catalogue) and ``beian rules CODE`` (one rule)."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from audit.rules import RULES
+from audit.rules.model import Rule
+
+SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低", "info": "提示"}
+APPLIES_ZH = {"all": "全部网站", "government": "政府网站"}
+APPLIES_EN = {"all": "all sites", "government": "government sites"}
+
+_INDENT = "    "
+
+
+def _english(text: str) -> str:
+    # Chinese lines are left whole: textwrap counts characters, not display width.
+    return textwrap.fill(text, width=88, initial_indent=_INDENT, subsequent_indent=_INDENT)
+
+
+def explain(rule: Rule) -> str:
+    """A rule's full description, Chinese and English, as plain text."""
+    if rule.needs_reachable:
+        judged_zh = "仅在首页能够读取时判定（无法访问的网站不判定，也不销项）"
+        judged_en = "only when the homepage could be read (an unreachable site is not judged)"
+    else:
+        judged_zh = "每次巡检均判定"
+        judged_en = "on every snapshot"
+    lines = [
+        f"{rule.code}  {rule.name}",
+        "",
+        f"严重程度 Severity:    {SEVERITY_ZH[rule.severity]} {rule.severity}",
+        f"适用范围 Applies to:  {APPLIES_ZH[rule.applies_to]} {APPLIES_EN[rule.applies_to]}",
+        f"判定条件 Judged:      {judged_zh}",
+        f"                     {judged_en}",
+        "",
+        "问题 Problem:",
+        _INDENT + rule.message_zh,
+        _english(rule.message_en),
+        "",
+        "依据 Basis:",
+        _INDENT + rule.basis,
+        "",
+        "整改建议 Remediation:",
+        _INDENT + rule.advice_zh,
+        _english(rule.advice_en),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def catalogue_rows() -> list[dict[str, Any]]:
+    """One row per rule, in code order: for the ``beian rules`` table and its JSON."""
+    return [
+        {
+            "code": rule.code,
+            "name": rule.name,
+            "severity": rule.severity,
+            "applies_to": rule.applies_to,
+            "message_zh": rule.message_zh,
+            "basis": rule.basis,
+            "advice_zh": rule.advice_zh,
+        }
+        for rule in RULES.values()
+    ]

@@ -1,0 +1,147 @@
+"""The rule catalogue's data: what a rule looks at (views of the store), what it reports.
+
+Pure data, no database: the lead builds the views from the store, the rules read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from audit.config import Profile
+
+Severity = Literal["high", "medium", "low", "info"]
+AppliesTo = Literal["all", "government"]
+
+# Evidence stays short enough for a table cell and a notice letter.
+EXCERPT_LIMIT = 240
+
+SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low", "info")
+APPLIES_TO: tuple[AppliesTo, ...] = ("all", "government")
+
+
+class Registry(Protocol):
+    """The MIIT / MPS filing-registry look-up of BA131 / BA132 (not built yet).
+
+    A placeholder so that :class:`AuditContext` has its final shape; its methods come
+    with those rules.
+    """
+
+
+@dataclass(frozen=True)
+class SnapshotView:
+    """One site's snapshot in one run, as stored."""
+
+    id: int
+    run_id: int
+    # ok, http_error, dns_error, refused, timeout, tls_error, too_large, redirect_loop,
+    # too_many_redirects, connection_lost, robots_denied, not_html, error
+    outcome: str
+    http_status: int | None
+    url: str
+    final_url: str | None
+    redirect_chain: tuple[str, ...]  # URLs before the final one
+    title: str | None
+    footer_text: str | None
+    rendered: bool
+    notices: tuple[dict[str, Any], ...]  # Notices.records() rows
+
+    @property
+    def readable(self) -> bool:
+        """Whether the page could be read, so that its notices (or their absence) mean something."""
+        return self.outcome == "ok" or self.rendered
+
+    def notices_of(self, kind: str) -> list[dict[str, Any]]:
+        """The notice rows of one kind, in the order stored."""
+        return [row for row in self.notices if row.get("kind") == kind]
+
+    def footer_excerpt(self, limit: int = EXCERPT_LIMIT) -> str:
+        """The footer text on one line, its head and tail kept when it is long (filing
+        lines usually close a footer, the sponsor often opens it)."""
+        text = " ".join((self.footer_text or "").split())
+        if len(text) <= limit:
+            return text
+        half = (limit - 3) // 2
+        return f"{text[:half]} … {text[-half:]}"
+
+
+@dataclass(frozen=True)
+class SiteView:
+    id: int
+    host: str
+    registrable_domain: str
+    name: str | None
+    sponsor: str | None
+    district: str | None
+    category: str | None
+    key_unit: bool
+    # host under the profile's gov suffixes / *.gov.cn, or an inventory category of 政府/党政机关
+    government: bool
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """What a rule may look at for one site."""
+
+    site: SiteView
+    snapshot: SnapshotView  # the latest snapshot
+    # this site's outcomes in the latest runs, newest first (includes snapshot.outcome)
+    recent_outcomes: tuple[str, ...]
+    profile: Profile
+    # normalised ICP number (with site index) -> sponsors (or hosts when no sponsor) of all
+    # sites whose latest snapshot shows it, this site included
+    icp_users: Mapping[str, frozenset[str]]
+    unreachable_runs: int = 2  # K for BA301
+    registry: Registry | None = None  # BA131 / BA132, later
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One problem a rule found on one site.
+
+    ``fingerprint`` identifies the problem across runs (the number concerned, or "" when
+    the rule fires at most once per site): never timestamps, run or snapshot ids.
+    """
+
+    fingerprint: str
+    excerpt: str  # evidence a person can read: the raw text, a footer excerpt, a URL
+    details: dict[str, Any] = field(default_factory=dict)  # JSON-able extras
+
+
+Check = Callable[[AuditContext], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    applies_to: AppliesTo
+    # A filing/marks rule judges only a snapshot that could be read (outcome ok, or
+    # rendered); availability rules judge every snapshot.
+    needs_reachable: bool
+    basis: str  # Chinese, with the article
+    message_zh: str
+    message_en: str
+    advice_zh: str
+    advice_en: str
+    check: Check = field(repr=False, compare=False)
+
+    def applies(self, ctx: AuditContext) -> bool:
+        """Whether this rule judges the site at all in this context."""
+        if self.applies_to == "government" and not ctx.site.government:
+            return False
+        return not (self.needs_reachable and not ctx.snapshot.readable)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The hits of one site, and the codes of the rules that judged it.
+
+    A finding of a rule not in ``judged`` (an unreadable snapshot, a rule that does not
+    apply) is neither confirmed nor resolved by this evaluation.
+    """
+
+    hits: list[tuple[Rule, Hit]]
+    judged: frozenset[str]
