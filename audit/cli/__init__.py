@@ -70,7 +70,7 @@ def _verbose(argv: list[str] | None) -> bool:
 
 
 def _register() -> None:
-    from audit.cli import crawl, db, demo, inspect, schedule, sites
+    from audit.cli import crawl, db, demo, inspect, rules, schedule, sites
 
     cli.add_command(sites.sites)
     cli.add_command(crawl.crawl)
@@ -78,6 +78,7 @@ def _register() -> None:
     cli.add_command(demo.demo)
     cli.add_command(inspect.inspect)
     cli.add_command(schedule.schedule)
+    cli.add_command(rules.rules)
 
 
 _register()

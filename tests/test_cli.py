@@ -1,0 +1,83 @@
+"""The command line: help on every command, one-line errors, the rule catalogue."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from audit.cli import cli
+from tests.conftest import REPO
+
+COMMANDS = [
+    [], ["sites"], ["sites", "import"], ["sites", "list"], ["sites", "add"], ["crawl"],
+    ["demo"], ["db"], ["db", "upgrade"], ["inspect"], ["rules"], ["schedule"],
+    ["schedule", "jobs"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def run_beian(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BEIAN_")}
+    return subprocess.run(
+        [sys.executable, "-m", "audit", *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("sites", "import", "missing.csv"), "missing.csv: file not found"),
+        (("--config", "nope.toml", "sites", "list"), "nope.toml: configuration file not found"),
+        (("sites", "add", "http://bad host/"), "URL contains spaces"),
+        (("rules", "BA999"), "unknown rule 'BA999'"),
+    ],
+)
+def test_user_errors_are_one_line_without_a_traceback(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = run_beian(*args, cwd=tmp_path)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    env = {**os.environ, "BEIAN_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/x"}
+    result = subprocess.run(
+        [sys.executable, "-m", "audit", "sites", "list"], cwd=tmp_path, env=env,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: cannot open the database postgresql+psycopg://")
+    assert "Connection refused" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_rules_lists_every_rule_with_its_basis_and_advice() -> None:
+    result = CliRunner().invoke(cli, ["rules", "--json"])
+    rows = json.loads(result.output)
+    codes = [row["code"] for row in rows]
+    assert codes == sorted(codes) and {"BA101", "BA111", "BA121", "BA201", "BA301"} <= set(codes)
+    assert all(row["basis"] and row["advice_zh"] for row in rows)
+    explained = CliRunner().invoke(cli, ["rules", "ba111"])
+    assert "整改建议" in explained.output and "公安部令第33号" in explained.output
+
+
+def test_python_m_audit_is_the_same_cli() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "audit", "--version"], capture_output=True, text=True, cwd=REPO
+    )
+    assert result.returncode == 0 and result.stdout.startswith("beian, version")
