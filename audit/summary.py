@@ -18,9 +18,7 @@ def run_summary(store: Store, run_id: int) -> dict[str, Any]:
                 .where(Snapshot.run_id == run_id)
                 .group_by(Snapshot.outcome)
                 .order_by(func.count().desc())
-            )
-            .tuples()
-            .all()
+            ).all()
         )
 
         def sites_showing(kind: str) -> int:

@@ -70,7 +70,7 @@ def _verbose(argv: list[str] | None) -> bool:
 
 
 def _register() -> None:
-    from audit.cli import crawl, db, demo, inspect, rules, schedule, sites
+    from audit.cli import audit, crawl, db, demo, inspect, rules, schedule, sites
 
     cli.add_command(sites.sites)
     cli.add_command(crawl.crawl)
@@ -79,6 +79,8 @@ def _register() -> None:
     cli.add_command(inspect.inspect)
     cli.add_command(schedule.schedule)
     cli.add_command(rules.rules)
+    cli.add_command(audit.audit)
+    cli.add_command(audit.findings)
 
 
 _register()

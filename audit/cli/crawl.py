@@ -27,6 +27,12 @@ from audit.cli.output import jsonable, print_table
     "--trigger", type=click.Choice(["manual", "scheduled"]), default="manual", hidden=True
 )
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a TTY).")
+@click.option(
+    "--audit/--no-audit",
+    "run_audit_after",
+    default=True,
+    help="Audit the run when it finishes (default: yes).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @pass_app
 def crawl(
@@ -41,6 +47,7 @@ def crawl(
     hosts: tuple[str, ...],
     trigger: str,
     progress: bool | None,
+    run_audit_after: bool,
     as_json: bool,
 ) -> None:
     """Crawl every site of the inventory (and discovered ones) into a new run.
@@ -71,10 +78,20 @@ def crawl(
         log_level="DEBUG" if app.verbose > 1 else "INFO" if app.verbose else "WARNING",
     )
     summary = run_summary(store, result.run_id)
+    audited = None
+    if run_audit_after and result.state == "finished":
+        from audit.findings import run_audit
+
+        audited = run_audit(store, settings.profile, run_id=result.run_id)
+        summary["audit"] = audited.to_json()
     if as_json:
         click.echo(json.dumps(jsonable(summary), ensure_ascii=False, indent=2))
     else:
         print_run_summary(summary)
+        if audited is not None:
+            from audit.cli.audit import print_audit_summary
+
+            print_audit_summary(audited)
     if result.state != "finished":
         click.secho(
             f"Run {result.run_id} was interrupted ({result.close_reason});"

@@ -211,9 +211,7 @@ def _replace_notices(
             select(Snapshot.site_id, Snapshot.id).where(
                 Snapshot.run_id == run_id, Snapshot.site_id.in_(site_ids_)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     session.execute(delete(Notice).where(Notice.snapshot_id.in_(list(snapshot_ids.values()))))
     rows = [

@@ -184,3 +184,49 @@ class Notice(Base):
     linked: Mapped[bool | None] = mapped_column(Boolean)
     source: Mapped[str | None] = mapped_column(String(40))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Finding(Base):
+    """One problem of one site under one rule: opened by an audit, resolved by a later one
+    that no longer sees it (the re-test), reopened if it comes back. Never deleted."""
+
+    __tablename__ = "findings"
+    __table_args__ = (
+        UniqueConstraint("site_id", "rule", "fingerprint", name="uq_findings_site_rule_print"),
+        Index("ix_findings_state_rule", "state", "rule"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    rule: Mapped[str] = mapped_column(String(10))
+    fingerprint: Mapped[str] = mapped_column(String(200), default="")
+    severity: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20), default="open")  # open | resolved
+    # the analysts' triage state (new, confirmed, notified, ...): see the review issue
+    review_state: Mapped[str] = mapped_column(String(20), default="new")
+    first_seen_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"))
+    last_seen_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"))
+    resolved_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    first_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[dt.datetime | None]
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id", ondelete="SET NULL"))
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class FindingEvent(Base):
+    """What happened to a finding, when, by whom: the audit trail, never overwritten."""
+
+    __tablename__ = "finding_events"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # opened | resolved | reopened | review
+    actor: Mapped[str] = mapped_column(String(100), default="audit")
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
