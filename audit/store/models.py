@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -212,6 +213,12 @@ class Finding(Base):
     resolved_at: Mapped[dt.datetime | None]
     snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id", ondelete="SET NULL"))
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # triage (beian review): a rectification deadline (notified), the end of an accepted
+    # risk, and the evidence a false positive was declared on (it stays suppressed until
+    # the evidence changes)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    accepted_until: Mapped[dt.date | None] = mapped_column(Date)
+    suppressed_evidence: Mapped[str | None] = mapped_column(String(64))
 
 
 class FindingEvent(Base):
@@ -230,3 +237,22 @@ class FindingEvent(Base):
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class RegistryRecord(Base):
+    """An authoritative filing record the centre holds (beian registry import): a number,
+    the domains filed under it, the sponsor. BA131/BA132 compare what sites show with it."""
+
+    __tablename__ = "registry_records"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    number: Mapped[str] = mapped_column(String(200), unique=True)  # normalised
+    main_number: Mapped[str] = mapped_column(String(200), index=True)  # without the site index
+    kind: Mapped[str | None] = mapped_column(String(40))  # icp, police, licence ...
+    domains: Mapped[list[Any]] = mapped_column(default=list)  # registrable domains or hosts
+    sponsor: Mapped[str | None] = mapped_column(String(500))
+    approved_on: Mapped[dt.date | None] = mapped_column(Date)
+    source_file: Mapped[str | None] = mapped_column(String(500))
+    source_line: Mapped[int | None] = mapped_column(Integer)
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
