@@ -35,6 +35,7 @@ def run_demo(
     say: Any = print,
 ) -> DemoResult:
     from audit.crawl import run_crawl
+    from audit.findings import run_audit
     from audit.inventory import import_inventory
     from audit.store import Store
     from audit.summary import run_summary
@@ -77,6 +78,8 @@ def run_demo(
         process.wait(timeout=10)
     with Store(settings.database_url) as store:
         summary = run_summary(store, result.run_id)
+        if result.state == "finished":
+            summary["audit"] = run_audit(store, settings.profile, run_id=result.run_id).to_json()
     return DemoResult(
         run_id=result.run_id,
         summary=summary,

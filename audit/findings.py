@@ -95,9 +95,14 @@ def run_audit(
         outcomes = store_findings.recent_outcomes(session, run_id, unreachable_runs)
         icp_users: dict[str, set[str]] = defaultdict(set)
         for site, snapshot in pairs:
-            for notice in notices.get(snapshot.id, ()):
+            shown = notices.get(snapshot.id, ())
+            # Who runs the site: the inventory says, else the page's own 主办单位 (a
+            # discovered site has no inventory data), else only its host is known.
+            page_sponsor = next((n["number"] for n in shown if n["kind"] == "sponsor"), None)
+            user = site.sponsor or page_sponsor or site.host
+            for notice in shown:
                 if notice["kind"] == "icp" and notice["valid"] and notice["number"]:
-                    icp_users[notice["number"]].add(site.sponsor or site.host)
+                    icp_users[notice["number"]].add(user)
         frozen_users = {number: frozenset(users) for number, users in icp_users.items()}
 
         existing = {

@@ -368,3 +368,87 @@ def test_javascript_footers_are_rendered_in_chromium(crawled: Crawled) -> None:
     ]  # fmt: skip
     assert plain and not any(snapshots[s["host"]].rendered for s in plain)
     assert "JavaScript rendering: fallback" in crawled.output
+
+
+def expected_rules(site: dict[str, Any]) -> set[str]:
+    """The rules a site of the testbed must trip, from its manifest entry (one run: BA301,
+    which needs two failed runs, is left to test_findings)."""
+    expected, traits = site["expected"], set(site["traits"])
+    rules = set()
+    if expected["outcome"] == "http_error":
+        rules.add("BA303")
+    if site["behaviour"] == "redirect_external":
+        rules.add("BA302")
+    if expected["outcome"] != "ok":
+        return rules
+    shown_badly = expected["placeholders"] + expected["malformed"]
+    if not expected["icp"]:
+        rules.add("BA101")
+    if any("ICP" in number for number in shown_badly):
+        rules.add("BA102")
+    if expected["icp"] and (not expected["icp_linked"] or "icp_outdated_link" in traits):
+        rules.add("BA103")
+    if not expected["police"]:
+        rules.add("BA111")
+    if any("公网安备" in number for number in shown_badly):
+        rules.add("BA112")
+    if expected["police"] and not expected["police_linked"]:
+        rules.add("BA113")
+    rules |= {
+        code
+        for trait, code in (
+            ("police_out_of_jurisdiction", "BA114"),
+            ("police_province_mismatch", "BA115"),
+            ("borrowed_icp", "BA121"),
+        )
+        if trait in traits
+    }
+    if "government" in traits:
+        rules |= {
+            code
+            for missing, code in (
+                (not expected["site_code"], "BA201"),
+                (not expected["conac"], "BA202"),
+                (not expected["sponsor_shown"], "BA203"),
+            )
+            if missing
+        }
+    return rules
+
+
+def test_the_audit_findings_agree_with_the_manifest_for_every_site(crawled: Crawled) -> None:
+    from collections import Counter
+
+    from audit.store import Finding
+
+    with crawled.store.session() as session:
+        rows = session.execute(
+            select(Site.host, Finding.rule)
+            .join(Finding, Finding.site_id == Site.id)
+            .where(Finding.first_seen_run_id == crawled.run_id)
+        ).all()
+    found: dict[str, set[str]] = {}
+    for host, rule in rows:
+        found.setdefault(host, set()).add(rule)
+    snapshots = snapshots_by_host(crawled.store, crawled.run_id)
+    tp, fp, fn = Counter(), Counter(), Counter()
+    wrong = []
+    for site in crawled.manifest["sites"]:
+        if site["host"] not in snapshots:
+            continue
+        if site["expected"]["js_only"] and not BROWSER:
+            continue
+        want, got = expected_rules(site), found.get(site["host"], set())
+        tp.update(want & got)
+        fp.update(got - want)
+        fn.update(want - got)
+        if want != got:
+            wrong.append((site["host"], sorted(got - want), sorted(want - got)))
+    table = "\n".join(
+        f"{rule}  tp {tp[rule]:3d}  precision {tp[rule] / ((tp[rule] + fp[rule]) or 1):.2f}"
+        f"  recall {tp[rule] / ((tp[rule] + fn[rule]) or 1):.2f}"
+        for rule in sorted(set(tp) | set(fp) | set(fn))
+    )
+    print("\n" + table)
+    assert not wrong, f"{table}\n(host, unexpected, missing): {wrong[:10]}"
+    assert len(tp) >= 13  # every rule but BA301 (two runs) is exercised

@@ -79,6 +79,10 @@ def demo(
         )
         return
     print_run_summary(result.summary)
+    if "audit" in result.summary:
+        audit = result.summary["audit"]
+        opened = sum(audit["new"].values()) + sum(audit["still_open"].values())
+        click.echo(f"Audit: {opened} open findings (beian findings lists them)")
     click.echo(f"Database:  {result.database_url}")
     click.echo(f"Inventory: {result.inventory}")
     click.echo(f"Manifest:  {result.manifest} (what each generated site really shows)")
