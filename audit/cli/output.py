@@ -89,3 +89,47 @@ def format_option(func: Any) -> Any:
     func = click.option("--csv", "fmt", flag_value="csv", help="Output CSV.")(func)
     func = click.option("--json", "fmt", flag_value="json", help="Output JSON.")(func)
     return click.option("--table", "fmt", flag_value="table", default=True, hidden=True)(func)
+
+
+def write_xlsx(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    path: str,
+    *,
+    sheet: str = "Sheet1",
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """An XLSX workbook of the rows: bold frozen header, autofilter, formulas neutralised."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    worksheet = workbook.active
+    worksheet.title = sheet[:31]
+    worksheet.append([(headers or {}).get(c, c) for c in columns])
+    for cell in worksheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        worksheet.append([_xlsx_value(row.get(c)) for c in columns])
+    worksheet.freeze_panes = "A2"
+    worksheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+    for index, column in enumerate(columns, start=1):
+        width = max([len(str(column)), *(len(_plain(r.get(column))) for r in rows[:200])])
+        worksheet.column_dimensions[get_column_letter(index)].width = min(60, width + 2)
+    workbook.save(path)
+
+
+_XML_ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
+
+
+def _xlsx_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        # Excel has no time zones: show the centre's local time.
+        return value.astimezone(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None)
+    if isinstance(value, Mapping | list | tuple):
+        value = json.dumps(jsonable(value), ensure_ascii=False)
+    if isinstance(value, str):
+        # Crawled text: no control characters (they corrupt the file), no formulas.
+        return safe_cell(value.translate(_XML_ILLEGAL))
+    return value
