@@ -10,7 +10,6 @@ recorded in the snapshot, never a missing row.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -166,7 +165,6 @@ class SitesSpider(Spider):
             "site": host,
             "site_depth": depth,
             "handle_httpstatus_list": HTTP_ERRORS,
-            "started": time.monotonic(),
         }
         if self.proxy:
             meta["proxy"] = self.proxy
