@@ -5,6 +5,12 @@ sees, keeps those it sees again, resolves the open findings of the rules it judg
 no longer sees (the re-test), and reopens resolved ones that come back; each change is an
 event. A site whose page could not be read is not judged by the rules that need it, so its
 filing findings neither open nor resolve. Auditing the same run twice changes nothing.
+
+The analysts' triage (audit/review.py) meets the audit in three places: a notified or
+rectifying finding the re-test no longer sees is resolved, and the event says the unit
+fixed it; a false positive seen again with the evidence it was declared on stays
+suppressed (counted as such, not reopened), while changed evidence ends the suppression;
+an accepted risk past its date goes back to new.
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from audit import review
 from audit.config import Profile
 from audit.domains import is_government_host
 from audit.errors import UserError
+from audit.registry import load_registry
 from audit.rules import evaluate
 from audit.rules.model import AuditContext, SiteView, SnapshotView
 from audit.store import Finding, FindingEvent, Site, Snapshot, Store
@@ -41,7 +49,7 @@ class AuditSummary:
             "sites": self.sites,
             "judged_sites": self.judged_sites,
             **{kind: dict(sorted(self.changes.get(kind, Counter()).items()))
-               for kind in ("new", "still_open", "resolved", "reopened")},
+               for kind in ("new", "still_open", "resolved", "reopened", "suppressed")},
         }  # fmt: skip
 
 
@@ -104,6 +112,7 @@ def run_audit(
                 if notice["kind"] == "icp" and notice["valid"] and notice["number"]:
                     icp_users[notice["number"]].add(user)
         frozen_users = {number: frozenset(users) for number, users in icp_users.items()}
+        registry = load_registry(session)  # None when none was imported
 
         existing = {
             (f.site_id, f.rule, f.fingerprint): f
@@ -120,6 +129,7 @@ def run_audit(
                 profile=profile,
                 icp_users=frozen_users,
                 unreachable_runs=unreachable_runs,
+                registry=registry,
             )
             evaluation = evaluate(context)
             summary.judged_sites += bool(evaluation.judged)
@@ -147,9 +157,19 @@ def run_audit(
                     existing[key] = finding
                     _event(session, finding, run_id, "opened", None, "open")
                     changes["new"][rule.code] += 1
-                elif finding.last_seen_run_id > run_id or (finding.resolved_run_id or 0) > run_id:
+                    continue
+                if finding.last_seen_run_id > run_id or (finding.resolved_run_id or 0) > run_id:
                     continue  # a later run already decided about it
-                elif finding.state == "resolved":
+                if review.is_suppressed(finding, evidence):
+                    # a false positive seen again with the evidence it was declared on
+                    if finding.state == "open" and finding.last_seen_run_id != run_id:
+                        _seen(finding, run_id, now, snapshot.id, evidence)
+                    changes["suppressed"][rule.code] += 1
+                    continue
+                if finding.review_state == "false_positive":  # the evidence changed
+                    note = "the evidence changed: the false-positive suppression ends"
+                    session.add(review.by_audit(finding, "new", run_id=run_id, note=note))
+                if finding.state == "resolved":
                     finding.state = "open"
                     finding.resolved_run_id = finding.resolved_at = None
                     _seen(finding, run_id, now, snapshot.id, evidence)
@@ -167,9 +187,20 @@ def run_audit(
                 finding.state = "resolved"
                 finding.resolved_run_id = run_id
                 finding.resolved_at = now
-                _event(session, finding, run_id, "resolved", "open", "resolved",
-                       note="no longer seen by the re-test of this run")  # fmt: skip
+                fixed = finding.review_state in review.UNIT_FIXING  # notified: the loop closes
+                note = (
+                    review.fixed_note(finding, review.local_date(now))
+                    if fixed
+                    else "no longer seen by the re-test of this run"
+                )
+                _event(session, finding, run_id, "resolved", "open", "resolved", note=note)
+                if fixed:
+                    session.add(review.by_audit(finding, "resolved", run_id=run_id, note=note))
                 changes["resolved"][finding.rule] += 1
+        for finding in existing.values():  # accepted risks past their date: back to review
+            if finding.state == "open" and review.is_expired(finding, review.local_date(now)):
+                note = f"the accepted risk ended on {finding.accepted_until}: back to review"
+                session.add(review.by_audit(finding, "new", run_id=run_id, note=note))
         summary.changes = dict(changes)
         return summary
 

@@ -70,7 +70,19 @@ def _verbose(argv: list[str] | None) -> bool:
 
 
 def _register() -> None:
-    from audit.cli import audit, crawl, db, demo, inspect, rules, schedule, sites
+    from audit.cli import (
+        audit,
+        crawl,
+        db,
+        demo,
+        inspect,
+        notice,
+        registry,
+        review,
+        rules,
+        schedule,
+        sites,
+    )
 
     cli.add_command(sites.sites)
     cli.add_command(crawl.crawl)
@@ -81,6 +93,9 @@ def _register() -> None:
     cli.add_command(rules.rules)
     cli.add_command(audit.audit)
     cli.add_command(audit.findings)
+    cli.add_command(review.review)
+    cli.add_command(notice.notice)
+    cli.add_command(registry.registry)
 
 
 _register()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from typing import Any
 
 import click
 
 from audit.cli.context import AppContext, pass_app
-from audit.cli.output import emit, format_option, print_table
+from audit.cli.output import emit, format_option, jsonable, print_table
 
 FINDING_COLUMNS = [
-    "id", "site", "rule", "severity", "state", "review_state", "district", "category",
-    "key_unit", "first_seen", "last_seen", "evidence",
+    "id", "site", "rule", "severity", "state", "review_state", "deadline", "overdue",
+    "district", "category", "key_unit", "first_seen", "last_seen", "evidence",
 ]  # fmt: skip
+AUDIT_KINDS = ("new", "still_open", "resolved", "reopened", "suppressed")
 
 
 @click.command("audit")
@@ -46,19 +49,14 @@ def audit(app: AppContext, run_id: int | None, unreachable_runs: int, as_json: b
 
 def print_audit_summary(summary) -> None:  # type: ignore[no-untyped-def]
     data = summary.to_json()
-    rules = sorted(
-        {r for kind in ("new", "still_open", "resolved", "reopened") for r in data[kind]}
-    )
-    rows = [
-        {"rule": rule, **{kind: data[kind].get(rule, 0)
-                          for kind in ("new", "still_open", "resolved", "reopened")}}
-        for rule in rules
-    ]  # fmt: skip
-    print_table(rows, ["rule", "new", "still_open", "resolved", "reopened"],
+    rules = sorted({r for kind in AUDIT_KINDS for r in data[kind]})
+    rows = [{"rule": rule, **{kind: data[kind].get(rule, 0) for kind in AUDIT_KINDS}}
+            for rule in rules]  # fmt: skip
+    print_table(rows, ["rule", *AUDIT_KINDS],
                 title=f"Audit of crawl run {summary.run_id}: {summary.sites} sites")  # fmt: skip
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--rule", "rules", multiple=True, help="Only this rule (repeatable): BA101 ...")
 @click.option(
     "--severity",
@@ -74,22 +72,39 @@ def print_audit_summary(summary) -> None:  # type: ignore[no-untyped-def]
 @click.option("--category", help="Only sites of this category (类别).")
 @click.option("--key-unit/--not-key-unit", default=None, help="Only key units (重点单位), or not.")
 @click.option("--site", "host", help="Only hosts containing this text.")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Only findings last seen on or after this day (YYYY-MM-DD, Beijing time).",
+)
 @format_option
-@pass_app
-def findings(app: AppContext, rules: tuple[str, ...], severities: tuple[str, ...], state: str,
-             district: str | None, category: str | None, key_unit: bool | None,
-             host: str | None, fmt: str) -> None:  # fmt: skip
-    """List findings with filters; --json / --csv for programs and spreadsheets."""
+@click.pass_context
+def findings(ctx: click.Context, rules: tuple[str, ...], severities: tuple[str, ...],
+             state: str, district: str | None, category: str | None, key_unit: bool | None,
+             host: str | None, since: dt.datetime | None, fmt: str) -> None:  # fmt: skip
+    """List findings with filters; --json / --csv for programs and spreadsheets.
+
+    Deadlines that have passed on findings still open are marked overdue.
+    `beian findings show ID` prints one finding with its evidence and history.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from audit.review import LOCAL_TZ, is_overdue, today
     from audit.store.findings import list_findings
 
+    app = ctx.find_object(AppContext)
+    assert app is not None
+    start = since.replace(tzinfo=LOCAL_TZ) if since else None
+    on = today()
     with app.store().session() as session:
         found = list_findings(session, rules=rules, severities=severities, state=state,
                               district=district, category=category, key_unit=key_unit,
-                              host=host)  # fmt: skip
+                              host=host, since=start)  # fmt: skip
         rows = [
             {
                 "id": f.id, "site": s.host, "rule": f.rule, "fingerprint": f.fingerprint,
                 "severity": f.severity, "state": f.state, "review_state": f.review_state,
+                "deadline": f.deadline, "overdue": is_overdue(f, on),
                 "district": s.district, "category": s.category, "key_unit": s.key_unit,
                 "first_seen": f.first_seen_at, "last_seen": f.last_seen_at,
                 "first_seen_run": f.first_seen_run_id, "last_seen_run": f.last_seen_run_id,
@@ -97,9 +112,101 @@ def findings(app: AppContext, rules: tuple[str, ...], severities: tuple[str, ...
             }
             for f, s in found
         ]  # fmt: skip
-    columns = (
-        FINDING_COLUMNS
-        if fmt != "table"
-        else ["id", "site", "rule", "severity", "state", "district", "last_seen", "evidence"]
+    if fmt != "table":
+        emit(rows, FINDING_COLUMNS, fmt, title=f"{len(rows)} findings")
+        return
+    for row in rows:
+        row["deadline"] = deadline_text(row["deadline"], row["overdue"])
+    columns = ["id", "site", "rule", "severity", "state", "review_state", "deadline", "district",
+               "last_seen", "evidence"]  # fmt: skip
+    emit(rows, columns, fmt, title=f"{len(rows)} findings", headers={"review_state": "review"})
+
+
+def deadline_text(deadline: dt.date | None, overdue: bool) -> str:
+    if deadline is None:
+        return ""
+    return f"{deadline.isoformat()} (overdue)" if overdue else deadline.isoformat()
+
+
+@findings.command("show")
+@click.argument("finding_id", metavar="ID", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print it as JSON.")
+@pass_app
+def show(app: AppContext, finding_id: int, as_json: bool) -> None:
+    """One finding: its site, its evidence and its whole history (audit and review)."""
+    from audit.review import events_of, get_finding, is_overdue
+
+    with app.store().session() as session:
+        finding, site = get_finding(session, finding_id)
+        history = events_of(session, finding_id)
+        overdue = is_overdue(finding)
+        data = {
+            "id": finding.id, "rule": finding.rule, "fingerprint": finding.fingerprint,
+            "severity": finding.severity, "state": finding.state,
+            "review_state": finding.review_state, "deadline": finding.deadline,
+            "overdue": overdue, "accepted_until": finding.accepted_until,
+            "suppressed_evidence": finding.suppressed_evidence,
+            "first_seen": finding.first_seen_at, "first_seen_run": finding.first_seen_run_id,
+            "last_seen": finding.last_seen_at, "last_seen_run": finding.last_seen_run_id,
+            "resolved_at": finding.resolved_at, "resolved_run": finding.resolved_run_id,
+            "site": {
+                "id": site.id, "host": site.host, "name": site.name, "sponsor": site.sponsor,
+                "district": site.district, "category": site.category,
+                "key_unit": site.key_unit, "start_url": site.start_url,
+            },
+            "evidence": finding.evidence,
+            "events": [
+                {"at": e.at, "run": e.run_id, "kind": e.kind, "actor": e.actor,
+                 "from": e.from_state, "to": e.to_state, "deadline": e.deadline,
+                 "note": e.note}
+                for e in history
+            ],
+        }  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(jsonable(data), ensure_ascii=False, indent=2))
+        return
+    evidence = data["evidence"]
+    fields = [
+        ("finding", f"{data['id']}  {data['rule']} {data['fingerprint']}".rstrip()),
+        ("severity", data["severity"]),
+        ("state", _state_text(data)),
+        ("review", data["review_state"]),
+        ("deadline", deadline_text(data["deadline"], overdue)),
+        ("accepted until", data["accepted_until"]),
+        ("first seen", f"{_when(data['first_seen'])} (run {data['first_seen_run']})"),
+        ("last seen", f"{_when(data['last_seen'])} (run {data['last_seen_run']})"),
+        ("site", site_text(data["site"])),
+        ("sponsor", data["site"]["sponsor"]),
+        ("district", data["site"]["district"]),
+        ("category", data["site"]["category"]),
+        ("key unit", data["site"]["key_unit"]),
+        ("url", evidence.get("url")),
+        ("snapshot", evidence.get("snapshot_id")),
+        ("excerpt", evidence.get("excerpt")),
+        ("details", json.dumps(evidence["details"], ensure_ascii=False, sort_keys=True)
+                    if evidence.get("details") else None),
+    ]  # fmt: skip
+    print_table(
+        [{"field": k, "value": v} for k, v in fields if v not in (None, "")],
+        ["field", "value"],
+        title=f"Finding {data['id']}",
+        headers={"field": "", "value": ""},
     )
-    emit(rows, columns, fmt, title=f"{len(rows)} findings")
+    print_table(data["events"], ["at", "run", "kind", "actor", "from", "to", "deadline", "note"],
+                title="History")  # fmt: skip
+
+
+def _state_text(data: dict[str, Any]) -> str:
+    if data["state"] == "resolved" and data["resolved_run"]:
+        return f"resolved by run {data['resolved_run']} ({_when(data['resolved_at'])})"
+    return str(data["state"])
+
+
+def _when(moment: dt.datetime | None) -> str:
+    from audit.review import LOCAL_TZ
+
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def site_text(site: dict[str, Any]) -> str:
+    return f"{site['host']} {site['name']}" if site["name"] else site["host"]

@@ -14,9 +14,7 @@ Codes are stable and never reused, even when a rule is retired:
 
 - BA1xx filing numbers (ICP, public security): BA10x ICP number shown, well formed, linked;
   BA11x public-security number; BA12x numbers shared between sites; BA13x cross-checks
-  against the filing registry. Reserved, not implemented yet: BA131 (the ICP number is
-  not in the MIIT registry, or filed for another domain) and BA132 (the sponsor in the
-  registry differs from the site's).
+  against the imported filing registry (judged only when one is loaded).
 - BA2xx government websites (《政府网站发展指引》): site code, conac badge, sponsor.
 - BA3xx availability: unreachable, hijacking redirects, HTTP errors.
 - BA4xx reserved for security signals (TLS, mixed content, injected links...).
@@ -167,6 +165,6 @@ def _sort_catalogue() -> None:
 
 
 # The rule modules register themselves through `rule` above, hence the late imports.
-from audit.rules import availability, filing, government  # noqa: E402, F401
+from audit.rules import availability, filing, government, registry  # noqa: E402, F401
 
 _sort_catalogue()

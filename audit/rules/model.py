@@ -5,6 +5,7 @@ Pure data, no database: the lead builds the views from the store, the rules read
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -21,12 +22,35 @@ SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low", "info")
 APPLIES_TO: tuple[AppliesTo, ...] = ("all", "government")
 
 
-class Registry(Protocol):
-    """The MIIT / MPS filing-registry look-up of BA131 / BA132 (not built yet).
+@dataclass(frozen=True)
+class RegistryEntry:
+    """One authoritative filing record (``beian registry import``), as the rules read it."""
 
-    A placeholder so that :class:`AuditContext` has its final shape; its methods come
-    with those rules.
-    """
+    number: str  # normalised, with its site index when it has one
+    main_number: str  # the subject's number (no site index); == number when it has none
+    kind: str  # icp | police | licence
+    domains: tuple[str, ...]  # hosts or registrable domains filed under the number
+    sponsor: str | None
+    approved_on: dt.date | None = None
+    source: str | None = None  # "file, line 12": where the record was imported from
+
+
+class Registry(Protocol):
+    """The imported filing registry, as BA131 / BA132 look numbers up in it."""
+
+    def get(self, number: str) -> RegistryEntry | None:
+        """The record of exactly this normalised number."""
+        ...
+
+    def under_main(self, main_number: str) -> tuple[RegistryEntry, ...]:
+        """Every record of one subject: its main number's record and its site numbers'."""
+        ...
+
+    def covers(self, kind: str, number: str) -> bool:
+        """Whether the registry could know ``number``: it holds numbers of this kind
+        (icp, police) from the same province. A city's records say nothing about a
+        number filed in another province."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -93,7 +117,8 @@ class AuditContext:
     # sites whose latest snapshot shows it, this site included
     icp_users: Mapping[str, frozenset[str]]
     unreachable_runs: int = 2  # K for BA301
-    registry: Registry | None = None  # BA131 / BA132, later
+    # the imported filing registry (BA131 / BA132); None when none is loaded
+    registry: Registry | None = None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -77,6 +78,7 @@ def list_findings(
     category: str | None = None,
     key_unit: bool | None = None,
     host: str | None = None,
+    since: dt.datetime | None = None,
 ) -> list[tuple[Finding, Site]]:
     query = select(Finding, Site).join(Site, Site.id == Finding.site_id)
     if rules:
@@ -93,5 +95,7 @@ def list_findings(
         query = query.where(Site.key_unit.is_(key_unit))
     if host:
         query = query.where(Site.host.contains(host.lower(), autoescape=True))
+    if since is not None:  # last seen at or after
+        query = query.where(Finding.last_seen_at >= since)
     query = query.order_by(Finding.rule, Site.host, Finding.fingerprint)
     return [(finding, site) for finding, site in session.execute(query).all()]

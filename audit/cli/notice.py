@@ -1,0 +1,50 @@
+"""beian notice: a DOCX rectification notice (整改通知) to a site's sponsor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from audit.cli.context import AppContext, pass_app
+
+
+@click.command()
+@click.argument("target", metavar="SITE-or-SPONSOR")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The DOCX to write (default: <data_dir>/notices/<sponsor>-<date>.docx).",
+)
+@click.option(
+    "--deadline",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Rectification deadline, YYYY-MM-DD, for findings without their own "
+    "(default: 15 days from today).",
+)
+@click.option("--number", help="Document number (文号) printed under the title.")
+@pass_app
+def notice(
+    app: AppContext, target: str, out: Path | None, deadline: dt.datetime | None,
+    number: str | None,
+) -> None:  # fmt: skip
+    """Write the 整改通知 of a site (its host) or of all the sites of a sponsor (主办单位,
+    exact name), addressed to the sponsor.
+
+    It lists the open findings (not those reviewed as false positives or accepted risks),
+    each with the site, the rule and its basis, the evidence, the advice (整改建议) and
+    the deadline: the finding's own, else --deadline, else 15 days from today. The
+    issuing unit is the profile's 网络与信息安全信息通报中心.
+    """
+    from audit.errors import UserError
+    from audit.notice_docx import write_notice
+
+    today = dt.date.today()
+    day = deadline.date() if deadline else None
+    if day is not None and day < today:
+        raise UserError(f"--deadline {day.isoformat()} is in the past")
+    settings = app.settings
+    path = write_notice(app.store(), target, out, profile=settings.profile, deadline=day,
+                        number=number, today=today, data_dir=settings.data_dir)  # fmt: skip
+    click.echo(str(path))

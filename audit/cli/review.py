@@ -1,0 +1,82 @@
+"""beian review: the analysts' triage of findings (audit/review.py has the state machine)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import click
+
+from audit.cli.context import AppContext, pass_app
+from audit.cli.output import jsonable
+from audit.errors import UserError
+from audit.review import LABELS, STATES, TRANSITIONS
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _states_help() -> str:
+    lines = [f"  {state:<16}{LABELS[state]}" for state in STATES]
+    moves = [f"  {state:<16}→ {', '.join(s for s in STATES if s in TRANSITIONS[state])}"
+             for state in STATES]  # fmt: skip
+    return "\n".join(["\b", "States:", *lines, "", "\b", "Allowed moves:", *moves])
+
+
+@click.command(
+    "review",
+    epilog=_states_help(),
+)
+@click.argument("finding_id", metavar="[ID]", type=int, required=False)
+@click.option("--site", "host", help="Every open finding of this host (exact) instead of an ID.")
+@click.option("--state", "to_state", type=click.Choice(STATES), required=True, metavar="STATE",
+              help="The new review state (below).")  # fmt: skip
+@click.option("--note", help="Why, what was said, the document number ...")
+@click.option("--deadline", type=DATE, help="Rectification deadline (notified requires it).")
+@click.option("--until", type=DATE, help="End of the acceptance (accepted_risk requires it).")
+@click.option("--by", "actor", help="Who decides (default: your user name).")
+@click.option("--json", "as_json", is_flag=True, help="Print what changed as JSON.")
+@pass_app
+def review(app: AppContext, finding_id: int | None, host: str | None, to_state: str,
+           note: str | None, deadline: dt.datetime | None, until: dt.datetime | None,
+           actor: str | None, as_json: bool) -> None:  # fmt: skip
+    """Triage a finding: `beian review ID --state STATE`, or every open finding of a
+    site: `beian review --site HOST --state STATE`.
+
+    Every change is kept in the finding's history (beian findings show ID) with who,
+    when, the note and the deadline. A false positive stays suppressed for its site
+    until the evidence changes; an accepted risk comes back when --until has passed; a
+    notified finding is resolved by the first crawl that no longer sees it.
+    """
+    from audit.review import review_finding, review_site
+
+    if (finding_id is None) == (host is None):
+        raise UserError("give either a finding ID or --site HOST")
+    if actor and len(actor.strip()) > 100:
+        raise UserError("--by: at most 100 characters")
+    options = {
+        "note": note,
+        "deadline": deadline.date() if deadline else None,
+        "until": until.date() if until else None,
+        "actor": actor.strip() if actor and actor.strip() else None,
+    }
+    left: list[str] = []
+    with app.store().session() as session:
+        if finding_id is not None:
+            done = [review_finding(session, finding_id, to_state, **options)]
+        else:
+            assert host is not None
+            done, left = review_site(session, host, to_state, **options)
+    if as_json:
+        rows = [
+            {"id": r.finding_id, "site": r.host, "rule": r.rule, "from": r.from_state,
+             "to": r.to_state, "deadline": r.deadline}
+            for r in done
+        ]  # fmt: skip
+        data = {"changed": rows, "left_alone": left}
+        click.echo(json.dumps(jsonable(data), ensure_ascii=False, indent=2))
+        return
+    for r in done:
+        due = f" (deadline {r.deadline.isoformat()})" if r.deadline else ""
+        click.echo(f"finding {r.finding_id} {r.rule} {r.host}: {r.from_state} → {r.to_state}{due}")
+    for reason in left:
+        click.echo(f"left alone: {reason}")

@@ -1,0 +1,265 @@
+"""整改通知 DOCX: addressee, one table row per open finding, deadlines, hostile text, CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from audit.cli import cli
+from audit.errors import UserError
+from audit.findings import run_audit
+from audit.notice_docx import (
+    HEADERS,
+    TITLE,
+    NoticeContent,
+    NoticeRow,
+    chinese_date,
+    clean_text,
+    render_notice,
+    safe_filename,
+    save_document,
+    write_notice,
+)
+from audit.notices import extract_notices
+from audit.rules import get_rule
+from audit.store import Finding, Site, Store
+from audit.store import crawls as store_crawls
+from audit.store.sites import add_site
+from tests.test_findings import COMPLIANT, NO_ICP, PROFILE
+
+TODAY = dt.date(2026, 11, 28)
+SPONSOR = "盐湖区人民政府办公室"
+YANHU = "www.yanhu.yuncheng.gov.cn"
+JYJ = "jyj.yanhu.yuncheng.gov.cn"
+RUICHENG = "www.ruicheng.gov.cn"
+NO_POLICE = COMPLIANT.replace("晋公网安备14080202000123号", "")
+SITES = {  # host: (name, sponsor, footer)
+    YANHU: ("盐湖区人民政府", SPONSOR, NO_ICP),  # BA101
+    JYJ: ("盐湖区教育局", SPONSOR, NO_POLICE),  # BA111
+    RUICHENG: ("芮城县人民政府", "芮城县人民政府办公室", NO_ICP),  # another sponsor
+}
+HOSTILE = "晋ICP备\x00\x0b<w:t>注入</w:t>&amp;\x1f\u202e备案"
+
+
+@pytest.fixture
+def audited(store: Store) -> Store:
+    """Three sites, one crawl run, audited: BA101 on two sites, BA111 on one."""
+    with store.session() as session:
+        run = store_crawls.create_run(session)
+        snapshots = []
+        for host, (name, sponsor, footer) in SITES.items():
+            url = f"http://{host}/"
+            add_site(session, url, host, name=name, sponsor=sponsor, category="政府机关")
+            html = f"<html><body><p>新闻</p>{footer}</body></html>"
+            snapshots.append({
+                "host": host, "outcome": "ok", "fetched_at": run.started_at, "http_status": 200,
+                "final_url": url, "notices": extract_notices(html, url, profile=PROFILE).records(),
+            })  # fmt: skip
+        store_crawls.write_batch(session, run.id, snapshots=snapshots)
+        store_crawls.finish_run(session, run.id, "finished", {})
+        run_id = run.id
+    summary = run_audit(store, PROFILE, run_id=run_id)
+    assert summary.changes["new"] == {"BA101": 2, "BA111": 1}
+    return store
+
+
+def finding(store: Store, host: str, rule: str, **changes: object) -> None:
+    with store.session() as session:
+        found = session.scalars(
+            select(Finding).join(Site, Site.id == Finding.site_id)
+            .where(Site.host == host, Finding.rule == rule)
+        ).one()  # fmt: skip
+        for key, value in changes.items():
+            setattr(found, key, value)
+
+
+def read(path: Path) -> tuple[list[str], list[list[str]]]:
+    """The paragraphs of a DOCX and the rows of its (one) table."""
+    document = docx.Document(str(path))
+    assert len(document.tables) == 1
+    rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
+    return [p.text for p in document.paragraphs], rows
+
+
+def test_a_sponsor_notice_lists_each_open_finding_of_its_sites(
+    audited: Store, tmp_path: Path
+) -> None:
+    out = write_notice(audited, SPONSOR, tmp_path / "n.docx", profile=PROFILE, today=TODAY,
+                       number="运网信通〔2026〕12号")  # fmt: skip
+    assert out == tmp_path / "n.docx"
+    paragraphs, rows = read(out)
+    assert paragraphs[0] == TITLE
+    assert "运网信通〔2026〕12号" in paragraphs
+    assert f"{SPONSOR}：" in paragraphs
+    deadline = chinese_date(TODAY + dt.timedelta(days=15))
+    assert deadline == "2026年12月13日"
+    body = "\n".join(paragraphs)
+    assert "2个网站存在2项" in body and f"于{deadline}前完成整改" in body
+    assert paragraphs[-2:] == ["运城市网络与信息安全信息通报中心", "2026年11月28日"]
+
+    assert tuple(rows[0]) == HEADERS
+    assert len(rows) == 3  # one row per finding; 芮城 is another sponsor's
+    by_rule = {row[2].split("\n")[0]: row for row in rows[1:]}
+    assert set(by_rule) == {"BA101", "BA111"}
+    for code, row in by_rule.items():
+        rule = get_rule(code)
+        assert rule.message_zh in row[2]
+        assert row[3] == rule.basis
+        assert row[5] == rule.advice_zh
+        assert row[6] == deadline
+    assert YANHU in by_rule["BA101"][1] and "盐湖区人民政府" in by_rule["BA101"][1]
+    assert f"http://{JYJ}/" in by_rule["BA111"][4]
+    assert [row[0] for row in rows[1:]] == ["1", "2"]
+
+
+def test_a_site_notice_is_addressed_to_its_sponsor_with_per_finding_deadlines(
+    audited: Store, tmp_path: Path
+) -> None:
+    finding(audited, YANHU, "BA101", deadline=dt.date(2026, 12, 1))
+    with audited.session() as session:  # a session works as well as a store
+        out = write_notice(session, YANHU.upper(), tmp_path / "n.docx", profile=PROFILE,
+                           deadline=dt.date(2027, 1, 5), today=TODAY)  # fmt: skip
+    paragraphs, rows = read(out)
+    assert f"{SPONSOR}：" in paragraphs
+    assert len(rows) == 2 and rows[1][2].startswith("BA101")
+    assert rows[1][6] == "2026年12月1日"  # the finding's own deadline wins over --deadline
+
+    with audited.session() as session:
+        out = write_notice(session, f"http://{JYJ}/index.html", tmp_path / "j.docx",
+                           profile=PROFILE, deadline=dt.date(2027, 1, 5), today=TODAY)  # fmt: skip
+    paragraphs, rows = read(out)
+    assert rows[1][6] == "2027年1月5日" and "于2027年1月5日前完成整改" in "".join(paragraphs)
+
+
+def test_reviewed_and_resolved_findings_are_left_out(audited: Store, tmp_path: Path) -> None:
+    finding(audited, JYJ, "BA111", review_state="false_positive")
+    _, rows = read(write_notice(audited, SPONSOR, tmp_path / "a.docx", today=TODAY))
+    assert [row[2].split("\n")[0] for row in rows[1:]] == ["BA101"]
+
+    finding(audited, YANHU, "BA101", review_state="accepted_risk")
+    with pytest.raises(UserError, match="no open findings"):
+        write_notice(audited, SPONSOR, tmp_path / "b.docx", today=TODAY)
+    finding(audited, RUICHENG, "BA101", state="resolved")
+    with pytest.raises(UserError, match="no open findings"):
+        write_notice(audited, RUICHENG, tmp_path / "c.docx", today=TODAY)
+    assert not (tmp_path / "b.docx").exists() and not (tmp_path / "c.docx").exists()
+
+
+def test_an_unknown_target_is_a_clear_error(audited: Store, tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="no site with this host and no sponsor"):
+        write_notice(audited, "盐湖区人民政府", tmp_path / "x.docx")  # a name, not a sponsor
+    with pytest.raises(UserError, match="host or a sponsor"):
+        write_notice(audited, "  ", tmp_path / "x.docx")
+
+
+def test_hostile_crawled_text_does_not_break_the_document(audited: Store, tmp_path: Path) -> None:
+    # PostgreSQL refuses NUL in JSON and text: there the crawl cannot have stored one
+    excerpt = HOSTILE.replace("\x00", "") if audited.dialect == "postgresql" else HOSTILE
+    finding(audited, YANHU, "BA101", evidence={"excerpt": excerpt, "url": f"http://{YANHU}/"})
+    with audited.session() as session:
+        site = session.scalars(select(Site).where(Site.host == YANHU)).one()
+        site.name = "盐湖区\x0c人民政府</w:t></w:r><w:r><w:t>"
+        site.sponsor = "盐湖/区\x01政府:办公室?"
+    out = write_notice(audited, YANHU, None, profile=PROFILE, today=TODAY,
+                       data_dir=tmp_path / "data")  # fmt: skip
+    assert out == tmp_path / "data" / "notices" / "盐湖_区政府_办公室-2026-11-28.docx"
+    paragraphs, rows = read(out)
+    assert "盐湖/区政府:办公室?：" in paragraphs
+    evidence = rows[1][4]
+    assert "晋ICP备<w:t>注入</w:t>&amp;备案" in evidence
+    assert not any(char in evidence for char in "\x00\x0b\x1f\u202e")
+    assert "盐湖区人民政府</w:t></w:r><w:r><w:t>" in rows[1][1]
+
+
+def test_hostile_text_given_directly_to_the_renderer_is_cleaned_too(tmp_path: Path) -> None:
+    row = NoticeRow(
+        site_name="站\x00名", host="a.example.cn", rule="BA101", severity="high",
+        message="网站首页未标明有效的ICP备案编号", basis="依据\x0b", advice="建议\ud800",
+        excerpt=HOSTILE, url="http://a.example.cn/\x00", seen=None, deadline=TODAY,
+    )  # fmt: skip
+    content = NoticeContent(addressee="单位\x00<w:t>", issuer="中心\x0b", date=TODAY,
+                            number="文号\x1f", rows=[row])  # fmt: skip
+    out = save_document(render_notice(content), tmp_path / "direct.docx")
+    paragraphs, rows = read(out)
+    assert "单位<w:t>：" in paragraphs and "中心" in paragraphs and "文号" in paragraphs
+    assert rows[1][4].startswith("晋ICP备<w:t>注入</w:t>&amp;备案")
+    assert rows[1][1] == "站名\na.example.cn"
+
+
+def test_clean_text_and_file_names() -> None:
+    assert clean_text("a\x00b\x0bc\ud800d\ufffe\n  e") == "abcd e"
+    assert clean_text("x" * 10, 5) == "xxxx…"
+    assert clean_text(None) == ""
+    assert safe_filename("../..\\etc/passwd") == "etc_passwd"
+    assert safe_filename("  ..  ") == "notice"
+    assert safe_filename("运城市 教育局") == "运城市_教育局"
+    assert chinese_date(dt.date(2026, 1, 5)) == "2026年1月5日"
+
+
+def test_the_docx_names_the_chinese_fonts_through_east_asia(audited: Store, tmp_path: Path) -> None:
+    document = docx.Document(str(write_notice(audited, SPONSOR, tmp_path / "n.docx")))
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    fonts = document.styles["Normal"].element.find(f"{w}rPr").find(f"{w}rFonts")
+    assert fonts.get(f"{w}eastAsia") == "仿宋" and fonts.get(f"{w}eastAsiaTheme") is None
+    title = document.paragraphs[0].runs[0]._element.find(f"{w}rPr").find(f"{w}rFonts")
+    assert title.get(f"{w}eastAsia") == "方正小标宋简体"
+
+
+def test_the_cli_writes_the_notice(
+    audited: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = audited.engine.url.render_as_string(hide_password=False)
+    env = {"BEIAN_DATABASE_URL": url, "BEIAN_DATA_DIR": str(tmp_path / "data")}
+    runner = CliRunner()
+    result = runner.invoke(cli, ["notice", SPONSOR, "--deadline", "2099-01-02"], env=env)
+    assert result.exit_code == 0, result.output
+    written = Path(result.output.strip())
+    assert written.parent == tmp_path / "data" / "notices" and written.exists()
+    _, rows = read(written)
+    assert {row[6] for row in rows[1:]} == {"2099年1月2日"}
+
+    result = runner.invoke(cli, ["notice", SPONSOR, "--deadline", "2001-01-01"], env=env)
+    assert isinstance(result.exception, UserError) and "in the past" in str(result.exception)
+    result = runner.invoke(cli, ["notice", "--help"])
+    assert result.exit_code == 0 and "SITE-or-SPONSOR" in result.output
+
+
+def _cjk_font() -> bool:
+    if not shutil.which("fc-list"):
+        return False
+    listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True)
+    return bool(listed.stdout.strip())
+
+
+@pytest.mark.skipif(
+    not (shutil.which("soffice") and shutil.which("pdftotext")),
+    reason="needs soffice (libreoffice-writer-nogui) and pdftotext (poppler-utils) on PATH",
+)
+@pytest.mark.skipif(
+    not _cjk_font(), reason="no CJK font installed (fonts-noto-cjk or fonts-wqy-microhei)"
+)
+def test_the_notice_converts_to_a_pdf_with_its_chinese_title(
+    audited: Store, tmp_path: Path
+) -> None:
+    out = write_notice(audited, SPONSOR, tmp_path / "notice.docx", profile=PROFILE, today=TODAY)
+    profile = (tmp_path / "lo-profile").as_uri()
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(tmp_path), str(out)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    pdf = tmp_path / "notice.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout  # fmt: skip
+    assert TITLE in text
+    assert SPONSOR in text and "运城市网络与信息安全信息通报中心" in text
