@@ -174,6 +174,10 @@ def run_audit(
                     finding.resolved_run_id = finding.resolved_at = None
                     _seen(finding, run_id, now, snapshot.id, evidence)
                     _event(session, finding, run_id, "reopened", "resolved", "open")
+                    if finding.review_state == "resolved":
+                        # It came back: the analysts look at it again.
+                        note = "the problem came back after it had been resolved"
+                        session.add(review.by_audit(finding, "new", run_id=run_id, note=note))
                     changes["reopened"][rule.code] += 1
                 else:
                     if finding.last_seen_run_id != run_id:

@@ -73,7 +73,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 # States in which a rectification deadline runs (and can be overdue).
 DEADLINE_STATES = frozenset({"notified", "inspected", "rectifying"})
 # States the audit closes by itself when the re-test no longer sees the problem.
-UNIT_FIXING = frozenset({"notified", "rectifying"})
+UNIT_FIXING = frozenset({"notified", "inspected", "rectifying"})
 
 # The centre's calendar (Asia/Shanghai has no daylight saving time).
 LOCAL_TZ = dt.timezone(dt.timedelta(hours=8))
