@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from audit.config import load_builtin_profile
@@ -106,3 +108,32 @@ def test_a_site_that_could_not_be_fetched_neither_resolves_nor_opens_filing_find
     # back with the number shown: the filing finding is resolved, and so is BA301
     back = run_audit(store, PROFILE, run_id=crawl(store, COMPLIANT))
     assert back.changes["resolved"] == {"BA101": 1, "BA301": 1}
+
+
+def test_findings_export_to_xlsx_with_formulas_neutralised(store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+    from click.testing import CliRunner
+
+    from audit.cli import cli
+
+    hostile = COMPLIANT.replace("晋ICP备2021001234号-1", '=HYPERLINK("http://x")')
+    run_audit(store, PROFILE, run_id=crawl(store, hostile))
+    url = store.engine.url.render_as_string(hide_password=False)
+    out = tmp_path / "findings.xlsx"
+    result = CliRunner().invoke(
+        cli, ["findings", "--xlsx", str(out), "--json"], env={"BEIAN_DATABASE_URL": url}
+    )
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    sheet = openpyxl.load_workbook(out).active
+    header = [cell.value for cell in sheet[1]]
+    rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(2)]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    assert {r["rule"] for r in rows} == {f["rule"] for f in listed} == {"BA101"}
+    # crawled text is hostile: a cell that a spreadsheet would run as a formula is defused
+    from audit.cli.output import write_xlsx
+
+    write_xlsx([{"evidence": '=HYPERLINK("http://x")', "note": "-2+3\x00"}], ["evidence", "note"],
+               str(tmp_path / "hostile.xlsx"))  # fmt: skip
+    cells = [c.value for c in openpyxl.load_workbook(tmp_path / "hostile.xlsx").active[2]]
+    assert cells == ['\'=HYPERLINK("http://x")', "'-2+3"]

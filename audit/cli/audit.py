@@ -77,12 +77,19 @@ def print_audit_summary(summary) -> None:  # type: ignore[no-untyped-def]
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Only findings last seen on or after this day (YYYY-MM-DD, Beijing time).",
 )
+@click.option(
+    "--xlsx",
+    "xlsx_path",
+    type=click.Path(dir_okay=False),
+    help="Also write the list to this XLSX file (frozen header, autofilter).",
+)
 @format_option
 @click.pass_context
 def findings(ctx: click.Context, rules: tuple[str, ...], severities: tuple[str, ...],
              state: str, district: str | None, category: str | None, key_unit: bool | None,
-             host: str | None, since: dt.datetime | None, fmt: str) -> None:  # fmt: skip
-    """List findings with filters; --json / --csv for programs and spreadsheets.
+             host: str | None, since: dt.datetime | None, xlsx_path: str | None,
+             fmt: str) -> None:  # fmt: skip
+    """List findings with filters; --json / --csv / --xlsx FILE for programs and spreadsheets.
 
     Deadlines that have passed on findings still open are marked overdue.
     `beian findings show ID` prints one finding with its evidence and history.
@@ -112,6 +119,17 @@ def findings(ctx: click.Context, rules: tuple[str, ...], severities: tuple[str, 
             }
             for f, s in found
         ]  # fmt: skip
+    if xlsx_path:
+        from audit.cli.output import write_xlsx
+
+        sheet_rows = [
+            {**row, "evidence": (row["evidence"] or {}).get("excerpt", "")
+             if isinstance(row["evidence"], dict) else row["evidence"]}
+            for row in rows
+        ]  # fmt: skip
+        write_xlsx(sheet_rows, FINDING_COLUMNS,
+                   xlsx_path, sheet="findings")  # fmt: skip
+        click.echo(f"{xlsx_path}: {len(rows)} findings", err=True)
     if fmt != "table":
         emit(rows, FINDING_COLUMNS, fmt, title=f"{len(rows)} findings")
         return
