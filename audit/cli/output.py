@@ -133,3 +133,33 @@ def _xlsx_value(value: Any) -> Any:
         # Crawled text: no control characters (they corrupt the file), no formulas.
         return safe_cell(value.translate(_XML_ILLEGAL))
     return value
+
+
+def report_import(file: Any, report: Any, as_json: bool) -> None:
+    """What an import did (inventory, registry): counts, and each rejected row by line.
+    Exit status 2 when rows were rejected (the good ones are imported all the same)."""
+    problems = [
+        {"line": p.line, "field": p.field, "value": p.value, "reason": p.reason,
+         "message": f"{file}: {p}"}
+        for p in report.problems
+    ]  # fmt: skip
+    if as_json:
+        summary = {
+            "file": str(file),
+            "read_as": report.description,
+            "columns": report.columns,
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "problems": problems,
+        }
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        for problem in problems:
+            click.secho(problem["message"], fg="yellow", err=True)
+        click.echo(
+            f"{file}: {report.inserted} added, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {len(problems)} rows rejected"
+        )
+    if problems:
+        raise SystemExit(2)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from audit.cli.context import AppContext, pass_app
-from audit.cli.output import emit, format_option
+from audit.cli.output import emit, format_option, report_import
 
 RECORD_COLUMNS = [
     "number", "main_number", "kind", "domains", "sponsor", "approved_on", "source_file",
@@ -49,41 +48,7 @@ def import_(app: AppContext, file: Path, sheet: str | None, as_json: bool) -> No
     from audit.registry import import_registry
 
     report = import_registry(app.store(), file, sheet=sheet)
-    problems = [
-        {
-            "line": p.line,
-            "field": p.field,
-            "value": p.value,
-            "reason": p.reason,
-            "message": f"{file}: {p}",
-        }
-        for p in report.problems
-    ]
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "file": str(file),
-                    "read_as": report.description,
-                    "columns": report.columns,
-                    "inserted": report.inserted,
-                    "updated": report.updated,
-                    "unchanged": report.unchanged,
-                    "problems": problems,
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
-    else:
-        for p in problems:
-            click.secho(p["message"], fg="yellow", err=True)
-        click.echo(
-            f"{file}: {report.inserted} added, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {len(problems)} rows rejected"
-        )
-    if problems:
-        raise SystemExit(2)
+    report_import(file, report, as_json)
 
 
 @registry.command("list")
