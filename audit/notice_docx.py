@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.errors import UserError
+from audit.review import today as beijing_today
 from audit.rules import UnknownRule, get_rule
 from audit.store import Finding, Site, Store
 
@@ -175,7 +176,9 @@ def collect_notice(
     today: dt.date | None = None,
 ) -> NoticeContent:
     """What the notice says: the addressee and the rows, read from the store."""
-    today = today or dt.date.today()
+    # The centre's date (Asia/Shanghai), not the server's: a notice dated yesterday at
+    # 01:00 in Yuncheng would be wrong.
+    today = today or beijing_today()
     default_deadline = deadline or today + dt.timedelta(days=DEFAULT_DAYS)
     sites, addressee = _target_sites(session, target)
     by_id = {site.id: site for site in sites}
