@@ -10,6 +10,7 @@ Shanxi), shipped as ``audit/profiles/yuncheng.toml``.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from importlib import resources
@@ -22,6 +23,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from audit.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "beian.toml"
+# Times are stored in UTC and shown in China Standard Time (no daylight saving).
+LOCAL_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 DEFAULT_PROFILE = "yuncheng"
 
 PROVINCE_ABBREVIATIONS = frozenset(

@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit.config import LOCAL_TZ
 from audit.errors import UserError
 from audit.store.models import Finding, FindingEvent, Site, utcnow
 
@@ -76,7 +77,6 @@ DEADLINE_STATES = frozenset({"notified", "inspected", "rectifying"})
 UNIT_FIXING = frozenset({"notified", "inspected", "rectifying"})
 
 # The centre's calendar (Asia/Shanghai has no daylight saving time).
-LOCAL_TZ = dt.timezone(dt.timedelta(hours=8))
 
 
 class AlreadyInState(UserError):

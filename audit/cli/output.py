@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from audit.config import LOCAL_TZ
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -80,7 +82,7 @@ def _plain(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+        return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
     return str(value)
 
 
@@ -126,7 +128,7 @@ _XML_ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
 def _xlsx_value(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         # Excel has no time zones: show the centre's local time.
-        return value.astimezone(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None)
+        return value.astimezone(LOCAL_TZ).replace(tzinfo=None)
     if isinstance(value, Mapping | list | tuple):
         value = json.dumps(jsonable(value), ensure_ascii=False)
     if isinstance(value, str):

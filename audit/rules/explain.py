@@ -22,7 +22,12 @@ def _english(text: str) -> str:
 
 def explain(rule: Rule) -> str:
     """A rule's full description, Chinese and English, as plain text."""
-    if rule.needs_reachable:
+    from audit.rules.registry import RegistryRule
+
+    if isinstance(rule, RegistryRule):
+        judged_zh = "仅在已导入备案库（beian registry import）且首页能够读取时判定"
+        judged_en = "only with a filing registry imported and a homepage that could be read"
+    elif rule.needs_reachable:
         judged_zh = "仅在首页能够读取时判定（无法访问的网站不判定，也不销项）"
         judged_en = "only when the homepage could be read (an unreachable site is not judged)"
     else:
