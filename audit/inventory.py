@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from audit.domains import BadURL, normalise_url, registrable_domain
 from audit.store import Site, Store
@@ -138,6 +139,20 @@ class ImportReport:
     def imported(self) -> int:
         return self.inserted + self.updated + self.unchanged
 
+    @classmethod
+    def of(cls, parsed: Any, counts: Any) -> ImportReport:
+        """The report of a parsed file (its problems, columns) and of what the upsert did."""
+        return cls(
+            path=parsed.path,
+            inserted=counts.inserted,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+            problems=parsed.problems,
+            columns=parsed.columns,
+            ignored_columns=parsed.ignored_columns,
+            description=parsed.description,
+        )
+
 
 def parse_inventory(path: str | Path, *, sheet: str | None = None) -> InventoryParse:
     """Read an inventory file; raises TableError when the file as a whole is unreadable."""
@@ -231,13 +246,4 @@ def import_inventory(store: Store, path: str | Path, *, sheet: str | None = None
     ]
     with store.session() as session:
         counts = import_inventory_sites(session, sites, fields=fields)
-    return ImportReport(
-        path=parsed.path,
-        inserted=counts.inserted,
-        updated=counts.updated,
-        unchanged=counts.unchanged,
-        problems=parsed.problems,
-        columns=parsed.columns,
-        ignored_columns=parsed.ignored_columns,
-        description=parsed.description,
-    )
+    return ImportReport.of(parsed, counts)

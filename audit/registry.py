@@ -310,16 +310,7 @@ def import_registry(store: Store, path: str | Path, *, sheet: str | None = None)
     ]
     with store.session() as session:
         counts = import_registry_records(session, records, fields=fields)
-    return ImportReport(
-        path=parsed.path,
-        inserted=counts.inserted,
-        updated=counts.updated,
-        unchanged=counts.unchanged,
-        problems=parsed.problems,
-        columns=parsed.columns,
-        ignored_columns=parsed.ignored_columns,
-        description=parsed.description,
-    )
+    return ImportReport.of(parsed, counts)
 
 
 # -- the registry the audit looks numbers up in -------------------------------------------
