@@ -204,6 +204,45 @@ class ScheduleSettings(_Strict):
         return value
 
 
+DEFAULT_REQUIREMENTS = [
+    "各单位要切实履行网站主办者主体责任，按照《非经营性互联网信息服务备案管理办法》和"
+    "《计算机信息网络国际联网安全保护管理办法》的规定，在网站首页底部显著位置展示ICP备案编号和"
+    "公安机关联网备案编号，并链接至相应备案管理系统。",
+    "对本通报所列未备案、备案信息展示不规范的网站，主办单位要在整改期限内完成整改，并将整改情况"
+    "书面反馈我中心；逾期未整改的，将依法依规予以处置。",
+    "各区县要加强对属地网站的日常监测和督促检查，发现网站无法访问、被劫持跳转等安全问题，及时"
+    "处置并报告。",
+]
+
+
+class BulletinSettings(_Strict):
+    """The monthly bulletin (beian bulletin): its masthead and fixed text."""
+
+    title: str = Field(
+        "", description="Masthead title; empty = <profile name>网络与信息安全信息通报"
+    )
+    unit: str = Field(
+        "", description="Compiling unit; empty = <profile name>网络与信息安全信息通报中心"
+    )
+    requirements: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_REQUIREMENTS),
+        description="六、工作要求: one paragraph per entry",
+    )
+    warning_days: int = Field(
+        7, ge=1, le=60, description="预警: deadlines that fall within this many days"
+    )
+    repeated_failures: int = Field(
+        2, ge=1, description="预警: a site unreachable this many times in the month"
+    )
+    trend_months: int = Field(12, ge=2, le=36, description="Months shown in the trend charts")
+
+    def title_for(self, profile: Profile) -> str:
+        return self.title.strip() or f"{profile.name}网络与信息安全信息通报"
+
+    def unit_for(self, profile: Profile) -> str:
+        return self.unit.strip() or f"{profile.name}网络与信息安全信息通报中心"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BEIAN_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -216,6 +255,7 @@ class Settings(BaseSettings):
     profile: Profile = Field(default_factory=lambda: load_builtin_profile(DEFAULT_PROFILE))
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    bulletin: BulletinSettings = Field(default_factory=BulletinSettings)
 
     # Where the values came from, for messages; not a setting.
     config_path: Path | None = Field(None, exclude=True)

@@ -307,11 +307,13 @@ def review_finding(
     until: dt.date | None = None,
     actor: str | None = None,
     on: dt.date | None = None,
+    at: dt.datetime | None = None,
 ) -> Reviewed:
-    """Move one finding to ``to_state`` and record it; UserError if not allowed."""
+    """Move one finding to ``to_state`` and record it; UserError if not allowed.
+    ``at`` dates the event (default now): for records of what happened earlier."""
     finding, site = get_finding(session, finding_id)
     change = check(finding, to_state, deadline=deadline, until=until, on=on)
-    return _record(session, finding, site, change, actor=actor, note=note)
+    return _record(session, finding, site, change, actor=actor, note=note, at=at)
 
 
 def review_site(
@@ -324,6 +326,7 @@ def review_site(
     until: dt.date | None = None,
     actor: str | None = None,
     on: dt.date | None = None,
+    at: dt.datetime | None = None,
 ) -> tuple[list[Reviewed], list[str]]:
     """Move every open finding of a site that can make the move; return what changed and
     why the others were left alone: false positives and accepted risks (set aside one by
@@ -355,7 +358,7 @@ def review_site(
     if not planned:
         why = f": {'; '.join(left)}" if left else ""
         raise UserError(f"no open finding of {site.host} can become {to_state}{why}")
-    done = [_record(session, f, site, c, actor=actor, note=note) for f, c in planned]
+    done = [_record(session, f, site, c, actor=actor, note=note, at=at) for f, c in planned]
     return done, left
 
 
@@ -367,9 +370,11 @@ def _record(
     *,
     actor: str | None,
     note: str | None,
+    at: dt.datetime | None = None,
 ) -> Reviewed:
     from_state = finding.review_state
-    session.add(apply(finding, change, actor=actor or default_actor(), note=note or None))
+    event = apply(finding, change, actor=actor or default_actor(), note=note or None, at=at)
+    session.add(event)
     session.flush()
     return Reviewed(
         finding.id, site.host, finding.rule, from_state, change.to_state, change.deadline

@@ -90,6 +90,28 @@ def add(
     click.echo(f"{host}: saved ({start_url})")
 
 
+@sites.command("remove")
+@click.argument("hosts", nargs=-1, required=True)
+@pass_app
+def remove(app: AppContext, hosts: tuple[str, ...]) -> None:
+    """Take sites out of the inventory (closed, merged, out of the jurisdiction).
+
+    They are no longer crawled and their open findings are resolved; their history stays
+    (bulletins count them up to the month they were removed). Importing or adding a site
+    again brings it back. Exit status 2 when a host is unknown.
+    """
+    from audit.store.sites import retire_sites
+
+    with app.store().session() as session:
+        retired, unknown = retire_sites(session, hosts)
+    for host in retired:
+        click.echo(f"{host}: removed from the inventory")
+    for host in unknown:
+        click.secho(f"{host}: no such site in the inventory", fg="yellow", err=True)
+    if unknown:
+        raise SystemExit(2)
+
+
 def normalise_number(text: str) -> str:
     """晋ICP备 2021001234 号, ＩＣＰ…: the normalised number, read by the notice extractor."""
     from audit.errors import UserError
@@ -113,6 +135,7 @@ def normalise_number(text: str) -> str:
     help="Only sites whose latest snapshot shows this filing number (any form: it is normalised).",
 )
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many sites.")
+@click.option("--retired", is_flag=True, help="Include the sites taken out (beian sites remove).")
 @format_option
 @pass_app
 def list_(
@@ -123,6 +146,7 @@ def list_(
     host_contains: str | None,
     number: str | None,
     limit: int | None,
+    retired: bool,
     fmt: str,
 ) -> None:
     """List the sites, with filters; --json or --csv for programs and spreadsheets."""
@@ -137,6 +161,7 @@ def list_(
             host_contains=host_contains,
             number=normalise_number(number) if number else None,
             limit=limit,
+            retired=retired,
         )
         rows = [{c: getattr(site, c) for c in SITE_COLUMNS} for site in found]
     emit(rows, SITE_COLUMNS if fmt != "table" else TABLE_COLUMNS, fmt, title=f"{len(rows)} sites")

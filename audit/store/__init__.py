@@ -2,6 +2,7 @@
 
 from audit.store.db import Store
 from audit.store.models import (
+    Bulletin,
     CrawlRun,
     Finding,
     FindingEvent,
@@ -13,6 +14,7 @@ from audit.store.models import (
 )
 
 __all__ = [
+    "Bulletin",
     "CrawlRun",
     "Finding",
     "FindingEvent",

@@ -109,7 +109,7 @@ def crawl_targets(
     """Sites to visit in a run: all of them (or the given hosts), less those it has done."""
     done = select(Snapshot.site_id).where(Snapshot.run_id == run_id)
     query = select(Site.id, Site.host, Site.start_url, Site.source, Site.discovery_depth).where(
-        Site.id.not_in(done)
+        Site.id.not_in(done), Site.retired_at.is_(None)
     )
     if hosts is not None:
         query = query.where(Site.host.in_(list(hosts)))

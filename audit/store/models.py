@@ -96,6 +96,8 @@ class Site(Base):
     discovery_depth: Mapped[int] = mapped_column(Integer, default=0)
     first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # taken out of the inventory (beian sites remove): no longer crawled, history kept
+    retired_at: Mapped[dt.datetime | None]
 
     snapshots: Mapped[list[Snapshot]] = relationship(back_populates="site", lazy="raise")
 
@@ -231,7 +233,7 @@ class FindingEvent(Base):
         ForeignKey("findings.id", ondelete="CASCADE"), index=True
     )
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # opened | resolved | reopened | review
     actor: Mapped[str] = mapped_column(String(100), default="audit")
     from_state: Mapped[str | None] = mapped_column(String(20))
@@ -256,3 +258,21 @@ class RegistryRecord(Base):
     source_file: Mapped[str | None] = mapped_column(String(500))
     source_line: Mapped[int | None] = mapped_column(Integer)
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Bulletin(Base):
+    """A numbered monthly bulletin (通报) as issued: its number in the year, the month it
+    covers, the files written and the figures they show (JSON), for the record."""
+
+    __tablename__ = "bulletins"
+    __table_args__ = (UniqueConstraint("year", "number", name="uq_bulletins_year_number"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), unique=True)  # 2026-11
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)  # 第N期 of the year
+    title: Mapped[str] = mapped_column(String(500))
+    as_of: Mapped[dt.datetime]  # the figures are those of the database at this instant
+    generated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    files: Mapped[list[Any]] = mapped_column(default=list)
+    figures: Mapped[dict[str, Any]] = mapped_column(default=dict)

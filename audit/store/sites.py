@@ -55,6 +55,7 @@ def import_inventory_sites(
                 Site.host,
                 Site.source,
                 Site.discovery_depth,
+                Site.retired_at,
                 *(Site.__table__.c[c] for c in compared),
             )
         )
@@ -69,6 +70,7 @@ def import_inventory_sites(
         elif (
             old.source == "inventory"
             and old.discovery_depth == 0
+            and old.retired_at is None
             and all(getattr(old, c) == site[c] for c in compared)
         ):
             unchanged += 1
@@ -87,6 +89,7 @@ def import_inventory_sites(
                 "discovery_depth": 0,
                 "first_seen": now,  # new sites only: not in the update list
                 "last_seen": now,
+                "retired_at": None,  # a removed site listed again comes back
             }
         )
     upsert(
@@ -94,7 +97,7 @@ def import_inventory_sites(
         Site.__table__,
         writes,
         key=["host"],
-        update=[*compared, "source", "discovery_depth"],
+        update=[*compared, "source", "discovery_depth", "retired_at"],
     )
     return ImportCounts(inserted=inserted, updated=updated, unchanged=unchanged)
 
@@ -146,10 +149,11 @@ def add_site(
         "discovery_depth": discovery_depth if source == "discovered" else 0,
         "first_seen": now,
         "last_seen": now,
+        "retired_at": None,
     }
     update: list[str] = []
     if source == "inventory":
-        update = ["registrable_domain", "start_url", "source", "discovery_depth"]
+        update = ["registrable_domain", "start_url", "source", "discovery_depth", "retired_at"]
         update += [field for field, value in given.items() if value is not None]
     upsert(session, Site.__table__, [row], key=["host"], update=update)
     # populate_existing: a Site already in this session must show what was just written.
@@ -166,13 +170,17 @@ def list_sites(
     host_contains: str | None = None,
     number: str | None = None,
     limit: int | None = None,
+    retired: bool = False,
 ) -> list[Site]:
-    """Sites matching every filter given, by district (sites without one last), then host.
+    """Sites matching every filter given, by district (sites without one last), then host;
+    the sites taken out of the inventory only with ``retired``.
 
     ``number``: a normalised filing number the site's latest snapshot shows; a number
     without a site index (晋ICP备2021001234号) also finds its sites' numbers (…号-1, …号-2).
     """
     statement = select(Site)
+    if not retired:
+        statement = statement.where(Site.retired_at.is_(None))
     if number:
         latest = select(func.max(Snapshot.id)).group_by(Snapshot.site_id)
         shows = or_(Notice.number == number, Notice.number.startswith(f"{number}-"))
@@ -209,3 +217,35 @@ def site_ids_by_host(session: Session, hosts: Iterable[str]) -> dict[str, int]:
         for host, site_id in session.execute(statement):
             ids[host] = site_id
     return ids
+
+
+def retire_sites(
+    session: Session, hosts: Iterable[str], *, now: dt.datetime | None = None
+) -> tuple[list[str], list[str]]:
+    """Take sites out of the inventory (``beian sites remove``): they are no longer crawled,
+    their open findings are resolved (the event says why), their history stays. Returns
+    the hosts retired and those unknown (or retired already)."""
+    from audit.store.models import Finding, FindingEvent
+
+    now = now or utcnow()
+    wanted = sorted({host.strip().lower().rstrip(".") for host in hosts if host.strip()})
+    found = {
+        site.host: site
+        for site in session.scalars(
+            select(Site).where(Site.host.in_(wanted), Site.retired_at.is_(None))
+        )
+    }
+    for site in found.values():
+        site.retired_at = now
+        for finding in session.scalars(
+            select(Finding).where(Finding.site_id == site.id, Finding.state == "open")
+        ):
+            finding.state, finding.resolved_at = "resolved", now
+            session.add(
+                FindingEvent(
+                    finding_id=finding.id, at=now, kind="resolved", actor="inventory",
+                    from_state="open", to_state="resolved",
+                    note="the site was taken out of the inventory",
+                )
+            )  # fmt: skip
+    return sorted(found), [host for host in wanted if host not in found]

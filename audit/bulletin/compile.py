@@ -1,0 +1,862 @@
+"""Compile a month's figures from the store, as the database stood at the month's end.
+
+Reproducible: every figure is read from records dated before the end of the month, so a
+bulletin compiled again after later crawls and reviews says the same thing.
+
+- A crawl run belongs to the month its start falls in (Beijing time). What a site showed
+  in a month is its last snapshot of that month.
+- A finding's state at an instant is replayed from its events: opened, resolved and
+  reopened by the audit of a run (dated by the run's start), resolved when its site was
+  taken out of the inventory (dated by the event); its review state and deadline from the
+  review events before that instant (an event the audit made for a run is dated by the
+  run). The current columns of ``findings`` are never used for a past month.
+- A site is monitored at an instant when it was known (first seen, or first crawled)
+  before it and not yet taken out of the inventory.
+- False positives are left out of every count and list of open findings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from audit import review
+from audit.bulletin.figures import (
+    Changes,
+    Count,
+    Figures,
+    FindingRow,
+    GroupRow,
+    Overview,
+    Period,
+    Rate,
+    Rectification,
+    RectificationRow,
+    SiteRow,
+    ThreatRow,
+    TrendPoint,
+    Unfiled,
+    Warning,
+)
+from audit.bulletin.period import local_date, months_ending, previous_period
+from audit.config import BulletinSettings, Profile
+from audit.rules import UnknownRule, get_rule
+from audit.rules.availability import UNREACHABLE
+from audit.store.models import CrawlRun, Finding, FindingEvent, Notice, Site, Snapshot, utcnow
+
+# 未备案: the site shows no valid filing number of a kind (or one the registry lacks).
+ICP_UNFILED = ("BA101", "BA102")
+POLICE_UNFILED = ("BA111", "BA112")
+UNFILED_RULES = (*ICP_UNFILED, *POLICE_UNFILED, "BA131")
+# 网络安全威胁: availability now, security signals later.
+THREAT_PREFIXES = ("BA3", "BA4")
+LIFECYCLE = ("opened", "resolved", "reopened")
+NO_DISTRICT = "未注明区县"
+NO_CATEGORY = "未分类"
+_CHUNK = 900  # ids per IN (...) list: SQLite's default limit is 999 variables
+EXCERPT_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    id: int
+    host: str
+    name: str
+    sponsor: str
+    district: str
+    category: str
+    key_unit: bool
+    discovered: bool
+    known_since: dt.datetime
+    retired_at: dt.datetime | None
+
+    def monitored_at(self, moment: dt.datetime) -> bool:
+        return self.known_since < moment and (self.retired_at is None or self.retired_at >= moment)
+
+
+@dataclass(frozen=True)
+class SiteStatus:
+    """What a site's last snapshot of a month showed."""
+
+    readable: bool
+    icp: bool
+    police: bool
+
+
+@dataclass(frozen=True)
+class FindingInfo:
+    id: int
+    site_id: int
+    rule: str
+    severity: str
+    first_seen_run_id: int
+
+
+@dataclass
+class ReviewState:
+    state: str = "new"
+    deadline: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Review events in a window: the sites notified, inspected and verified fixed, and
+    the findings fixed (with the date)."""
+
+    notified: set[int]
+    inspected: set[int]
+    fixed_sites: set[int]
+    fixed_findings: dict[int, dt.date]
+
+
+class Timeline:
+    """The runs and the lookups that date events, built once per compile."""
+
+    def __init__(self, session: Session, as_of: dt.datetime) -> None:
+        self.session = session
+        self.as_of = as_of
+        rows = session.execute(
+            select(CrawlRun.id, CrawlRun.started_at).where(CrawlRun.started_at < as_of)
+        )
+        self.run_start: dict[int, dt.datetime] = {run_id: started for run_id, started in rows}
+
+    def runs_between(self, start: dt.datetime, end: dt.datetime) -> list[int]:
+        end = min(end, self.as_of)
+        return sorted(rid for rid, at in self.run_start.items() if start <= at < end)
+
+    def dated_before(self, end: dt.datetime) -> Any:
+        """SQL: the event happened before ``end`` (a run's event: the run started before)."""
+        end = min(end, self.as_of)
+        runs = self.runs_between(dt.datetime.min.replace(tzinfo=dt.UTC), end)
+        return or_(
+            _in(FindingEvent.run_id, runs),
+            and_(FindingEvent.run_id.is_(None), FindingEvent.at < end),
+        )
+
+    def dated_between(self, start: dt.datetime, end: dt.datetime) -> Any:
+        end = min(end, self.as_of)
+        return or_(
+            _in(FindingEvent.run_id, self.runs_between(start, end)),
+            and_(FindingEvent.run_id.is_(None), FindingEvent.at >= start, FindingEvent.at < end),
+        )
+
+    def event_time(self, run_id: int | None, at: dt.datetime) -> dt.datetime:
+        return self.run_start.get(run_id, at) if run_id is not None else at
+
+
+def compile_figures(
+    session: Session,
+    profile: Profile,
+    period: Period,
+    *,
+    settings: BulletinSettings | None = None,
+    now: dt.datetime | None = None,
+) -> Figures:
+    """The figures of ``period`` as the database stood at its end (or now, if earlier)."""
+    settings = settings or BulletinSettings()
+    now = now or utcnow()
+    as_of = min(period.end, now)
+    previous = previous_period(period)
+    timeline = Timeline(session, as_of)
+    sites = _sites(session, timeline)
+    findings = _findings(session)
+
+    open_now = _open_at(session, timeline, period.end)
+    open_before = _open_at(session, timeline, previous.end)
+    reviews_now = _review_states(session, timeline, period.end)
+    reviews_before = _review_states(session, timeline, previous.end)
+    reported_now = _reported(open_now, reviews_now, findings, sites, as_of)
+    reported_before = _reported(open_before, reviews_before, findings, sites, previous.end)
+
+    status_now = _site_status(session, timeline.runs_between(period.start, period.end))
+    status_before = _site_status(session, timeline.runs_between(previous.start, previous.end))
+    activity_now = _activity(session, timeline, period.start, period.end, findings)
+    activity_before = _activity(session, timeline, previous.start, previous.end, findings)
+
+    end_day = local_date(as_of - dt.timedelta(microseconds=1)) + dt.timedelta(days=1)
+    previous_end_day = local_date(previous.end)
+
+    def unfiled_sites(reported: set[int], rules: Sequence[str] = UNFILED_RULES) -> set[int]:
+        return {findings[f].site_id for f in reported if findings[f].rule in rules}
+
+    unfiled_now, unfiled_before = unfiled_sites(reported_now), unfiled_sites(reported_before)
+    overdue_now = _overdue(reported_now, reviews_now, end_day)
+    overdue_before = _overdue(reported_before, reviews_before, previous_end_day)
+
+    overview = _overview(
+        sites,
+        status_now,
+        status_before,
+        period,
+        previous,
+        as_of,
+        findings,
+        reported_now,
+        reported_before,
+        runs=len(timeline.runs_between(period.start, period.end)),
+    )
+    unfiled = Unfiled(
+        sites=Count(len(unfiled_now), len(unfiled_before)),
+        new=len(unfiled_now - unfiled_before),
+        carried=len(unfiled_now & unfiled_before),
+        fixed=len(unfiled_before - unfiled_now),
+        missing_icp=Count(
+            len(unfiled_sites(reported_now, ICP_UNFILED)),
+            len(unfiled_sites(reported_before, ICP_UNFILED)),
+        ),
+        missing_police=Count(
+            len(unfiled_sites(reported_now, POLICE_UNFILED)),
+            len(unfiled_sites(reported_before, POLICE_UNFILED)),
+        ),
+        by_district=_groups(unfiled_now, unfiled_before, sites, "district", profile),
+        by_category=_groups(unfiled_now, unfiled_before, sites, "category", profile),
+        findings=_finding_changes(
+            {f for f in reported_now if findings[f].rule in UNFILED_RULES},
+            {f for f in reported_before if findings[f].rule in UNFILED_RULES},
+            reviews_now,
+            reviews_before,
+            _touched(session, timeline, period),
+        ),
+    )
+    in_progress = {
+        findings[f].site_id for f in reported_now if reviews_now[f].state in review.UNIT_FIXING
+    }
+    overdue_sites = {findings[f].site_id for f in overdue_now}
+    rectification = Rectification(
+        notified=Count(len(activity_now.notified), len(activity_before.notified)),
+        inspected=Count(len(activity_now.inspected), len(activity_before.inspected)),
+        fixed=Count(len(activity_now.fixed_sites), len(activity_before.fixed_sites)),
+        overdue=Count(len(overdue_sites), len({findings[f].site_id for f in overdue_before})),
+        in_progress=len(in_progress),
+        by_district=_rectification_rows(activity_now, overdue_sites, sites, profile),
+    )
+    threats = _threats(session, timeline, period, findings, reported_now, reported_before)
+    warnings = _warnings(
+        session, timeline, period, settings, sites, findings, reported_now, reviews_now, end_day
+    )
+    trend = _trend(session, timeline, period, settings.trend_months, sites, findings)
+    by_district = Counter(sites[findings[f].site_id].district for f in reported_now)
+    ordered = _district_order(profile, by_district)
+    figures = Figures(
+        period=period,
+        previous=previous,
+        as_of=as_of,
+        complete=now >= period.end,
+        overview=overview,
+        unfiled=unfiled,
+        rectification=rectification,
+        threats=threats,
+        warnings=warnings,
+        trend=trend,
+        findings_by_district=[(name, by_district[name]) for name in ordered],
+    )
+    _lists(
+        figures,
+        session,
+        timeline,
+        sites,
+        findings,
+        reported_now,
+        unfiled_now - unfiled_before,
+        reviews_now,
+        overdue_now,
+        activity_now,
+        profile,
+    )
+    return figures
+
+
+# ---- reading the store -------------------------------------------------------------------
+
+
+def _in(column: Any, values: Sequence[int]) -> Any:
+    return column.in_(list(values)) if values else literal(False)
+
+
+def _chunks(values: Iterable[int]) -> Iterable[list[int]]:
+    items = sorted(values)
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _sites(session: Session, timeline: Timeline) -> dict[int, SiteInfo]:
+    # A site imported after the crawls that saw it (a back-dated run) was known from its
+    # first crawl: known since the earlier of the two.
+    statement = select(Snapshot.site_id, func.min(Snapshot.run_id)).group_by(Snapshot.site_id)
+    first_run = {site_id: run_id for site_id, run_id in session.execute(statement)}
+    sites: dict[int, SiteInfo] = {}
+    rows = session.execute(
+        select(
+            Site.id,
+            Site.host,
+            Site.name,
+            Site.sponsor,
+            Site.district,
+            Site.category,
+            Site.key_unit,
+            Site.source,
+            Site.first_seen,
+            Site.retired_at,
+        )
+    )
+    for row in rows:
+        known = row.first_seen
+        crawled = timeline.run_start.get(first_run.get(row.id, -1))
+        if crawled is not None and crawled < known:
+            known = crawled
+        sites[row.id] = SiteInfo(
+            id=row.id,
+            host=row.host,
+            name=row.name or "",
+            sponsor=row.sponsor or "",
+            district=(row.district or "").strip() or NO_DISTRICT,
+            category=(row.category or "").strip() or NO_CATEGORY,
+            key_unit=bool(row.key_unit),
+            discovered=row.source == "discovered",
+            known_since=known,
+            retired_at=row.retired_at,
+        )
+    return sites
+
+
+def _findings(session: Session) -> dict[int, FindingInfo]:
+    rows = session.execute(
+        select(
+            Finding.id, Finding.site_id, Finding.rule, Finding.severity, Finding.first_seen_run_id
+        )
+    )
+    return {row.id: FindingInfo(*row) for row in rows}
+
+
+def _open_at(session: Session, timeline: Timeline, end: dt.datetime) -> set[int]:
+    """Findings open at ``end``: opened and reopened count +1, resolved -1, and events
+    alternate, so a finding is open when its events before ``end`` add up to 1."""
+    weight = case((FindingEvent.kind == "resolved", -1), else_=1)
+    statement = (
+        select(FindingEvent.finding_id)
+        .where(FindingEvent.kind.in_(LIFECYCLE), timeline.dated_before(end))
+        .group_by(FindingEvent.finding_id)
+        .having(func.sum(weight) > 0)
+    )
+    return set(session.scalars(statement))
+
+
+def _review_states(
+    session: Session, timeline: Timeline, end: dt.datetime
+) -> defaultdict[int, ReviewState]:
+    """Each finding's review state and deadline at ``end``, replayed from its events the
+    way :func:`audit.review.check` sets them."""
+    states: defaultdict[int, ReviewState] = defaultdict(ReviewState)
+    statement = (
+        select(FindingEvent.finding_id, FindingEvent.to_state, FindingEvent.deadline)
+        .where(FindingEvent.kind == "review", timeline.dated_before(end))
+        .order_by(FindingEvent.id)
+    )
+    for finding_id, to_state, deadline in session.execute(statement):
+        current = states[finding_id]
+        if to_state in review.DEADLINE_STATES:
+            current.deadline = deadline or current.deadline
+        elif to_state != "resolved":  # resolved keeps it: was it fixed in time?
+            current.deadline = None
+        current.state = to_state or current.state
+    return states
+
+
+def _reported(
+    open_ids: set[int],
+    reviews: defaultdict[int, ReviewState],
+    findings: dict[int, FindingInfo],
+    sites: dict[int, SiteInfo],
+    moment: dt.datetime,
+) -> set[int]:
+    """The open findings a bulletin reports: not false positives, of monitored sites."""
+    return {
+        f
+        for f in open_ids
+        if f in findings
+        and reviews[f].state != "false_positive"
+        and sites[findings[f].site_id].monitored_at(moment)
+    }
+
+
+def _overdue(reported: set[int], reviews: defaultdict[int, ReviewState], on: dt.date) -> set[int]:
+    return {
+        f
+        for f in reported
+        if reviews[f].state in review.DEADLINE_STATES
+        and reviews[f].deadline is not None
+        and reviews[f].deadline < on
+    }
+
+
+def _site_status(session: Session, run_ids: Sequence[int]) -> dict[int, SiteStatus]:
+    """Each site's last snapshot among these runs: readable, showing a valid ICP number,
+    a valid public-security number."""
+    if not run_ids:
+        return {}
+    latest = (
+        select(func.max(Snapshot.id).label("id"))
+        .where(Snapshot.run_id.in_(list(run_ids)))
+        .group_by(Snapshot.site_id)
+        .subquery()
+    )
+    shows = Notice.valid.is_(True)
+    statement = (
+        select(
+            Snapshot.site_id,
+            Snapshot.outcome,
+            Snapshot.rendered,
+            func.max(case((and_(Notice.kind == "icp", shows), 1), else_=0)),
+            func.max(case((and_(Notice.kind == "police", shows), 1), else_=0)),
+        )
+        .join(latest, latest.c.id == Snapshot.id)
+        .outerjoin(
+            Notice, and_(Notice.snapshot_id == Snapshot.id, Notice.kind.in_(("icp", "police")))
+        )
+        .group_by(Snapshot.id, Snapshot.site_id, Snapshot.outcome, Snapshot.rendered)
+    )
+    status: dict[int, SiteStatus] = {}
+    for site_id, outcome, rendered, icp, police in session.execute(statement):
+        readable = outcome == "ok" or bool(rendered)
+        status[site_id] = SiteStatus(readable, readable and bool(icp), readable and bool(police))
+    return status
+
+
+def _activity(
+    session: Session,
+    timeline: Timeline,
+    start: dt.datetime,
+    end: dt.datetime,
+    findings: dict[int, FindingInfo],
+) -> Activity:
+    statement = select(
+        FindingEvent.finding_id,
+        FindingEvent.to_state,
+        FindingEvent.actor,
+        FindingEvent.run_id,
+        FindingEvent.at,
+    ).where(
+        FindingEvent.kind == "review",
+        FindingEvent.to_state.in_(("notified", "inspected", "resolved")),
+        timeline.dated_between(start, end),
+    )
+    activity = Activity(set(), set(), set(), {})
+    for finding_id, to_state, actor, run_id, at in session.execute(statement):
+        info = findings.get(finding_id)
+        if info is None:
+            continue
+        if to_state == "notified":
+            activity.notified.add(info.site_id)
+        elif to_state == "inspected":
+            activity.inspected.add(info.site_id)
+        elif actor == "audit" and run_id is not None:
+            # the audit closed a notified / inspected / rectifying finding: the re-test
+            # verified the unit's fix (an analyst's "resolved" is only bookkeeping)
+            activity.fixed_sites.add(info.site_id)
+            activity.fixed_findings[finding_id] = local_date(timeline.event_time(run_id, at))
+    return activity
+
+
+def _touched(session: Session, timeline: Timeline, period: Period) -> set[int]:
+    """Findings with a lifecycle or review event in the month (for "changed")."""
+    statement = select(FindingEvent.finding_id).where(
+        timeline.dated_between(period.start, period.end)
+    )
+    return set(session.scalars(statement))
+
+
+# ---- the sections ----------------------------------------------------------------------
+
+
+def _overview(
+    sites: dict[int, SiteInfo],
+    status_now: dict[int, SiteStatus],
+    status_before: dict[int, SiteStatus],
+    period: Period,
+    previous: Period,
+    as_of: dt.datetime,
+    findings: dict[int, FindingInfo],
+    reported_now: set[int],
+    reported_before: set[int],
+    *,
+    runs: int,
+) -> Overview:
+    monitored_now = {s for s, info in sites.items() if info.monitored_at(as_of)}
+    monitored_before = {s for s, info in sites.items() if info.monitored_at(previous.end)}
+
+    def readable(status: dict[int, SiteStatus]) -> list[SiteStatus]:
+        return [s for s in status.values() if s.readable]
+
+    now_ok, before_ok = readable(status_now), readable(status_before)
+
+    def rate(test: Any) -> Rate:
+        return Rate(
+            sum(1 for s in now_ok if test(s)),
+            len(now_ok),
+            sum(1 for s in before_ok if test(s)),
+            len(before_ok),
+        )
+
+    rules_now: defaultdict[int, set[str]] = defaultdict(set)
+    rules_before: defaultdict[int, set[str]] = defaultdict(set)
+    for target, reported in ((rules_now, reported_now), (rules_before, reported_before)):
+        for f in reported:
+            target[findings[f].site_id].add(findings[f].rule)
+    changes = Counter[str]()
+    for site_id in monitored_now | monitored_before:
+        if site_id not in monitored_before:
+            changes["new"] += 1
+        elif site_id not in monitored_now:
+            changes["gone"] += 1
+        elif (status_now.get(site_id), rules_now[site_id]) != (
+            status_before.get(site_id),
+            rules_before[site_id],
+        ):
+            changes["changed"] += 1
+        else:
+            changes["same"] += 1
+    new_sites = [
+        info for info in sites.values() if period.start <= info.known_since < min(as_of, period.end)
+    ]
+    return Overview(
+        runs=runs,
+        monitored=Count(len(monitored_now), len(monitored_before)),
+        crawled=Count(len(status_now), len(status_before)),
+        reachable=Count(len(now_ok), len(before_ok)),
+        icp=rate(lambda s: s.icp),
+        police=rate(lambda s: s.police),
+        both=rate(lambda s: s.icp and s.police),
+        new_sites=len(new_sites),
+        new_discovered=sum(1 for info in new_sites if info.discovered),
+        retired_sites=sum(
+            1
+            for info in sites.values()
+            if info.retired_at is not None and period.start <= info.retired_at < as_of
+        ),
+        sites=Changes(**changes),
+    )
+
+
+def _district_order(profile: Profile, names: Iterable[str]) -> list[str]:
+    """The profile's districts in its order, then others by name, the unnamed last."""
+    known = profile.district_names
+    present = set(names)
+    ordered = [name for name in known if name in present]
+    others = sorted(present - set(known) - {NO_DISTRICT})
+    return ordered + others + ([NO_DISTRICT] if NO_DISTRICT in present else [])
+
+
+def _groups(
+    now: set[int], before: set[int], sites: dict[int, SiteInfo], field: str, profile: Profile
+) -> list[GroupRow]:
+    counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for site_id in now:
+        info = sites[site_id]
+        group = counts[getattr(info, field)]
+        group["unfiled"] += 1
+        group["new"] += site_id not in before
+        group["key_units"] += info.key_unit
+    for site_id in before:
+        counts[getattr(sites[site_id], field)]["previous"] += 1
+    if field == "district":
+        names = _district_order(profile, counts)
+    else:  # categories: most unfiled first
+        names = sorted(counts, key=lambda n: (-counts[n]["unfiled"], n == NO_CATEGORY, n))
+    return [
+        GroupRow(
+            name=name,
+            unfiled=counts[name]["unfiled"],
+            new=counts[name]["new"],
+            previous=counts[name]["previous"],
+            key_units=counts[name]["key_units"],
+        )
+        for name in names
+    ]
+
+
+def _finding_changes(
+    now: set[int],
+    before: set[int],
+    reviews_now: defaultdict[int, ReviewState],
+    reviews_before: defaultdict[int, ReviewState],
+    touched: set[int],
+) -> Changes:
+    both = now & before
+    changed = {
+        f
+        for f in both
+        if f in touched
+        or (reviews_now[f].state, reviews_now[f].deadline)
+        != (reviews_before[f].state, reviews_before[f].deadline)
+    }
+    return Changes(
+        new=len(now - before),
+        gone=len(before - now),
+        changed=len(changed),
+        same=len(both - changed),
+    )
+
+
+def _rectification_rows(
+    activity: Activity, overdue: set[int], sites: dict[int, SiteInfo], profile: Profile
+) -> list[RectificationRow]:
+    counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for name, members in (
+        ("notified", activity.notified),
+        ("inspected", activity.inspected),
+        ("fixed", activity.fixed_sites),
+        ("overdue", overdue),
+    ):
+        for site_id in members:
+            counts[sites[site_id].district][name] += 1
+    return [
+        RectificationRow(
+            district=name,
+            notified=counts[name]["notified"],
+            inspected=counts[name]["inspected"],
+            fixed=counts[name]["fixed"],
+            overdue=counts[name]["overdue"],
+        )
+        for name in _district_order(profile, counts)
+    ]
+
+
+def _rule_message(code: str) -> str:
+    try:
+        return get_rule(code).message_zh
+    except UnknownRule:
+        return f"{code}（已停用的规则）"
+
+
+def _threats(
+    session: Session,
+    timeline: Timeline,
+    period: Period,
+    findings: dict[int, FindingInfo],
+    reported_now: set[int],
+    reported_before: set[int],
+) -> list[ThreatRow]:
+    def is_threat(f: int) -> bool:
+        return findings[f].rule.startswith(THREAT_PREFIXES)
+
+    opened = select(FindingEvent.finding_id).where(
+        FindingEvent.kind.in_(("opened", "reopened")),
+        timeline.dated_between(period.start, period.end),
+    )
+    new = Counter(
+        findings[f].rule for f in session.scalars(opened) if f in findings and is_threat(f)
+    )
+    open_now = Counter(findings[f].rule for f in reported_now if is_threat(f))
+    open_before = Counter(findings[f].rule for f in reported_before if is_threat(f))
+    sites_now: defaultdict[str, set[int]] = defaultdict(set)
+    for f in reported_now:
+        if is_threat(f):
+            sites_now[findings[f].rule].add(findings[f].site_id)
+    return [
+        ThreatRow(
+            rule=code,
+            name=_rule_message(code),
+            new=new[code],
+            open=Count(open_now[code], open_before[code]),
+            sites=len(sites_now[code]),
+        )
+        for code in sorted(set(new) | set(open_now) | set(open_before))
+    ]
+
+
+def _warnings(
+    session: Session,
+    timeline: Timeline,
+    period: Period,
+    settings: BulletinSettings,
+    sites: dict[int, SiteInfo],
+    findings: dict[int, FindingInfo],
+    reported: set[int],
+    reviews: defaultdict[int, ReviewState],
+    end_day: dt.date,
+) -> list[Warning]:
+    warnings: list[Warning] = []
+    horizon = end_day + dt.timedelta(days=settings.warning_days)
+    due: dict[int, tuple[dt.date, int]] = {}
+    for f in reported:
+        state, deadline = reviews[f].state, reviews[f].deadline
+        if state in review.DEADLINE_STATES and deadline and end_day <= deadline < horizon:
+            site_id = findings[f].site_id
+            first, count = due.get(site_id, (deadline, 0))
+            due[site_id] = (min(first, deadline), count + 1)
+    for site_id, (deadline, count) in due.items():
+        info = sites[site_id]
+        detail = f"{count}项问题的整改期限为{deadline.month}月{deadline.day}日"
+        warnings.append(Warning("deadline", info.host, info.name, info.district, detail, deadline))
+    run_ids = timeline.runs_between(period.start, period.end)
+    if run_ids:
+        failed = func.sum(case((Snapshot.outcome.in_(sorted(UNREACHABLE)), 1), else_=0))
+        statement = (
+            select(Snapshot.site_id, func.count(), failed)
+            .where(Snapshot.run_id.in_(run_ids))
+            .group_by(Snapshot.site_id)
+            .having(failed >= settings.repeated_failures)
+        )
+        for site_id, visits, failures in session.execute(statement):
+            info = sites[site_id]
+            if not info.monitored_at(timeline.as_of):
+                continue
+            detail = f"本月{visits}次监测中{failures}次无法访问"
+            warnings.append(
+                Warning("repeated_failure", info.host, info.name, info.district, detail)
+            )
+    order = {"deadline": 0, "repeated_failure": 1}
+    warnings.sort(key=lambda w: (order[w.kind], w.on or dt.date.max, w.district, w.host))
+    return warnings
+
+
+def _trend(
+    session: Session,
+    timeline: Timeline,
+    period: Period,
+    months: int,
+    sites: dict[int, SiteInfo],
+    findings: dict[int, FindingInfo],
+) -> list[TrendPoint]:
+    points: list[TrendPoint] = []
+    for month in months_ending(period, months):
+        end = min(month.end, timeline.as_of)
+        if month.start >= timeline.as_of:
+            break
+        status = _site_status(session, timeline.runs_between(month.start, month.end))
+        reviews = _review_states(session, timeline, end)
+        reported = _reported(_open_at(session, timeline, end), reviews, findings, sites, end)
+        readable = [s for s in status.values() if s.readable]
+
+        def share(test: Any, readable: list[SiteStatus] = readable) -> float | None:
+            return sum(1 for s in readable if test(s)) / len(readable) if readable else None
+
+        points.append(
+            TrendPoint(
+                month=month.month,
+                reachable=len(readable),
+                icp_rate=share(lambda s: s.icp),
+                police_rate=share(lambda s: s.police),
+                both_rate=share(lambda s: s.icp and s.police),
+                open_findings=len(reported),
+                unfiled_sites=len(
+                    {findings[f].site_id for f in reported if findings[f].rule in UNFILED_RULES}
+                ),
+            )
+        )
+    return points
+
+
+# ---- the attachment lists --------------------------------------------------------------
+
+
+def _lists(
+    figures: Figures,
+    session: Session,
+    timeline: Timeline,
+    sites: dict[int, SiteInfo],
+    findings: dict[int, FindingInfo],
+    reported: set[int],
+    new_unfiled: set[int],
+    reviews: defaultdict[int, ReviewState],
+    overdue: set[int],
+    activity: Activity,
+    profile: Profile,
+) -> None:
+    listed = reported | set(activity.fixed_findings)
+    evidence = _evidence(session, listed)
+    district_rank = {name: i for i, name in enumerate(profile.district_names)}
+
+    def site_key(info: SiteInfo) -> tuple[Any, ...]:
+        return (not info.key_unit, district_rank.get(info.district, 999), info.district, info.host)
+
+    def first_seen(f: int) -> dt.date | None:
+        started = timeline.run_start.get(findings[f].first_seen_run_id)
+        return local_date(started) if started else None
+
+    def row(f: int, resolved: dt.date | None = None) -> FindingRow:
+        info, finding = sites[findings[f].site_id], findings[f]
+        excerpt, url = evidence.get(f, ("", ""))
+        return FindingRow(
+            id=f,
+            host=info.host,
+            name=info.name,
+            sponsor=info.sponsor,
+            district=info.district,
+            category=info.category,
+            key_unit=info.key_unit,
+            rule=finding.rule,
+            message=_rule_message(finding.rule),
+            severity=finding.severity,
+            opened=first_seen(f),
+            review_state=reviews[f].state,
+            deadline=reviews[f].deadline,
+            resolved=resolved,
+            excerpt=excerpt,
+            url=url,
+        )
+
+    def finding_key(r: FindingRow) -> tuple[Any, ...]:
+        return (*site_key(sites[findings[r.id].site_id]), r.rule, r.id)
+
+    figures.open_findings = sorted((row(f) for f in reported), key=finding_key)
+    figures.overdue = [r for r in figures.open_findings if r.id in overdue]
+    figures.rectified = sorted(
+        (row(f, day) for f, day in activity.fixed_findings.items() if f in findings),
+        key=finding_key,
+    )
+    by_site: defaultdict[int, list[FindingRow]] = defaultdict(list)
+    for r in figures.open_findings:
+        if r.rule in UNFILED_RULES:
+            by_site[findings[r.id].site_id].append(r)
+    rows = []
+    for site_id, found in by_site.items():
+        info = sites[site_id]
+        deadlines = [r.deadline for r in found if r.deadline]
+        states = [r.review_state for r in found]
+        rows.append(
+            (
+                site_key(info),
+                SiteRow(
+                    host=info.host,
+                    name=info.name,
+                    sponsor=info.sponsor,
+                    district=info.district,
+                    category=info.category,
+                    key_unit=info.key_unit,
+                    problems="；".join(f"{r.rule} {r.message}" for r in found),
+                    since=min((r.opened for r in found if r.opened), default=None),
+                    review_state=max(states, key=_progress),
+                    deadline=min(deadlines, default=None),
+                    new=site_id in new_unfiled,
+                ),
+            )
+        )
+    figures.unfiled_sites = [site_row for _, site_row in sorted(rows, key=lambda r: r[0])]
+
+
+_PROGRESS = ("new", "confirmed", "accepted_risk", "notified", "inspected", "rectifying")
+
+
+def _progress(state: str) -> int:
+    """How far the handling of a site has gone: its most advanced finding speaks for it."""
+    return _PROGRESS.index(state) if state in _PROGRESS else -1
+
+
+def _evidence(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Excerpt and URL of the listed findings (the latest evidence the audit kept)."""
+    found: dict[int, tuple[str, str]] = {}
+    for chunk in _chunks(ids):
+        for finding_id, evidence in session.execute(
+            select(Finding.id, Finding.evidence).where(Finding.id.in_(chunk))
+        ):
+            data = evidence if isinstance(evidence, dict) else {}
+            excerpt = str(data.get("excerpt") or "")[:EXCERPT_LIMIT]
+            found[finding_id] = (excerpt, str(data.get("url") or "")[:500])
+    return found

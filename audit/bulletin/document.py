@@ -1,0 +1,421 @@
+"""The bulletin's text: sections 一 to 六 written once from the figures, as blocks that the
+DOCX, HTML and Markdown renderers all print."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from audit.bulletin.blocks import (
+    Block,
+    BulletinDocument,
+    Chart,
+    Heading,
+    Masthead,
+    Paragraph,
+    Table,
+)
+from audit.bulletin.figures import Changes, Count, Figures, GroupRow, Rate, Warning
+from audit.bulletin.period import local_date
+from audit.config import BulletinSettings, Profile
+
+SECTION_NUMERALS = "一二三四五六七八九十"
+TABLE_ROWS = 30  # rows of a list printed in the body; the attachment has them all
+KEY_UNITS_NAMED = 20
+CHART_CAPTIONS = {
+    "rates": "备案信息展示率月度趋势",
+    "open_findings": "未整改问题与未备案网站月度趋势",
+    "districts": "各区县未整改问题数",
+}
+REVIEW_STATES_ZH = {
+    "new": "待核实",
+    "confirmed": "已核实",
+    "notified": "已督促整改",
+    "inspected": "已现场检查",
+    "rectifying": "整改中",
+    "accepted_risk": "暂缓处置",
+    "false_positive": "误报",
+    "resolved": "已整改",
+}
+
+
+def attachment_name(figures: Figures) -> str:
+    return (
+        f"附件：{figures.period.label}未备案网站及问题清单"
+        "（XLSX，含未备案网站、未整改问题、本月完成整改、逾期未整改四张表）"
+    )
+
+
+def build_document(
+    figures: Figures,
+    profile: Profile,
+    settings: BulletinSettings,
+    *,
+    issue: str,
+    date: dt.date,
+    charts: Mapping[str, Path | None],
+    draft: bool = False,
+) -> BulletinDocument:
+    unit = settings.unit_for(profile)
+    masthead = Masthead(
+        title=settings.title_for(profile),
+        issue=issue,
+        unit=unit,
+        date=date,
+        period_label=figures.period.label,
+        subtitle=f"关于{figures.period.label}{profile.name}网站备案情况的通报",
+        draft=draft,
+    )
+    blocks: list[Block] = [Paragraph(_opening(figures, profile))]
+    sections = [
+        ("总体情况", _overview(figures, charts)),
+        ("未备案网站情况", _unfiled(figures, charts)),
+        ("整改情况", _rectification(figures, charts)),
+        ("网络安全威胁情况", _threats(figures)),
+        ("预警信息", _warnings(figures)),
+        ("工作要求", _requirements(settings)),
+    ]
+    for index, (title, content) in enumerate(sections):
+        blocks.append(Heading(f"{SECTION_NUMERALS[index]}、{title}"))
+        blocks.extend(content)
+    return BulletinDocument(
+        masthead=masthead,
+        blocks=_numbered(blocks),
+        attachments=(attachment_name(figures).removeprefix("附件："),),
+        signature=(unit, _chinese_date(date)),
+    )
+
+
+def _numbered(blocks: list[Block]) -> list[Block]:
+    """表1, 表2 ... and 图1, 图2 ... in the order they appear."""
+    tables = charts = 0
+    numbered: list[Block] = []
+    for block in blocks:
+        if isinstance(block, Table):
+            tables += 1
+            block = dataclasses.replace(block, caption=f"表{tables} {block.caption}")
+        elif isinstance(block, Chart):
+            charts += 1
+            block = dataclasses.replace(block, caption=f"图{charts} {block.caption}")
+        numbered.append(block)
+    return numbered
+
+
+# ---- wording ------------------------------------------------------------------------------
+
+
+def _chinese_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _change(count: Count, unit: str = "个") -> str:
+    """较上月增加3个 / 减少2个 / 持平."""
+    if count.delta > 0:
+        return f"较上月增加{count.delta}{unit}"
+    if count.delta < 0:
+        return f"较上月减少{-count.delta}{unit}"
+    return "与上月持平"
+
+
+def _signed(value: int) -> str:
+    return f"+{value}" if value > 0 else str(value)
+
+
+def _points(rate: Rate) -> str:
+    delta = rate.delta_points
+    if delta is None:
+        return "上月无可比数据"
+    if round(delta, 1) > 0:
+        return f"较上月上升{delta:.1f}个百分点"
+    if round(delta, 1) < 0:
+        return f"较上月下降{-delta:.1f}个百分点"
+    return "与上月持平"
+
+
+def _points_cell(rate: Rate) -> str:
+    delta = rate.delta_points
+    return "—" if delta is None else f"{delta:+.1f}个百分点"
+
+
+def _changes(changes: Changes, what: str) -> str:
+    return (
+        f"与上月相比，{what}新增{changes.new}个、消失{changes.gone}个、"
+        f"发生变化{changes.changed}个、保持不变{changes.same}个。"
+    )
+
+
+def _count_row(label: str, count: Count) -> tuple[str, ...]:
+    return (label, str(count.current), str(count.previous), _signed(count.delta))
+
+
+def _rate_row(label: str, rate: Rate) -> tuple[str, ...]:
+    return (label, _percent(rate.current), _percent(rate.previous), _points_cell(rate))
+
+
+def _month_end(figures: Figures) -> str:
+    day = local_date(figures.as_of - dt.timedelta(microseconds=1))
+    return _chinese_date(day)
+
+
+# ---- sections -----------------------------------------------------------------------------
+
+
+def _opening(figures: Figures, profile: Profile) -> str:
+    partial = "" if figures.complete else f"（本月尚未结束，数据截至{_month_end(figures)}）"
+    return (
+        f"为落实网站备案管理和属地网络安全监测要求，我中心于{figures.period.label}对"
+        f"{profile.name}属地网站开展了{figures.overview.runs}轮备案信息自动监测{partial}。"
+        "现将有关情况通报如下。"
+    )
+
+
+def _overview(figures: Figures, charts: Mapping[str, Path | None]) -> list[Block]:
+    o = figures.overview
+    new = f"本月新发现网站{o.new_sites}个"
+    if o.new_discovered:
+        new += f"（其中通过网站链接发现{o.new_discovered}个）"
+    if o.retired_sites:
+        new += f"，移出监测名单{o.retired_sites}个"
+    text = (
+        f"本月共监测网站{o.monitored.current}个，{_change(o.monitored)}；完成监测"
+        f"{o.crawled.current}个，可正常访问{o.reachable.current}个。可正常访问的网站中，"
+        f"展示有效ICP备案编号的{o.icp.part}个，展示率{_percent(o.icp.current)}，"
+        f"{_points(o.icp)}；展示有效公安联网备案编号的{o.police.part}个，展示率"
+        f"{_percent(o.police.current)}，{_points(o.police)}；两者均展示的{o.both.part}个，"
+        f"占{_percent(o.both.current)}。{new}。"
+    )
+    table = Table(
+        caption="网站备案信息监测总体情况",
+        headers=("指标", "本月", "上月", "变化"),
+        rows=(
+            _count_row("监测网站（个）", o.monitored),
+            _count_row("完成监测（个）", o.crawled),
+            _count_row("可正常访问（个）", o.reachable),
+            _rate_row("ICP备案编号展示率", o.icp),
+            _rate_row("公安联网备案编号展示率", o.police),
+            _rate_row("两者均展示率", o.both),
+            _count_row("未备案网站（家）", figures.unfiled.sites),
+        ),
+        widths=(3, 1.3, 1.3, 1.6),
+        numeric=(False, True, True, True),
+    )
+    return [
+        Paragraph(text),
+        Paragraph(_changes(o.sites, "网站监测状态")),
+        table,
+        Chart("rates", CHART_CAPTIONS["rates"], charts.get("rates")),
+    ]
+
+
+def _group_table(caption: str, label: str, rows: Sequence[GroupRow]) -> Table:
+    return Table(
+        caption=caption,
+        headers=(label, "未备案网站", "其中本月新增", "上月", "变化", "其中重点单位"),
+        rows=tuple(
+            (
+                r.name,
+                str(r.unfiled),
+                str(r.new),
+                str(r.previous),
+                _signed(r.delta),
+                str(r.key_units),
+            )
+            for r in rows
+        ),
+        widths=(2.4, 1.3, 1.4, 1, 1, 1.4),
+        numeric=(False, True, True, True, True, True),
+    )
+
+
+def _unfiled(figures: Figures, charts: Mapping[str, Path | None]) -> list[Block]:
+    u = figures.unfiled
+    blocks: list[Block] = [
+        Paragraph(
+            f"截至{_month_end(figures)}，共有未备案（未展示有效备案编号）网站{u.sites.current}家，"
+            f"{_change(u.sites, '家')}。其中本月新增{u.new}家，上月遗留尚未整改{u.carried}家；"
+            f"上月通报的未备案网站中，本月已不再发现问题的{u.fixed}家。未展示有效ICP备案编号的"
+            f"{u.missing_icp.current}家，未展示有效公安联网备案编号的{u.missing_police.current}家。"
+        ),
+        Paragraph(
+            f"按问题统计，本月新增{u.findings.new}项，消除{u.findings.gone}项，"
+            f"处置状态发生变化{u.findings.changed}项，无变化{u.findings.same}项。"
+        ),
+    ]
+    key_sites = [row for row in figures.unfiled_sites if row.key_unit]
+    if key_sites:
+        named = "、".join(
+            f"{row.name or row.host}（{row.host}）" for row in key_sites[:KEY_UNITS_NAMED]
+        )
+        more = f"等{len(key_sites)}家" if len(key_sites) > KEY_UNITS_NAMED else ""
+        blocks.append(
+            Paragraph(f"重点单位网站中，{named}{more}存在未备案问题，请相关单位优先整改。")
+        )
+        blocks.append(
+            Table(
+                caption="未备案的重点单位网站",
+                headers=("网站", "名称", "主办单位", "区县", "问题", "本月新增"),
+                rows=tuple(
+                    (r.host, r.name, r.sponsor, r.district, r.problems, "是" if r.new else "否")
+                    for r in key_sites[:TABLE_ROWS]
+                ),
+                widths=(2.4, 2, 2.2, 1.2, 3.4, 1),
+                note=_more_note(len(key_sites)),
+            )
+        )
+    else:
+        blocks.append(Paragraph("重点单位网站中，本月未发现未备案问题。"))
+    blocks.append(_group_table("未备案网站区县分布", "区县", u.by_district))
+    blocks.append(_group_table("未备案网站类别分布", "类别", u.by_category))
+    blocks.append(Chart("districts", CHART_CAPTIONS["districts"], charts.get("districts")))
+    return blocks
+
+
+def _more_note(total: int) -> str | None:
+    if total <= TABLE_ROWS:
+        return None
+    return f"共{total}条，此处列出前{TABLE_ROWS}条，完整名单见附件。"
+
+
+def rectification_sentence(figures: Figures) -> str:
+    """本月共监测网站N个，发现未备案网站X家（其中新增Y家），已督促整改Z家，完成整改W家."""
+    o, u, r = figures.overview, figures.unfiled, figures.rectification
+    return (
+        f"本月共监测网站{o.monitored.current}个，发现未备案网站{u.sites.current}家"
+        f"（其中新增{u.new}家），已督促整改{r.notified.current}家，完成整改{r.fixed.current}家"
+    )
+
+
+def _rectification(figures: Figures, charts: Mapping[str, Path | None]) -> list[Block]:
+    r = figures.rectification
+    text = (
+        f"{rectification_sentence(figures)}，现场检查{r.inspected.current}家。"
+        f"截至{_month_end(figures)}，正在整改{r.in_progress}家，"
+        f"超过整改期限仍未完成整改{r.overdue.current}家。"
+        "完成整改均经复测确认：整改期间的网站在后续监测中不再发现问题，即视为完成整改。"
+    )
+    summary = Table(
+        caption="整改工作情况",
+        headers=("项目", "本月", "上月", "变化"),
+        rows=(
+            _count_row("督促整改（家）", r.notified),
+            _count_row("现场检查（家）", r.inspected),
+            _count_row("完成整改并经复测确认（家）", r.fixed),
+            _count_row("逾期未整改（家）", r.overdue),
+        ),
+        widths=(3, 1.3, 1.3, 1.3),
+        numeric=(False, True, True, True),
+    )
+    by_district = Table(
+        caption="各区县整改情况",
+        headers=("区县", "督促整改", "现场检查", "完成整改", "逾期未整改"),
+        rows=tuple(
+            (row.district, str(row.notified), str(row.inspected), str(row.fixed), str(row.overdue))
+            for row in r.by_district
+        ),
+        widths=(2.4, 1.3, 1.3, 1.3, 1.4),
+        numeric=(False, True, True, True, True),
+        note=None if r.by_district else "本月无整改工作记录。",
+    )
+    blocks: list[Block] = [Paragraph(text), summary, by_district]
+    if figures.overdue:
+        blocks.append(
+            Table(
+                caption="逾期未整改问题",
+                headers=("网站", "名称", "区县", "问题", "处置状态", "整改期限"),
+                rows=tuple(
+                    (
+                        row.host,
+                        row.name,
+                        row.district,
+                        f"{row.rule} {row.message}",
+                        REVIEW_STATES_ZH.get(row.review_state, row.review_state),
+                        row.deadline.isoformat() if row.deadline else "",
+                    )
+                    for row in figures.overdue[:TABLE_ROWS]
+                ),
+                widths=(2.4, 2, 1.2, 3.4, 1.4, 1.6),
+                note=_more_note(len(figures.overdue)),
+            )
+        )
+    blocks.append(
+        Chart("open_findings", CHART_CAPTIONS["open_findings"], charts.get("open_findings"))
+    )
+    return blocks
+
+
+def _threats(figures: Figures) -> list[Block]:
+    rows = [t for t in figures.threats if t.new or t.open.current or t.open.previous]
+    if not rows:
+        return [Paragraph("本月未监测到网站可用性及安全威胁问题。")]
+    new = sum(t.new for t in rows)
+    still = sum(t.open.current for t in rows)
+    text = (
+        f"本月监测发现网站可用性及安全问题{new}项；截至{_month_end(figures)}，"
+        f"尚未消除{still}项，涉及网站{sum(t.sites for t in rows)}个（按问题类型分别计）。"
+        "网站长期无法访问的，主办单位应及时恢复或依规办理备案注销手续；"
+        "网站被劫持跳转的，应立即排查处置。"
+    )
+    table = Table(
+        caption="网络安全威胁情况（按问题类型）",
+        headers=("规则", "问题类型", "本月新发现", "月末未消除", "上月末", "涉及网站"),
+        rows=tuple(
+            (t.rule, t.name, str(t.new), str(t.open.current), str(t.open.previous), str(t.sites))
+            for t in rows
+        ),
+        widths=(1.1, 4, 1.3, 1.3, 1.1, 1.2),
+        numeric=(False, False, True, True, True, True),
+    )
+    return [Paragraph(text), table]
+
+
+def _warning_table(caption: str, warnings: Sequence[Warning]) -> Table:
+    return Table(
+        caption=caption,
+        headers=("网站", "名称", "区县", "情况"),
+        rows=tuple((w.host, w.name, w.district, w.detail) for w in warnings[:TABLE_ROWS]),
+        widths=(2.6, 2.6, 1.4, 3.6),
+        note=_more_note(len(warnings)),
+    )
+
+
+def _warnings(figures: Figures) -> list[Block]:
+    due = [w for w in figures.warnings if w.kind == "deadline"]
+    failing = [w for w in figures.warnings if w.kind == "repeated_failure"]
+    blocks: list[Block] = [Heading("（一）整改期限即将届满", level=2)]
+    if due:
+        blocks.append(
+            Paragraph(
+                f"以下{len(due)}家网站的整改期限即将届满，请相关单位抓紧整改，"
+                "逾期未整改的将予以通报。"
+            )
+        )
+        blocks.append(_warning_table("整改期限即将届满的网站", due))
+    else:
+        blocks.append(Paragraph("近期无即将届满的整改期限。"))
+    blocks.append(Heading("（二）多次监测无法访问", level=2))
+    if failing:
+        blocks.append(
+            Paragraph(
+                f"以下{len(failing)}家网站本月多次监测无法访问，可能已停止服务或存在故障，"
+                "请主办单位核实；已停止服务的，应办理备案注销手续。"
+            )
+        )
+        blocks.append(_warning_table("多次监测无法访问的网站", failing))
+    else:
+        blocks.append(Paragraph("本月无多次监测无法访问的网站。"))
+    blocks.append(Heading("（三）其他预警", level=2))
+    blocks.append(Paragraph("证书即将到期等安全预警待相关监测项目启用后通报，本月暂无。"))
+    return blocks
+
+
+def _requirements(settings: BulletinSettings) -> list[Block]:
+    return [
+        Paragraph(f"（{SECTION_NUMERALS[i]}）{text}")
+        for i, text in enumerate(settings.requirements[: len(SECTION_NUMERALS)])
+    ]
