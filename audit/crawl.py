@@ -6,6 +6,7 @@ process (the CLI does; tests and the scheduler start a subprocess).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ def run_crawl(
     hosts: list[str] | None = None,
     progress: bool | None = None,
     log_level: str = "WARNING",
+    started_at: dt.datetime | None = None,
 ) -> CrawlResult:
     """Crawl every site (or ``hosts``) into a new run, or continue an interrupted one."""
     from scrapy import signals
@@ -85,6 +87,7 @@ def run_crawl(
         max_pages=max_pages,
         proxy=proxy,
         hosts=hosts,
+        started_at=started_at,
     )
     try:
         process.start()

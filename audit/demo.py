@@ -1,16 +1,25 @@
-"""The demo: a generated sample jurisdiction, served on loopback, imported and crawled.
+"""The demo: a generated sample jurisdiction, served on loopback, imported, crawled twice
+(dated in consecutive months), audited, triaged, and last month's bulletin compiled.
 
 It is the main job end to end on the embedded default (SQLite), with nothing to set up.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
 import time
-from dataclasses import dataclass
+import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.config import Settings
+from audit.config import LOCAL_TZ, Settings
+from audit.errors import UserError
+from audit.store.models import utcnow
 
 
 @dataclass
@@ -22,6 +31,17 @@ class DemoResult:
     inventory: Path
     database_url: str
     seconds: float
+    bulletin: dict[str, Path] = field(default_factory=dict)
+
+
+def demo_months(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """When the demo's two crawls are dated: the 15th of the month before last and of last
+    month (Beijing time), so that last month's bulletin can be issued today."""
+    first_of_month = now.astimezone(LOCAL_TZ).replace(day=1, hour=10, minute=0, second=0,
+                                                      microsecond=0)  # fmt: skip
+    last = (first_of_month - dt.timedelta(days=1)).replace(day=15)
+    before = (last.replace(day=1) - dt.timedelta(days=1)).replace(day=15)
+    return before, last
 
 
 def run_demo(
@@ -33,12 +53,15 @@ def run_demo(
     progress: bool | None = None,
     log_level: str = "WARNING",
     say: Any = print,
+    bulletin: bool = True,
 ) -> DemoResult:
-    from audit.crawl import run_crawl
-    from audit.findings import run_audit
+    """Two months of the centre's work on the testbed: a crawl dated in the month before
+    last, the analysts notifying the units of the unfiled sites, a crawl dated last month
+    after some units fixed their footers (the testbed's epoch 1), then last month's
+    bulletin. Each crawl runs in its own process (Twisted's reactor cannot restart)."""
+    from audit.bulletin import make_bulletin
     from audit.inventory import import_inventory
     from audit.store import Store
-    from audit.summary import run_summary
     from audit.testbed import generate, start_server_process
 
     began = time.monotonic()
@@ -48,6 +71,7 @@ def run_demo(
     testbed = generate(settings.profile, sites, seed=seed)
     testbed.write(data_dir)
     manifest, inventory = data_dir / "manifest.json", data_dir / "inventory.csv"
+    before, last = demo_months(utcnow())
 
     process, port = start_server_process(sites, seed=seed, slow_seconds=timeout * 4)
     try:
@@ -59,33 +83,104 @@ def run_demo(
                 f"Imported {inventory.name}: {report.inserted} added, {report.updated} updated,"
                 f" {report.unchanged} unchanged"
             )
-        # Depth 2: the testbed links some sites only from sites that are themselves
-        # outside the inventory; the demo reaches every generated site.
-        crawl_settings = settings.model_copy(
-            update={
-                "crawl": settings.crawl.model_copy(update={"timeout": timeout, "discover_depth": 2})
-            }
-        )
-        result = run_crawl(
-            crawl_settings,
-            discover=True,
-            proxy=proxy,
-            progress=progress,
-            log_level=log_level,
-        )
+        crawl = _Crawl(settings, proxy, timeout, progress, log_level)
+        say(f"Crawl 1, dated {before:%Y-%m-%d %H:%M} (Beijing time) ...")
+        first = crawl(before)
+        with Store(settings.database_url) as store:
+            notified = notify_unfiled_sites(store, last.replace(day=3))
+        say(f"Analysts notified the units of {notified} unfiled sites (dated {last:%Y-%m}-03)")
+        _set_epoch(proxy, 1)  # a month later: some units fixed their footers
+        say(f"Crawl 2, dated {last:%Y-%m-%d %H:%M}, after some units fixed their footers ...")
+        summary = crawl(last)
     finally:
         process.terminate()
         process.wait(timeout=10)
-    with Store(settings.database_url) as store:
-        summary = run_summary(store, result.run_id)
-        if result.state == "finished":
-            summary["audit"] = run_audit(store, settings.profile, run_id=result.run_id).to_json()
+    summary["first_run"] = {k: first.get(k) for k in ("run_id", "state", "sites", "reachable")}
+    files: dict[str, Path] = {}
+    if bulletin and summary.get("state") == "finished":
+        month = f"{last:%Y-%m}"
+        say(f"Compiling the bulletin of {month} ...")
+        with Store(settings.database_url) as store:
+            made = make_bulletin(store, settings, month)
+        for warning in made.warnings:
+            say(f"warning: {warning}")
+        files = made.files
+        summary["bulletin"] = {"month": month, "issue": made.label,
+                               "sentence": made.sentence}  # fmt: skip
     return DemoResult(
-        run_id=result.run_id,
+        run_id=summary["run_id"],
         summary=summary,
         data_dir=data_dir,
         manifest=manifest,
         inventory=inventory,
         database_url=settings.database_url,
         seconds=round(time.monotonic() - began, 1),
+        bulletin=files,
     )
+
+
+class _Crawl:
+    """``beian crawl --dated WHEN`` against the testbed, in a child process; its summary."""
+
+    def __init__(
+        self, settings: Settings, proxy: str, timeout: float, progress: bool | None, level: str
+    ) -> None:
+        self.env = {
+            **os.environ,
+            "BEIAN_DATABASE_URL": settings.database_url,
+            "BEIAN_DATA_DIR": str(settings.data_dir),
+            # Depth 2: the testbed links some sites only from sites that are themselves
+            # outside the inventory; the demo reaches every generated site.
+            "BEIAN_CRAWL__DISCOVER_DEPTH": "2",
+        }
+        if settings.config_path is not None:
+            self.env["BEIAN_CONFIG"] = str(settings.config_path)
+        self.args = ["--proxy", proxy, "--discover", "--timeout", str(timeout), "--json"]
+        if progress is not None:
+            self.args.append("--progress" if progress else "--no-progress")
+        self.verbose = ["-v"] if level in ("INFO", "DEBUG") else []
+
+    def __call__(self, when: dt.datetime) -> dict[str, Any]:
+        dated = when.strftime("%Y-%m-%dT%H:%M")
+        command = [sys.executable, "-m", "audit", *self.verbose, "crawl", "--dated", dated]
+        result = subprocess.run(
+            [*command, *self.args], env=self.env, stdout=subprocess.PIPE, text=True
+        )
+        if result.returncode not in (0, 3):
+            raise UserError(f"the demo crawl failed (exit status {result.returncode})")
+        return dict(json.loads(result.stdout))
+
+
+def _set_epoch(proxy: str, epoch: int) -> None:
+    request = urllib.request.Request(f"http://testbed.internal/__epoch__/{epoch}", method="POST")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy}))
+    with opener.open(request, timeout=10) as response:
+        response.read()
+
+
+def notify_unfiled_sites(store: Any, when: dt.datetime) -> int:
+    """The analysts' month: every site with an open finding of a missing or malformed
+    filing number is confirmed and its unit notified (督促整改), with a deadline 20 days on:
+    some units fix it in time, the others will be overdue."""
+    from sqlalchemy import select
+
+    from audit.bulletin.compile import UNFILED_RULES
+    from audit.review import review_site
+    from audit.store import Finding, Site
+
+    with store.session() as session:
+        hosts = session.scalars(
+            select(Site.host)
+            .join(Finding, Finding.site_id == Site.id)
+            .where(Finding.state == "open", Finding.rule.in_(UNFILED_RULES))
+            .distinct()
+            .order_by(Site.host)
+        ).all()  # fmt: skip
+        for host in hosts:
+            for state, deadline in (("confirmed", None), ("notified", when.date() + _DEADLINE)):
+                review_site(session, host, state, deadline=deadline, actor="demo",
+                            on=when.date(), at=when)  # fmt: skip
+    return len(hosts)
+
+
+_DEADLINE = dt.timedelta(days=20)

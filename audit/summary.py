@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import distinct, func, select
@@ -37,7 +39,7 @@ def run_summary(store: Store, run_id: int) -> dict[str, Any]:
             )
             or 0
         )
-        duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
+        duration = _duration(run)
         return {
             "run_id": run.id,
             "state": run.state,
@@ -52,3 +54,17 @@ def run_summary(store: Store, run_id: int) -> dict[str, Any]:
             "discovered_links": linked_hosts,
             "outcomes": outcomes,
         }
+
+
+def _duration(run: CrawlRun) -> float | None:
+    """Seconds the crawl took: from Scrapy's own start time, since a back-dated run
+    (beian crawl --dated) started long before it finished."""
+    if run.finished_at is None:
+        return None
+    started = run.started_at
+    if isinstance(run.stats, dict) and isinstance(run.stats.get("start_time"), str):
+        with contextlib.suppress(ValueError):
+            started = dt.datetime.fromisoformat(run.stats["start_time"])
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=dt.UTC)
+    return (run.finished_at - started).total_seconds()

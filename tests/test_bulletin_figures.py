@@ -3,12 +3,12 @@
 The story, in Beijing time (the centre's calendar):
 
     site    district  October (run 1, 10-15)  November: run 2 (11-01 00:10), run 3 (11-30 23:50)
-    a (key) 盐湖区    no ICP number           no ICP; notified 11-03 (deadline 11-20); fixed in run 3
-    b       临猗县    compliant               no police number; notified 11-10 (deadline 11-25): overdue
-    c       盐湖区    neither number          neither; notified 11-05 (deadline 12-03), inspected 11-20
-    d       万荣县    (not yet known)         first crawled in run 3: no ICP number
-    e       临猗县    no police number        no police number; taken out of the inventory 11-20
-    f       芮城县    compliant               timeout, then refused: unreachable twice (BA301)
+    a (key) 盐湖区    no ICP number     no ICP; notified 11-03 (deadline 11-20); fixed in run 3
+    b       临猗县    compliant         no police number; notified 11-10 (deadline 11-25): overdue
+    c       盐湖区    neither number    neither; notified 11-05 (deadline 12-03), inspected 11-20
+    d       万荣县    (not yet known)   first crawled in run 3: no ICP number
+    e       临猗县    no police number  no police number; taken out of the inventory 11-20
+    f       芮城县    compliant         timeout, then refused: unreachable twice (BA301)
 
 Run 2 starts on 1 November in Beijing but on 31 October in UTC; run 4 (12-01 00:05 in
 Beijing, still 30 November in UTC) and a review on 1 December belong to December.
@@ -158,7 +158,12 @@ def test_threats_warnings_and_lists(store: Store) -> None:
         ("www.b.cn", "BA111"), ("www.c.cn", "BA101"), ("www.c.cn", "BA111"),
         ("www.d.cn", "BA101"), ("www.f.cn", "BA301"),
     ]  # fmt: skip
-    assert dict(figures.findings_by_district) == {"盐湖区": 2, "临猗县": 1, "万荣县": 1, "芮城县": 1}
+    assert dict(figures.findings_by_district) == {
+        "盐湖区": 2,
+        "临猗县": 1,
+        "万荣县": 1,
+        "芮城县": 1,
+    }
 
 
 def test_the_trend_ends_with_the_month_and_is_empty_before_the_first_crawl(store: Store) -> None:

@@ -1,4 +1,5 @@
-"""`beian demo`: generate, serve, import and crawl a sample jurisdiction, end to end."""
+"""`beian demo`: generate, serve, import, crawl twice (dated in consecutive months), audit,
+triage and compile last month's bulletin, end to end, as a new user runs it."""
 
 from __future__ import annotations
 
@@ -8,27 +9,77 @@ import subprocess
 import sys
 from pathlib import Path
 
+import docx
 import pytest
+
+from tests.office import docx_to_pdf, pdf_text, skip_without_office
 
 pytestmark = pytest.mark.crawl
 
+UNFILED_RULES = {"BA101", "BA102", "BA111", "BA112", "BA131"}
 
-def test_demo_crawls_every_generated_site_and_reports_what_they_show(tmp_path: Path) -> None:
+
+def beian(tmp_path: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEIAN_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "audit", "demo", "--sites", "80", "--timeout", "2", "--json"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    return subprocess.run(
+        [sys.executable, "-m", "audit", *args],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
+
+
+def test_demo_crawls_two_months_and_issues_a_bulletin_that_agrees_with_the_findings(
+    tmp_path: Path,
+) -> None:
+    result = beian(tmp_path, "demo", "--sites", "80", "--timeout", "2", "--json")
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
     summary = report["summary"]
     manifest = json.loads(Path(report["manifest"]).read_text("utf-8"))
     reachable = sum(s["expected"]["outcome"] == "ok" for s in manifest["sites"])
-    assert summary["state"] == "finished"
+    assert summary["state"] == "finished" and summary["first_run"]["state"] == "finished"
     assert summary["sites"] == 80  # the inventory plus every discovered site
     assert summary["reachable"] == reachable
     assert 0 < summary["with_icp"] <= reachable and 0 < summary["with_police"] <= reachable
     assert report["database"] == "sqlite:///beian.db"
-    assert (tmp_path / "beian.db").exists() and (
-        tmp_path / "beian-data/demo/inventory.csv"
-    ).exists()
+    assert (tmp_path / "beian-data/demo/inventory.csv").exists()
+
+    # The bulletin of last month: every file written, the figures those of `beian findings`.
+    files = {kind: tmp_path / path for kind, path in report["bulletin"].items()}
+    assert {"docx", "html", "md", "xlsx", "rates", "open_findings", "districts"} <= set(files)
+    assert all(path.stat().st_size > 0 for path in files.values())
+    month = summary["bulletin"]["month"]
+    issued = beian(tmp_path, "bulletin", "--month", month, "--json")
+    assert issued.returncode == 0, issued.stderr[-3000:]
+    bulletin = json.loads(issued.stdout)
+    assert bulletin["issue"] == summary["bulletin"]["issue"]  # issued again: same number
+    findings = json.loads(beian(tmp_path, "findings", "--json").stdout)
+    open_findings = [f for f in findings if f["review_state"] != "false_positive"]
+    figures = bulletin["figures"]
+    assert figures["lists"]["open_findings"] == len(open_findings)
+    unfiled = {f["site"] for f in open_findings if f["rule"] in UNFILED_RULES}
+    assert figures["unfiled"]["sites"]["current"] == len(unfiled)
+    overdue = [f for f in open_findings if f["overdue"]]
+    assert figures["lists"]["overdue"] == len(overdue) > 0  # the deadline passed last month
+    # Month over month: the month before last is there to compare with.
+    assert figures["overview"]["monitored"]["previous"] == 80
+    assert figures["unfiled"]["sites"]["previous"] > 0
+    assert figures["rectification"]["notified"]["current"] > 0
+    assert [point["month"] for point in figures["trend"]][-1] == month
+
+    document = docx.Document(str(files["docx"]))
+    text = "\n".join(p.text for p in document.paragraphs)
+    for heading in ("一、总体情况", "二、未备案网站情况", "三、整改情况", "四、网络安全威胁情况",
+                    "五、预警信息", "六、工作要求"):  # fmt: skip
+        assert heading in text
+    assert summary["bulletin"]["sentence"] in text
+    assert len(document.tables) >= 5 and len(document.inline_shapes) == 3
+
+
+@skip_without_office
+def test_the_demo_bulletin_converts_to_a_pdf_that_shows_its_chinese_text(tmp_path: Path) -> None:
+    result = beian(tmp_path, "demo", "--sites", "30", "--timeout", "2", "--json")
+    assert result.returncode == 0, result.stderr[-3000:]
+    source = tmp_path / json.loads(result.stdout)["bulletin"]["docx"]
+    text = pdf_text(docx_to_pdf(source, tmp_path))
+    for words in ("运城市网络与信息安全信息通报", "一、总体情况", "三、整改情况", "六、工作要求"):
+        assert words in text

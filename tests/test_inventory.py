@@ -382,3 +382,31 @@ def test_site_ids_by_host_leaves_out_unknown_hosts(store: Store) -> None:
         site = session.scalars(select(Site).where(Site.host == "www.linyi.gov.cn")).one()
         assert ids == {"www.linyi.gov.cn": site.id}
         assert site_ids_by_host(session, []) == {}
+
+
+def test_a_removed_site_is_no_longer_crawled_and_comes_back_when_imported_again(
+    store: Store, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from audit.cli import cli
+    from audit.store.crawls import crawl_targets, create_run
+
+    csv = tmp_path / "sites.csv"
+    csv.write_text("url,name\nwww.a.gov.cn,A\nwww.b.gov.cn,B\n", "utf-8")
+    import_inventory(store, csv)
+    env = {"BEIAN_DATABASE_URL": store.engine.url.render_as_string(hide_password=False)}
+
+    removed = CliRunner().invoke(cli, ["sites", "remove", "www.b.gov.cn", "www.nope.cn"], env=env)
+    assert removed.exit_code == 2  # one host unknown; the known one is removed all the same
+    assert "www.b.gov.cn: removed" in removed.stdout and "www.nope.cn" in removed.stderr
+    with store.session() as session:
+        assert [s.host for s in list_sites(session)] == ["www.a.gov.cn"]
+        assert len(list_sites(session, retired=True)) == 2
+        run = create_run(session)
+        assert [t.host for t in crawl_targets(session, run.id)] == ["www.a.gov.cn"]
+
+    report = import_inventory(store, csv)  # listed again: back in the inventory
+    assert report.updated == 1 and report.unchanged == 1
+    with store.session() as session:
+        assert len(list_sites(session)) == 2

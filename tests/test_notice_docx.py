@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import subprocess
 from pathlib import Path
 
 import docx
@@ -32,6 +30,7 @@ from audit.rules import get_rule
 from audit.store import Finding, Site, Store
 from audit.store import crawls as store_crawls
 from audit.store.sites import add_site
+from tests.office import docx_to_pdf, pdf_text, skip_without_office
 from tests.test_findings import COMPLIANT, NO_ICP, PROFILE
 
 TODAY = dt.date(2026, 11, 28)
@@ -234,32 +233,11 @@ def test_the_cli_writes_the_notice(
     assert result.exit_code == 0 and "SITE-or-SPONSOR" in result.output
 
 
-def _cjk_font() -> bool:
-    if not shutil.which("fc-list"):
-        return False
-    listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True)
-    return bool(listed.stdout.strip())
-
-
-@pytest.mark.skipif(
-    not (shutil.which("soffice") and shutil.which("pdftotext")),
-    reason="needs soffice (libreoffice-writer-nogui) and pdftotext (poppler-utils) on PATH",
-)
-@pytest.mark.skipif(
-    not _cjk_font(), reason="no CJK font installed (fonts-noto-cjk or fonts-wqy-microhei)"
-)
+@skip_without_office
 def test_the_notice_converts_to_a_pdf_with_its_chinese_title(
     audited: Store, tmp_path: Path
 ) -> None:
     out = write_notice(audited, SPONSOR, tmp_path / "notice.docx", profile=PROFILE, today=TODAY)
-    profile = (tmp_path / "lo-profile").as_uri()
-    subprocess.run(
-        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), str(out)],
-        check=True, capture_output=True, timeout=180,
-    )  # fmt: skip
-    pdf = tmp_path / "notice.pdf"
-    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,
-                          text=True).stdout  # fmt: skip
+    text = pdf_text(docx_to_pdf(out, tmp_path))
     assert TITLE in text
     assert SPONSOR in text and "运城市网络与信息安全信息通报中心" in text

@@ -36,6 +36,13 @@ class BulletinResult:
     def label(self) -> str:
         return self.issue.label if self.issue else "草稿（未编号）"
 
+    @property
+    def sentence(self) -> str:
+        """本月共监测网站N个，发现未备案网站X家（其中新增Y家），已督促整改Z家，完成整改W家."""
+        from audit.bulletin.document import rectification_sentence
+
+        return rectification_sentence(self.figures)
+
 
 def make_bulletin(
     store: Store,

@@ -249,9 +249,7 @@ def _unfiled(figures: Figures, charts: Mapping[str, Path | None]) -> list[Block]
     ]
     key_sites = [row for row in figures.unfiled_sites if row.key_unit]
     if key_sites:
-        named = "、".join(
-            f"{row.name or row.host}（{row.host}）" for row in key_sites[:KEY_UNITS_NAMED]
-        )
+        named = "、".join(row.name or row.host for row in key_sites[:KEY_UNITS_NAMED])
         more = f"等{len(key_sites)}家" if len(key_sites) > KEY_UNITS_NAMED else ""
         blocks.append(
             Paragraph(f"重点单位网站中，{named}{more}存在未备案问题，请相关单位优先整改。")

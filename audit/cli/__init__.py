@@ -31,7 +31,9 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     Typical session:
       beian sites import 网站清单.xlsx     load the inventory
       beian crawl                          visit every site, one snapshot each
-      beian sites list                     what is known about each site
+      beian findings list                  what the audit found
+      beian review …                       triage: notify, inspect, false positive
+      beian bulletin --month 2026-11       the monthly bulletin (通报)
       beian demo                           all of it on a generated sample jurisdiction
 
     Settings come from beian.toml and BEIAN_* environment variables; the database
@@ -72,6 +74,7 @@ def _verbose(argv: list[str] | None) -> bool:
 def _register() -> None:
     from audit.cli import (
         audit,
+        bulletin,
         crawl,
         db,
         demo,
@@ -96,6 +99,7 @@ def _register() -> None:
     cli.add_command(review.review)
     cli.add_command(notice.notice)
     cli.add_command(registry.registry)
+    cli.add_command(bulletin.bulletin)
 
 
 _register()

@@ -38,7 +38,10 @@ from audit.cli.output import jsonable
 def demo(
     app: AppContext, sites: int, seed: int, timeout: float, progress: bool | None, as_json: bool
 ) -> None:
-    """Generate a sample jurisdiction, serve it on loopback, import it and crawl it.
+    """Generate a sample jurisdiction, serve it on loopback, import it, crawl it twice
+    (dated the 15th of the month before last and of last month, with the analysts
+    notifying the units of the unfiled sites in between and some units fixing their
+    footers), audit each crawl and compile last month's bulletin (beian bulletin).
 
     The testbed's sites are fictional but realistic: government, school, hospital
     and company sites of the configured profile, with compliant, missing,
@@ -71,6 +74,7 @@ def demo(
                         "manifest": str(result.manifest),
                         "inventory": str(result.inventory),
                         "seconds": result.seconds,
+                        "bulletin": {k: str(v) for k, v in result.bulletin.items()},
                     }
                 ),
                 ensure_ascii=False,
@@ -83,7 +87,13 @@ def demo(
         audit = result.summary["audit"]
         opened = sum(audit["new"].values()) + sum(audit["still_open"].values())
         click.echo(f"Audit: {opened} open findings (beian findings lists them)")
+    if "bulletin" in result.summary:
+        made = result.summary["bulletin"]
+        click.echo(f"Bulletin {made['month']} ({made['issue']}): {made['sentence']}")
+        for kind in ("docx", "html", "md", "xlsx"):
+            if kind in result.bulletin:
+                click.echo(f"  {kind:5} {result.bulletin[kind]}")
     click.echo(f"Database:  {result.database_url}")
     click.echo(f"Inventory: {result.inventory}")
     click.echo(f"Manifest:  {result.manifest} (what each generated site really shows)")
-    click.echo(f"Done in {result.seconds} s. Next: beian sites list, beian crawl --help")
+    click.echo(f"Done in {result.seconds} s. Next: beian findings, beian bulletin --help")

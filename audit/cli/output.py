@@ -14,14 +14,10 @@ import click
 
 from audit.config import LOCAL_TZ
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """A spreadsheet cell that cannot be a formula (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+# The cell cleaning lives with the workbook writer (audit.spreadsheet); safe_cell and
+# FORMULA_START stay importable from here.
+from audit.spreadsheet import FORMULA_START as FORMULA_START
+from audit.spreadsheet import Sheet, safe_cell, write_workbook
 
 
 def jsonable(value: Any) -> Any:
@@ -102,39 +98,16 @@ def write_xlsx(
     headers: Mapping[str, str] | None = None,
 ) -> None:
     """An XLSX workbook of the rows: bold frozen header, autofilter, formulas neutralised."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook()
-    worksheet = workbook.active
-    worksheet.title = sheet[:31]
-    worksheet.append([(headers or {}).get(c, c) for c in columns])
-    for cell in worksheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        worksheet.append([_xlsx_value(row.get(c)) for c in columns])
-    worksheet.freeze_panes = "A2"
-    worksheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
-    for index, column in enumerate(columns, start=1):
-        width = max([len(str(column)), *(len(_plain(r.get(column))) for r in rows[:200])])
-        worksheet.column_dimensions[get_column_letter(index)].width = min(60, width + 2)
-    workbook.save(path)
-
-
-_XML_ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
-
-
-def _xlsx_value(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        # Excel has no time zones: show the centre's local time.
-        return value.astimezone(LOCAL_TZ).replace(tzinfo=None)
-    if isinstance(value, Mapping | list | tuple):
-        value = json.dumps(jsonable(value), ensure_ascii=False)
-    if isinstance(value, str):
-        # Crawled text: no control characters (they corrupt the file), no formulas.
-        return safe_cell(value.translate(_XML_ILLEGAL))
-    return value
+    write_workbook(
+        path,
+        [
+            Sheet(
+                sheet,
+                [(headers or {}).get(c, c) for c in columns],
+                ([row.get(c) for c in columns] for row in rows),
+            )
+        ],
+    )
 
 
 def report_import(file: Any, report: Any, as_json: bool) -> None:

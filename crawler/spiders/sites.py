@@ -10,6 +10,7 @@ recorded in the snapshot, never a missing row.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -67,9 +68,14 @@ class SitesSpider(Spider):
         max_pages: str | int | None = None,
         proxy: str | None = None,
         hosts: str | list[str] | None = None,
+        started_at: str | dt.datetime | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # a back-dated run (beian crawl --dated): the bulletin places runs by their start
+        self._started_at = (
+            dt.datetime.fromisoformat(started_at) if isinstance(started_at, str) else started_at
+        )
         self._run_id_arg = int(run_id) if run_id not in (None, "") else None
         self._resume = _flag(resume)
         self._trigger = trigger
@@ -121,7 +127,9 @@ class SitesSpider(Spider):
             if resume:
                 run = session.get_one(CrawlRun, resumed_id)
             else:
-                run = store_crawls.create_run(session, trigger=self._trigger, options=options)
+                run = store_crawls.create_run(
+                    session, trigger=self._trigger, options=options, started_at=self._started_at
+                )
             self.run_id = run.id
             self.resumed = resume
             self.targets = store_crawls.crawl_targets(session, run.id, options.get("hosts"))

@@ -1,0 +1,111 @@
+"""beian bulletin: the numbered monthly bulletin (通报) and its attachments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from audit.cli.context import AppContext, pass_app
+from audit.cli.output import emit, format_option, jsonable
+
+
+@click.group(invoke_without_command=True)
+@click.option("--month", help="The month, YYYY-MM (default: last month, Beijing time).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for the files (default: <data_dir>/bulletins/<month>/).",
+)
+@click.option("--draft", is_flag=True, help="Render without taking a number or recording it.")
+@click.option(
+    "--format",
+    "formats",
+    default="docx,html,md,xlsx",
+    show_default=True,
+    help="Which files to write, comma-separated (charts are always drawn).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures and files as JSON.")
+@click.pass_context
+def bulletin(
+    ctx: click.Context,
+    month: str | None,
+    out_dir: Path | None,
+    draft: bool,
+    formats: str,
+    as_json: bool,
+) -> None:
+    """Compile the monthly bulletin of a month as the database stood at its end.
+
+    \b
+    Sections: 一、总体情况 二、未备案网站情况 三、整改情况 四、网络安全威胁情况
+    五、预警信息 六、工作要求, each with the change from the month before.
+    Writes bulletin-YYYY-MM.docx (official style), .html (self-contained, printable),
+    .md, -attachment.xlsx (unfiled sites, open findings, rectified, overdue) and the
+    charts (PNG). Bulletins are numbered per year (2026年第11期) and recorded with
+    their figures; issuing a month again keeps its number and gives the same figures.
+    A month not yet over can only be drafted (--draft).
+
+    \b
+    Examples:
+      beian bulletin                      last month's bulletin
+      beian bulletin --month 2026-11 --out 通报/
+      beian bulletin --month 2026-12 --draft
+      beian bulletin list                 the bulletins issued
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from audit.bulletin import make_bulletin, month_before
+    from audit.store.models import utcnow
+
+    app = ctx.find_object(AppContext)
+    assert app is not None
+    chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
+    month = month or month_before(utcnow())
+    result = make_bulletin(
+        app.store(), app.settings, month, out_dir=out_dir, draft=draft, formats=chosen
+    )
+    for warning in result.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    files = {kind: str(path) for kind, path in result.files.items()}
+    if as_json:
+        report = {
+            "month": month,
+            "issue": result.label,
+            "number": result.issue.number if result.issue else None,
+            "files": files,
+            "figures": result.figures.to_json(),
+            "warnings": result.warnings,
+        }
+        click.echo(json.dumps(jsonable(report), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{app.settings.bulletin.title_for(app.settings.profile)} {result.label}")
+    click.echo(f"{result.sentence}。")
+    for kind, path in files.items():
+        click.echo(f"  {kind:14} {path}")
+
+
+@bulletin.command("list")
+@format_option
+@pass_app
+def list_(app: AppContext, fmt: str) -> None:
+    """The bulletins issued: number, month, when, files."""
+    from audit.bulletin.numbering import list_issues
+
+    with app.store().session() as session:
+        rows = [
+            {
+                "issue": f"{b.year}年第{b.number}期",
+                "month": b.period,
+                "generated_at": b.generated_at,
+                "files": len(b.files or []),
+                "unfiled_sites": ((b.figures or {}).get("unfiled") or {})
+                .get("sites", {})
+                .get("current"),
+            }
+            for b in list_issues(session)
+        ]
+    emit(rows, ["issue", "month", "generated_at", "files", "unfiled_sites"], fmt,
+         title=f"{len(rows)} bulletins")  # fmt: skip

@@ -1,0 +1,125 @@
+"""`beian bulletin`: numbered issues, drafts, the files it writes, hostile text kept inert."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from lxml import html as lxml_html
+
+from audit.bulletin import make_bulletin, month_before
+from audit.bulletin.numbering import list_issues
+from audit.cli import cli
+from audit.config import load_settings
+from audit.errors import UserError
+from audit.store import Store
+from tests.bulletin_world import World, beijing, footer
+
+HOSTILE_NAME = '<script>alert("x")</script>=HYPERLINK("http://evil.example","点我")'
+HOSTILE_SPONSOR = "+cmd|' /C calc'!A0"
+
+
+def small_world(store: Store) -> World:
+    world = World(store)
+    world.site("www.x.cn", "盐湖区", key_unit=True, sponsor=HOSTILE_SPONSOR)
+    world.site("www.y.cn", "夏县")
+    with store.session() as session:  # a name as an inventory file might carry it
+        from audit.store import Site
+
+        session.query(Site).filter(Site.host == "www.x.cn").update({"name": HOSTILE_NAME})
+    for month in (10, 11, 12):
+        world.crawl(beijing(2026, month, 10, 2), {"www.x.cn": footer(1, icp=False),
+                                                  "www.y.cn": footer(2)})  # fmt: skip
+    world.crawl(beijing(2027, 1, 10, 2), {"www.x.cn": footer(1), "www.y.cn": footer(2)})
+    return world
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
+    return load_settings(None, database_url=db_url, data_dir=str(tmp_path / "data"))
+
+
+def test_bulletins_are_numbered_per_year_and_keep_their_number(store: Store, settings) -> None:  # type: ignore[no-untyped-def]
+    small_world(store)
+    later = beijing(2027, 2, 2, 9)
+
+    def issue(month: str) -> str:
+        return make_bulletin(store, settings, month, now=later, formats=("md",)).label
+
+    assert issue("2026-11") == "2026年第1期"
+    assert issue("2026-12") == "2026年第2期"
+    assert issue("2027-01") == "2027年第1期"  # a new year starts again at 1
+    assert issue("2026-11") == "2026年第1期"  # issued again: the same number
+    with store.session() as session:
+        issued = [(b.period, b.year, b.number) for b in list_issues(session)]
+        assert issued == [("2026-11", 2026, 1), ("2026-12", 2026, 2), ("2027-01", 2027, 1)]
+        record = list_issues(session)[0]
+        assert record.figures["unfiled"]["sites"] == {"current": 1, "previous": 1}
+        assert any(name.endswith("bulletin-2026-11.md") for name in record.files)
+
+
+def test_a_draft_takes_no_number_and_a_month_not_over_can_only_be_drafted(
+    store: Store,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    small_world(store)
+    during = beijing(2027, 1, 20)
+    with pytest.raises(UserError, match="not over yet"):
+        make_bulletin(store, settings, "2027-01", now=during)
+    draft = make_bulletin(store, settings, "2027-01", now=during, draft=True, formats=("md",))
+    assert draft.issue is None and draft.label == "草稿（未编号）"
+    assert draft.files["md"].name == "bulletin-2027-01-draft.md"
+    assert not draft.figures.complete
+    with store.session() as session:
+        assert list_issues(session) == []
+
+
+def test_the_files_keep_hostile_text_inert(store: Store, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    small_world(store)
+    made = make_bulletin(store, settings, "2026-12", out_dir=tmp_path / "out",
+                         now=beijing(2027, 1, 2))  # fmt: skip
+
+    page = lxml_html.fromstring(made.files["html"].read_text("utf-8"))
+    assert page.xpath("//script") == []
+    assert HOSTILE_NAME in page.text_content()  # shown as text
+    assert "<script>" not in made.files["md"].read_text("utf-8")
+
+    workbook = openpyxl.load_workbook(made.files["xlsx"])
+    cells = [c for ws in workbook.worksheets for row in ws.iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    assert not any(t.startswith(("=", "+", "-", "@")) for t in texts)
+    assert any(HOSTILE_SPONSOR in t for t in texts)  # kept, neutralised
+
+    document = docx.Document(str(made.files["docx"]))
+    assert "2026年第1期" in "\n".join(p.text for p in document.paragraphs)
+
+
+def test_beian_bulletin_on_the_command_line(store: Store, db_url: str, tmp_path: Path) -> None:
+    small_world(store)
+    runner = CliRunner()
+    env = {"BEIAN_DATABASE_URL": db_url, "BEIAN_DATA_DIR": str(tmp_path / "data")}
+    result = runner.invoke(
+        cli, ["bulletin", "--month", "2026-11", "--format", "md,xlsx", "--json"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["issue"] == "2026年第1期" and set(report["files"]) >= {"md", "xlsx", "rates"}
+    assert report["figures"]["overview"]["monitored"] == {"current": 2, "previous": 2}
+
+    listed = runner.invoke(cli, ["bulletin", "list", "--json"], env=env)
+    assert [row["issue"] for row in json.loads(listed.stdout)] == ["2026年第1期"]
+
+    wrong = runner.invoke(cli, ["bulletin", "--month", "2026-13"], env=env)
+    assert wrong.exit_code != 0 and "YYYY-MM" in str(wrong.exception or wrong.output)
+
+
+def test_the_scheduler_issues_last_months_bulletin_on_the_first() -> None:
+    assert month_before(dt.datetime(2026, 12, 1, 0, 0, tzinfo=dt.UTC)) == "2026-11"
+    # 1 January 00:30 in Beijing is still 31 December in UTC: the month before is December
+    assert month_before(beijing(2027, 1, 1, 0, 30)) == "2026-12"
