@@ -1,7 +1,9 @@
 """beian-audit's background runs: `python scheduler.py` (or `beian schedule start`).
 
-Jobs come from the [schedule] section of beian.toml and are stored in the project's
-database, so that they survive restarts. Ctrl-C or SIGTERM stops it.
+The nightly crawl and audit, re-tests of the sites being fixed, the monthly bulletin and
+housekeeping, on the cron expressions of [schedule] in beian.toml. Jobs are stored in the
+project's database (they survive restarts); one scheduler runs per database; Ctrl-C or
+SIGTERM stops it gracefully. The work is in audit/schedule.py and audit/jobs.py.
 """
 
 from __future__ import annotations

@@ -169,14 +169,34 @@ class CrawlSettings(_Strict):
 
 
 class ScheduleSettings(_Strict):
-    """Background runs (scheduler.py): cron expressions in the centre's time zone."""
+    """Background runs (scheduler.py): cron expressions in the centre's time zone; an
+    empty expression turns a job off."""
 
     timezone: str = "Asia/Shanghai"
     crawl: str | None = Field(
-        "0 2 * * *", description="When to crawl every site (cron: minute hour day month weekday)"
+        "0 2 * * *", description="Crawl and audit every site (cron: minute hour day month weekday)"
+    )
+    retest: str | None = Field(
+        "0 */6 * * *", description="Re-test the sites with findings being fixed (notified ...)"
+    )
+    bulletin: str | None = Field("0 8 1 * *", description="Issue the previous month's bulletin")
+    housekeeping: str | None = Field(
+        "30 4 * * 0", description="Drop old evidence HTML and links, close abandoned runs"
     )
     misfire_grace_seconds: int = Field(
-        3600, ge=1, description="A run missed by less than this (scheduler down) runs once late"
+        3600,
+        ge=1,
+        description="A crawl, re-test or housekeeping run missed by less than this"
+        " (the scheduler was down) runs once when it is back",
+    )
+    bulletin_misfire_grace_seconds: int = Field(
+        86400, ge=1, description="The same for the bulletin"
+    )
+    lock_stale_seconds: int = Field(
+        90, ge=10, description="A scheduler silent this long (another machine) is taken over"
+    )
+    log_file: str | None = Field(
+        None, description="Also log to this file, rotated at 10 MB (5 kept)"
     )
 
     @field_validator("timezone")
@@ -190,15 +210,15 @@ class ScheduleSettings(_Strict):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
-    @field_validator("crawl")
+    @field_validator("crawl", "retest", "bulletin", "housekeeping")
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        from apscheduler.triggers.cron import CronTrigger
+        from audit.cron import cron_trigger
 
         try:
-            CronTrigger.from_crontab(value)
+            cron_trigger(value, "Asia/Shanghai")
         except ValueError as exc:
             raise ValueError(f"not a cron expression ({exc})") from None
         return value
@@ -243,6 +263,22 @@ class BulletinSettings(_Strict):
         return self.unit.strip() or f"{profile.name}网络与信息安全信息通报中心"
 
 
+class RetentionSettings(_Strict):
+    """Housekeeping (beian db housekeeping; weekly in the scheduler): what old data is
+    thinned. Crawl runs, snapshots, notices, findings and their events are never deleted:
+    bulletins replay them."""
+
+    evidence_days: int = Field(
+        180,
+        ge=1,
+        description="The page HTML of snapshots whose run started longer ago is dropped,"
+        " except the snapshots findings point at (their evidence)",
+    )
+    links_days: int = Field(
+        400, ge=1, description="Links recorded by runs started longer ago are deleted"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BEIAN_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -256,6 +292,7 @@ class Settings(BaseSettings):
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     bulletin: BulletinSettings = Field(default_factory=BulletinSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     # Where the values came from, for messages; not a setting.
     config_path: Path | None = Field(None, exclude=True)

@@ -16,8 +16,8 @@ from tests.conftest import REPO
 
 COMMANDS = [
     [], ["sites"], ["sites", "import"], ["sites", "list"], ["sites", "add"], ["crawl"],
-    ["demo"], ["db"], ["db", "upgrade"], ["inspect"], ["rules"], ["schedule"],
-    ["schedule", "jobs"],
+    ["demo"], ["db"], ["db", "upgrade"], ["db", "housekeeping"], ["inspect"], ["rules"],
+    ["schedule"], ["schedule", "jobs"],
 ]  # fmt: skip
 
 

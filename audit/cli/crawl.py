@@ -26,6 +26,12 @@ from audit.config import LOCAL_TZ
 @click.option("--timeout", type=click.FloatRange(min=0.1), help="Seconds per request.")
 @click.option("--site", "hosts", multiple=True, help="Only this host (repeatable).")
 @click.option(
+    "--retest",
+    is_flag=True,
+    help="Only the sites with findings being fixed (notified, inspected, rectifying): the "
+    "re-test that closes the loop; the run is audited as usual.",
+)
+@click.option(
     "--trigger", type=click.Choice(["manual", "scheduled"]), default="manual", hidden=True
 )
 @click.option(
@@ -54,6 +60,7 @@ def crawl(
     concurrency: int | None,
     timeout: float | None,
     hosts: tuple[str, ...],
+    retest: bool,
     trigger: str,
     started_at: dt.datetime | None,
     progress: bool | None,
@@ -67,6 +74,10 @@ def crawl(
     is recorded. Ctrl-C stops gracefully: what was fetched is kept and the run is
     marked interrupted; `beian crawl --resume` continues it without fetching the
     finished sites again.
+
+    With --retest only the sites whose units were told to fix something are crawled
+    (an open finding notified, inspected or rectifying); the audit of that run resolves
+    what they fixed, and leaves the findings of the other sites alone.
     """
     from audit.crawl import run_crawl
     from audit.summary import run_summary
@@ -75,9 +86,28 @@ def crawl(
         raise click.UsageError("--run needs --resume")
     if started_at is not None and resume:
         raise click.UsageError("--dated starts a new run: it cannot go with --resume")
+    if retest and (hosts or resume):
+        raise click.UsageError(
+            "--retest chooses the sites itself: it cannot go with --site or --resume"
+        )
     dated = started_at.replace(tzinfo=LOCAL_TZ).astimezone(dt.UTC) if started_at else None
     settings = app.override(crawl={"concurrency": concurrency, "timeout": timeout})
     store = app.store()  # migrate and check the database before Scrapy starts
+    if retest:
+        from audit.store.findings import retest_hosts
+
+        with store.session() as session:
+            hosts = tuple(retest_hosts(session))
+        if not hosts:
+            if as_json:
+                click.echo(json.dumps({"run_id": None, "sites": 0, "retest": True}))
+            click.echo(
+                "nothing to re-test: no open finding is notified, inspected or rectifying",
+                err=True,
+            )
+            return
+        if discover is None:
+            discover = False  # a re-test looks at known sites, it does not explore
     result = run_crawl(
         settings,
         resume=resume,
@@ -92,6 +122,8 @@ def crawl(
         started_at=dated,
     )
     summary = run_summary(store, result.run_id)
+    if retest:
+        summary["retest"] = True
     audited = None
     if run_audit_after and result.state == "finished":
         from audit.findings import run_audit

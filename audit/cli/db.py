@@ -1,6 +1,8 @@
-"""beian db: the database schema."""
+"""beian db: the database schema, and housekeeping."""
 
 from __future__ import annotations
+
+import json
 
 import click
 
@@ -9,7 +11,7 @@ from audit.cli.context import AppContext, pass_app
 
 @click.group()
 def db() -> None:
-    """Database schema: upgrade and status (Alembic revisions)."""
+    """Database: schema upgrade and status (Alembic revisions), housekeeping."""
 
 
 @db.command()
@@ -37,6 +39,28 @@ def status(app: AppContext) -> None:
     current, head = current_revision(store.engine), head_revision(store.engine)
     state = "up to date" if current == head else f"needs upgrade to {head}"
     click.echo(f"{_safe(app)}: schema {current or 'empty'} ({state})")
+
+
+@db.command()
+@click.option("--dry-run", is_flag=True, help="Count what would change; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@pass_app
+def housekeeping(app: AppContext, dry_run: bool, as_json: bool) -> None:
+    """Thin out old data as [retention] says (the scheduler does it weekly).
+
+    Drops the page HTML of snapshots older than evidence_days (the snapshots findings
+    point at keep theirs), deletes the links of runs older than links_days, and marks
+    interrupted the runs left running by a process that is gone. Crawl runs, snapshots,
+    notices, findings and their history are never deleted: bulletins replay them.
+    """
+    from audit.housekeeping import housekeep
+
+    report = housekeep(app.store(), app.settings, dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+        return
+    for line in report.lines():
+        click.echo(line)
 
 
 def _safe(app: AppContext) -> str:

@@ -85,15 +85,22 @@ def resume_run(session: Session, run_id: int | None = None) -> CrawlRun:
 
 def _abandoned(run: CrawlRun) -> bool:
     """A run left `running` by a process that died (killed, power cut) can be resumed."""
-    if run.hostname != socket.gethostname() or run.pid is None:
-        return False  # another machine's process: we cannot tell, so leave it
+    return process_is_gone(run.pid, run.hostname)
+
+
+def process_is_gone(pid: int | None, hostname: str | None) -> bool:
+    """Whether the process that recorded itself as (pid, hostname) is certainly gone: a
+    process of this machine that no longer exists, or this very process (which is not
+    running that work any more). Another machine's process: we cannot tell, so no."""
+    if hostname != socket.gethostname() or pid is None:
+        return False
     try:
-        os.kill(run.pid, 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:
         return False
-    return run.pid == os.getpid()
+    return pid == os.getpid()
 
 
 def finish_run(session: Session, run_id: int, state: str, stats: Mapping[str, Any]) -> None:

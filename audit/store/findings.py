@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit.review import UNIT_FIXING
 from audit.store.models import CrawlRun, Finding, Notice, Site, Snapshot
 
 
@@ -17,6 +18,25 @@ def latest_finished_run(session: Session) -> CrawlRun | None:
     return session.scalars(
         select(CrawlRun).where(CrawlRun.state == "finished").order_by(CrawlRun.id.desc()).limit(1)
     ).first()
+
+
+def retest_hosts(session: Session) -> list[str]:
+    """The sites whose units are fixing something, sorted: an open finding notified,
+    inspected or rectifying, and the site still in the inventory. `beian crawl --retest`
+    crawls them; its audit resolves what they fixed (and closes the loop)."""
+    return list(
+        session.scalars(
+            select(Site.host)
+            .join(Finding, Finding.site_id == Site.id)
+            .where(
+                Finding.state == "open",
+                Finding.review_state.in_(sorted(UNIT_FIXING)),
+                Site.retired_at.is_(None),
+            )
+            .distinct()
+            .order_by(Site.host)
+        )
+    )
 
 
 def run_snapshots(session: Session, run_id: int) -> list[tuple[Site, Snapshot]]:

@@ -276,3 +276,37 @@ class Bulletin(Base):
     generated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     files: Mapped[list[Any]] = mapped_column(default=list)
     figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class JobRun(Base):
+    """One run of a scheduled job (beian schedule history): when it was due, when it ran,
+    how it ended. A run the scheduler could not start in time is recorded as missed."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_scheduled", "job_id", "scheduled_at"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(50))
+    trigger: Mapped[str] = mapped_column(String(20), default="schedule")  # schedule | run-now
+    scheduled_at: Mapped[dt.datetime | None]
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+    # running | succeeded | failed | missed | skipped | interrupted
+    outcome: Mapped[str] = mapped_column(String(20), default="running")
+    error: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    hostname: Mapped[str | None] = mapped_column(String(253))
+
+
+class SchedulerLock(Base):
+    """Who runs the scheduler of this database: one row, held by a live process that
+    refreshes its heartbeat; a lock whose heartbeat stopped can be taken over."""
+
+    __tablename__ = "scheduler_locks"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    pid: Mapped[int] = mapped_column(Integer)
+    hostname: Mapped[str] = mapped_column(String(253))
+    acquired_at: Mapped[dt.datetime]
+    heartbeat_at: Mapped[dt.datetime]
