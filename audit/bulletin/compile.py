@@ -18,10 +18,11 @@ bulletin compiled again after later crawls and reviews says the same thing.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -60,11 +61,11 @@ LIFECYCLE = ("opened", "resolved", "reopened")
 NO_DISTRICT = "未注明区县"
 NO_CATEGORY = "未分类"
 _CHUNK = 900  # ids per IN (...) list: SQLite's default limit is 999 variables
+_BATCH = 10_000  # rows fetched at a time from the large reads, rather than all at once
 EXCERPT_LIMIT = 200
 
 
-@dataclass(frozen=True)
-class SiteInfo:
+class SiteInfo(NamedTuple):  # a tuple: 100,000s of them are read per compile
     id: int
     host: str
     name: str
@@ -89,8 +90,7 @@ class SiteStatus:
     police: bool
 
 
-@dataclass(frozen=True)
-class FindingInfo:
+class FindingInfo(NamedTuple):
     id: int
     site_id: int
     rule: str
@@ -98,10 +98,20 @@ class FindingInfo:
     first_seen_run_id: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReviewState:
     state: str = "new"
     deadline: dt.date | None = None
+
+
+NOT_REVIEWED = ReviewState()
+
+
+class ReviewStates(dict[int, ReviewState]):
+    """Review states at an instant, by finding; a finding never reviewed is new."""
+
+    def __missing__(self, finding_id: int) -> ReviewState:
+        return NOT_REVIEWED
 
 
 @dataclass(frozen=True)
@@ -150,6 +160,147 @@ class Timeline:
         return self.run_start.get(run_id, at) if run_id is not None else at
 
 
+class History:
+    """The findings' lifecycle and review events, read once and replayed at each of the
+    instants a compile asks about (the ends of the months it shows), dated as
+    :meth:`Timeline.dated_before` dates them: a run's event by its run's start, another
+    by its ``at``; an event counts at an instant when it happened before it.
+
+    A finding is open at an instant when its lifecycle events before it add up to more
+    than 0 (opened and reopened +1, resolved -1: they alternate). Its review state and
+    deadline are its review events before the instant replayed in the order they were
+    written, the way :func:`audit.review.check` sets them. Per finding, a bit per
+    instant says whether it is open (a false positive); full review states are kept for
+    the ``detailed`` instants only.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        timeline: Timeline,
+        ends: Iterable[dt.datetime],
+        *,
+        detailed: Iterable[dt.datetime] = (),
+    ) -> None:
+        self.as_of = timeline.as_of
+        detailed = list(detailed)
+        self.instants = sorted({min(end, self.as_of) for end in [*ends, *detailed]})
+        # the first instant an event of the run counts at (len(instants): none)
+        self._run_bucket = {
+            run_id: bisect_right(self.instants, started)
+            for run_id, started in timeline.run_start.items()
+        }
+        self._open: dict[int, int] = {}
+        self._false_positive: dict[int, int] = {}
+        self._states = {self._index(end): ReviewStates() for end in detailed}
+        self._read_lifecycle(session)
+        self._read_reviews(session)
+
+    def open_at(self, end: dt.datetime) -> set[int]:
+        bit = 1 << self._index(end)
+        return {finding_id for finding_id, bits in self._open.items() if bits & bit}
+
+    def false_positives(self, end: dt.datetime) -> set[int]:
+        bit = 1 << self._index(end)
+        return {finding_id for finding_id, bits in self._false_positive.items() if bits & bit}
+
+    def review_states(self, end: dt.datetime) -> ReviewStates:
+        """The review states at a ``detailed`` instant."""
+        return self._states[self._index(end)]
+
+    def _index(self, end: dt.datetime) -> int:
+        return self.instants.index(min(end, self.as_of))
+
+    def _bucket(self, run_id: int | None, at: dt.datetime | None) -> int:
+        """The first instant an event counts at (len(instants): none)."""
+        if run_id is not None:
+            return self._run_bucket.get(run_id, len(self.instants))
+        assert at is not None
+        return bisect_right(self.instants, at)
+
+    def _bits(self, start: int, end: int) -> int:
+        """The instants start .. end - 1."""
+        return (1 << end) - (1 << start)
+
+    def _read_lifecycle(self, session: Session) -> None:
+        weight = case((FindingEvent.kind == "resolved", -1), else_=1)
+        at = case((FindingEvent.run_id.is_(None), FindingEvent.at))  # only read when needed
+        statement = (
+            select(FindingEvent.finding_id, weight, FindingEvent.run_id, at)
+            .where(FindingEvent.kind.in_(LIFECYCLE))
+            .order_by(FindingEvent.finding_id)
+        )
+        steps: list[tuple[int, int]] = []  # (bucket, weight) of one finding
+        current = None
+        for finding_id, change, run_id, when in _stream(session, statement):
+            if finding_id != current:
+                self._close_lifecycle(current, steps)
+                current, steps = finding_id, []
+            steps.append((self._bucket(run_id, when), change))
+        self._close_lifecycle(current, steps)
+
+    def _close_lifecycle(self, finding_id: int | None, steps: list[tuple[int, int]]) -> None:
+        if finding_id is None:
+            return
+        steps.sort()
+        bits = total = 0
+        for index, (bucket, change) in enumerate(steps):
+            total += change
+            following = steps[index + 1][0] if index + 1 < len(steps) else len(self.instants)
+            if total > 0:
+                bits |= self._bits(bucket, following)
+        if bits:
+            self._open[finding_id] = bits
+
+    def _read_reviews(self, session: Session) -> None:
+        at = case((FindingEvent.run_id.is_(None), FindingEvent.at))
+        statement = (
+            select(
+                FindingEvent.finding_id,
+                FindingEvent.to_state,
+                FindingEvent.deadline,
+                FindingEvent.run_id,
+                at,
+            )
+            .where(FindingEvent.kind == "review")
+            .order_by(FindingEvent.finding_id, FindingEvent.id)
+        )
+        events: list[tuple[int, str | None, dt.date | None]] = []  # one finding's, in order
+        current = None
+        for finding_id, to_state, deadline, run_id, when in _stream(session, statement):
+            if finding_id != current:
+                self._close_reviews(current, events)
+                current, events = finding_id, []
+            events.append((self._bucket(run_id, when), to_state, deadline))
+        self._close_reviews(current, events)
+
+    def _close_reviews(
+        self, finding_id: int | None, events: list[tuple[int, str | None, dt.date | None]]
+    ) -> None:
+        if finding_id is None:
+            return
+        count = len(self.instants)
+        starts = sorted({bucket for bucket, _, _ in events if bucket < count})
+        for index, start in enumerate(starts):
+            end = starts[index + 1] if index + 1 < len(starts) else count
+            # the events before the instants start .. end - 1, in the order written
+            state, deadline = "new", None
+            for bucket, to_state, day in events:
+                if bucket > start:
+                    continue
+                if to_state in review.DEADLINE_STATES:
+                    deadline = day or deadline
+                elif to_state != "resolved":  # resolved keeps it: was it fixed in time?
+                    deadline = None
+                state = to_state or state
+            if state == "false_positive":
+                bits = self._bits(start, end)
+                self._false_positive[finding_id] = self._false_positive.get(finding_id, 0) | bits
+            for instant, states in self._states.items():
+                if start <= instant < end:
+                    states[finding_id] = ReviewState(state, deadline)
+
+
 def compile_figures(
     session: Session,
     profile: Profile,
@@ -166,13 +317,22 @@ def compile_figures(
     timeline = Timeline(session, as_of)
     sites = _sites(session, timeline)
     findings = _findings(session)
+    trend_months = [m for m in months_ending(period, settings.trend_months) if m.start < as_of]
+    history = History(
+        session,
+        timeline,
+        [month.end for month in trend_months],
+        detailed=(period.end, previous.end),
+    )
 
-    open_now = _open_at(session, timeline, period.end)
-    open_before = _open_at(session, timeline, previous.end)
-    reviews_now = _review_states(session, timeline, period.end)
-    reviews_before = _review_states(session, timeline, previous.end)
-    reported_now = _reported(open_now, reviews_now, findings, sites, as_of)
-    reported_before = _reported(open_before, reviews_before, findings, sites, previous.end)
+    open_now = history.open_at(period.end)
+    open_before = history.open_at(previous.end)
+    reviews_now = history.review_states(period.end)
+    reviews_before = history.review_states(previous.end)
+    reported_now = _reported(open_now, history.false_positives(period.end), findings, sites, as_of)
+    reported_before = _reported(
+        open_before, history.false_positives(previous.end), findings, sites, previous.end
+    )
 
     status_now = _site_status(session, timeline.runs_between(period.start, period.end))
     status_before = _site_status(session, timeline.runs_between(previous.start, previous.end))
@@ -240,7 +400,11 @@ def compile_figures(
     warnings = _warnings(
         session, timeline, period, settings, sites, findings, reported_now, reviews_now, end_day
     )
-    trend = _trend(session, timeline, period, settings.trend_months, sites, findings)
+    known = {
+        period.month: (as_of, StatusCounts.of(status_now), reported_now),
+        previous.month: (previous.end, StatusCounts.of(status_before), reported_before),
+    }
+    trend = _trend(session, timeline, history, trend_months, sites, findings, known)
     by_district = Counter(sites[findings[f].site_id].district for f in reported_now)
     ordered = _district_order(profile, by_district)
     figures = Figures(
@@ -279,6 +443,12 @@ def _in(column: Any, values: Sequence[int]) -> Any:
     return column.in_(list(values)) if values else literal(False)
 
 
+def _stream(session: Session, statement: Any) -> Any:
+    """The rows of a large read, fetched a batch at a time (a server-side cursor on
+    PostgreSQL) instead of all into memory first."""
+    return session.execute(statement.execution_options(yield_per=_BATCH))
+
+
 def _chunks(values: Iterable[int]) -> Iterable[list[int]]:
     items = sorted(values)
     for start in range(0, len(items), _CHUNK):
@@ -289,9 +459,11 @@ def _sites(session: Session, timeline: Timeline) -> dict[int, SiteInfo]:
     # A site imported after the crawls that saw it (a back-dated run) was known from its
     # first crawl: known since the earlier of the two.
     statement = select(Snapshot.site_id, func.min(Snapshot.run_id)).group_by(Snapshot.site_id)
-    first_run = {site_id: run_id for site_id, run_id in session.execute(statement)}
+    first_run = {site_id: run_id for site_id, run_id in _stream(session, statement)}
     sites: dict[int, SiteInfo] = {}
-    rows = session.execute(
+    shared: dict[str, str] = {}  # districts and categories: one string each, not per site
+    rows = _stream(
+        session,
         select(
             Site.id,
             Site.host,
@@ -303,20 +475,22 @@ def _sites(session: Session, timeline: Timeline) -> dict[int, SiteInfo]:
             Site.source,
             Site.first_seen,
             Site.retired_at,
-        )
+        ),
     )
     for row in rows:
         known = row.first_seen
         crawled = timeline.run_start.get(first_run.get(row.id, -1))
         if crawled is not None and crawled < known:
             known = crawled
+        district = (row.district or "").strip() or NO_DISTRICT
+        category = (row.category or "").strip() or NO_CATEGORY
         sites[row.id] = SiteInfo(
             id=row.id,
             host=row.host,
             name=row.name or "",
             sponsor=row.sponsor or "",
-            district=(row.district or "").strip() or NO_DISTRICT,
-            category=(row.category or "").strip() or NO_CATEGORY,
+            district=shared.setdefault(district, district),
+            category=shared.setdefault(category, category),
             key_unit=bool(row.key_unit),
             discovered=row.source == "discovered",
             known_since=known,
@@ -326,66 +500,32 @@ def _sites(session: Session, timeline: Timeline) -> dict[int, SiteInfo]:
 
 
 def _findings(session: Session) -> dict[int, FindingInfo]:
-    rows = session.execute(
-        select(
-            Finding.id, Finding.site_id, Finding.rule, Finding.severity, Finding.first_seen_run_id
-        )
+    statement = select(
+        Finding.id, Finding.site_id, Finding.rule, Finding.severity, Finding.first_seen_run_id
     )
-    return {row.id: FindingInfo(*row) for row in rows}
-
-
-def _open_at(session: Session, timeline: Timeline, end: dt.datetime) -> set[int]:
-    """Findings open at ``end``: opened and reopened count +1, resolved -1, and events
-    alternate, so a finding is open when its events before ``end`` add up to 1."""
-    weight = case((FindingEvent.kind == "resolved", -1), else_=1)
-    statement = (
-        select(FindingEvent.finding_id)
-        .where(FindingEvent.kind.in_(LIFECYCLE), timeline.dated_before(end))
-        .group_by(FindingEvent.finding_id)
-        .having(func.sum(weight) > 0)
-    )
-    return set(session.scalars(statement))
-
-
-def _review_states(
-    session: Session, timeline: Timeline, end: dt.datetime
-) -> defaultdict[int, ReviewState]:
-    """Each finding's review state and deadline at ``end``, replayed from its events the
-    way :func:`audit.review.check` sets them."""
-    states: defaultdict[int, ReviewState] = defaultdict(ReviewState)
-    statement = (
-        select(FindingEvent.finding_id, FindingEvent.to_state, FindingEvent.deadline)
-        .where(FindingEvent.kind == "review", timeline.dated_before(end))
-        .order_by(FindingEvent.id)
-    )
-    for finding_id, to_state, deadline in session.execute(statement):
-        current = states[finding_id]
-        if to_state in review.DEADLINE_STATES:
-            current.deadline = deadline or current.deadline
-        elif to_state != "resolved":  # resolved keeps it: was it fixed in time?
-            current.deadline = None
-        current.state = to_state or current.state
-    return states
+    shared: dict[str, str] = {}  # rule codes and severities: one string each, not per finding
+    findings: dict[int, FindingInfo] = {}
+    for finding_id, site_id, rule, severity, first_run in _stream(session, statement):
+        rule, severity = shared.setdefault(rule, rule), shared.setdefault(severity, severity)
+        findings[finding_id] = FindingInfo(finding_id, site_id, rule, severity, first_run)
+    return findings
 
 
 def _reported(
     open_ids: set[int],
-    reviews: defaultdict[int, ReviewState],
+    false_positives: set[int],
     findings: dict[int, FindingInfo],
     sites: dict[int, SiteInfo],
     moment: dt.datetime,
 ) -> set[int]:
     """The open findings a bulletin reports: not false positives, of monitored sites."""
+    monitored = {site_id for site_id, info in sites.items() if info.monitored_at(moment)}
     return {
-        f
-        for f in open_ids
-        if f in findings
-        and reviews[f].state != "false_positive"
-        and sites[findings[f].site_id].monitored_at(moment)
+        f for f in open_ids - false_positives if f in findings and findings[f].site_id in monitored
     }
 
 
-def _overdue(reported: set[int], reviews: defaultdict[int, ReviewState], on: dt.date) -> set[int]:
+def _overdue(reported: set[int], reviews: ReviewStates, on: dt.date) -> set[int]:
     return {
         f
         for f in reported
@@ -395,11 +535,9 @@ def _overdue(reported: set[int], reviews: defaultdict[int, ReviewState], on: dt.
     }
 
 
-def _site_status(session: Session, run_ids: Sequence[int]) -> dict[int, SiteStatus]:
-    """Each site's last snapshot among these runs: readable, showing a valid ICP number,
-    a valid public-security number."""
-    if not run_ids:
-        return {}
+def _status_statement(run_ids: Sequence[int]) -> Any:
+    """Each site's last snapshot among these runs: its outcome, whether it was rendered,
+    whether it showed a valid ICP number (1 or 0), a valid public-security number."""
     latest = (
         select(func.max(Snapshot.id).label("id"))
         .where(Snapshot.run_id.in_(list(run_ids)))
@@ -412,8 +550,8 @@ def _site_status(session: Session, run_ids: Sequence[int]) -> dict[int, SiteStat
             Snapshot.site_id,
             Snapshot.outcome,
             Snapshot.rendered,
-            func.max(case((and_(Notice.kind == "icp", shows), 1), else_=0)),
-            func.max(case((and_(Notice.kind == "police", shows), 1), else_=0)),
+            func.max(case((and_(Notice.kind == "icp", shows), 1), else_=0)).label("icp"),
+            func.max(case((and_(Notice.kind == "police", shows), 1), else_=0)).label("police"),
         )
         .join(latest, latest.c.id == Snapshot.id)
         .outerjoin(
@@ -421,11 +559,67 @@ def _site_status(session: Session, run_ids: Sequence[int]) -> dict[int, SiteStat
         )
         .group_by(Snapshot.id, Snapshot.site_id, Snapshot.outcome, Snapshot.rendered)
     )
+    return statement
+
+
+def _site_status(session: Session, run_ids: Sequence[int]) -> dict[int, SiteStatus]:
+    """Each site's last snapshot among these runs: readable, showing a valid ICP number,
+    a valid public-security number."""
+    if not run_ids:
+        return {}
+    statement = _status_statement(run_ids)
     status: dict[int, SiteStatus] = {}
-    for site_id, outcome, rendered, icp, police in session.execute(statement):
+    shared: dict[tuple[bool, bool, bool], SiteStatus] = {}  # a few values for 100,000s of sites
+    for site_id, outcome, rendered, icp, police in _stream(session, statement):
         readable = outcome == "ok" or bool(rendered)
-        status[site_id] = SiteStatus(readable, readable and bool(icp), readable and bool(police))
+        key = (readable, readable and bool(icp), readable and bool(police))
+        value = shared.get(key)
+        if value is None:
+            value = shared[key] = SiteStatus(*key)
+        status[site_id] = value
     return status
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    """Sites whose last snapshot of a month was readable, and of those, how many showed a
+    valid ICP number, a valid public-security number, both."""
+
+    readable: int = 0
+    icp: int = 0
+    police: int = 0
+    both: int = 0
+
+    @classmethod
+    def of(cls, status: dict[int, SiteStatus]) -> StatusCounts:
+        readable = [s for s in status.values() if s.readable]
+        return cls(
+            len(readable),
+            sum(1 for s in readable if s.icp),
+            sum(1 for s in readable if s.police),
+            sum(1 for s in readable if s.icp and s.police),
+        )
+
+
+def _status_counts(session: Session, run_ids: Sequence[int]) -> StatusCounts:
+    """``StatusCounts.of(_site_status(session, run_ids))``, counted by the database (the
+    trend needs no more for its months)."""
+    if not run_ids:
+        return StatusCounts()
+    status = _status_statement(run_ids).subquery()
+    readable = or_(status.c.outcome == "ok", status.c.rendered.is_(True))
+    icp, police = status.c.icp == 1, status.c.police == 1
+
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    statement = select(
+        count(readable),
+        count(and_(readable, icp)),
+        count(and_(readable, police)),
+        count(and_(readable, icp, police)),
+    )
+    return StatusCounts(*(int(value) for value in session.execute(statement).one()))
 
 
 def _activity(
@@ -583,8 +777,8 @@ def _groups(
 def _finding_changes(
     now: set[int],
     before: set[int],
-    reviews_now: defaultdict[int, ReviewState],
-    reviews_before: defaultdict[int, ReviewState],
+    reviews_now: ReviewStates,
+    reviews_before: ReviewStates,
     touched: set[int],
 ) -> Changes:
     both = now & before
@@ -678,7 +872,7 @@ def _warnings(
     sites: dict[int, SiteInfo],
     findings: dict[int, FindingInfo],
     reported: set[int],
-    reviews: defaultdict[int, ReviewState],
+    reviews: ReviewStates,
     end_day: dt.date,
 ) -> list[Warning]:
     warnings: list[Warning] = []
@@ -719,31 +913,34 @@ def _warnings(
 def _trend(
     session: Session,
     timeline: Timeline,
-    period: Period,
-    months: int,
+    history: History,
+    months: list[Period],
     sites: dict[int, SiteInfo],
     findings: dict[int, FindingInfo],
+    known: dict[str, tuple[dt.datetime, StatusCounts, set[int]]],
 ) -> list[TrendPoint]:
+    """``months`` oldest first; ``known``: the months compiled already (by month: the
+    instant, the sites' status, the findings reported)."""
     points: list[TrendPoint] = []
-    for month in months_ending(period, months):
+    for month in months:
         end = min(month.end, timeline.as_of)
-        if month.start >= timeline.as_of:
-            break
-        status = _site_status(session, timeline.runs_between(month.start, month.end))
-        reviews = _review_states(session, timeline, end)
-        reported = _reported(_open_at(session, timeline, end), reviews, findings, sites, end)
-        readable = [s for s in status.values() if s.readable]
+        if month.month in known and known[month.month][0] == end:
+            _, counts, reported = known[month.month]
+        else:
+            counts = _status_counts(session, timeline.runs_between(month.start, month.end))
+            open_ids, false_positives = history.open_at(end), history.false_positives(end)
+            reported = _reported(open_ids, false_positives, findings, sites, end)
 
-        def share(test: Any, readable: list[SiteStatus] = readable) -> float | None:
-            return sum(1 for s in readable if test(s)) / len(readable) if readable else None
+        def share(part: int, whole: int = counts.readable) -> float | None:
+            return part / whole if whole else None
 
         points.append(
             TrendPoint(
                 month=month.month,
-                reachable=len(readable),
-                icp_rate=share(lambda s: s.icp),
-                police_rate=share(lambda s: s.police),
-                both_rate=share(lambda s: s.icp and s.police),
+                reachable=counts.readable,
+                icp_rate=share(counts.icp),
+                police_rate=share(counts.police),
+                both_rate=share(counts.both),
                 open_findings=len(reported),
                 unfiled_sites=len(
                     {findings[f].site_id for f in reported if findings[f].rule in UNFILED_RULES}
@@ -764,7 +961,7 @@ def _lists(
     findings: dict[int, FindingInfo],
     reported: set[int],
     new_unfiled: set[int],
-    reviews: defaultdict[int, ReviewState],
+    reviews: ReviewStates,
     overdue: set[int],
     activity: Activity,
     profile: Profile,
@@ -776,13 +973,19 @@ def _lists(
     def site_key(info: SiteInfo) -> tuple[Any, ...]:
         return (not info.key_unit, district_rank.get(info.district, 999), info.district, info.host)
 
-    def first_seen(f: int) -> dt.date | None:
-        started = timeline.run_start.get(findings[f].first_seen_run_id)
-        return local_date(started) if started else None
+    # per run and per rule, not per row: the lists can hold hundreds of thousands
+    opened_on = {run_id: local_date(started) for run_id, started in timeline.run_start.items()}
+    messages: dict[str, str] = {}
+    site_keys: dict[int, tuple[Any, ...]] = {}
 
     def row(f: int, resolved: dt.date | None = None) -> FindingRow:
-        info, finding = sites[findings[f].site_id], findings[f]
+        finding = findings[f]
+        info = sites[finding.site_id]
         excerpt, url = evidence.get(f, ("", ""))
+        state = reviews[f]
+        message = messages.get(finding.rule)
+        if message is None:
+            message = messages[finding.rule] = _rule_message(finding.rule)
         return FindingRow(
             id=f,
             host=info.host,
@@ -792,25 +995,28 @@ def _lists(
             category=info.category,
             key_unit=info.key_unit,
             rule=finding.rule,
-            message=_rule_message(finding.rule),
+            message=message,
             severity=finding.severity,
-            opened=first_seen(f),
-            review_state=reviews[f].state,
-            deadline=reviews[f].deadline,
+            opened=opened_on.get(finding.first_seen_run_id),
+            review_state=state.state,
+            deadline=state.deadline,
             resolved=resolved,
             excerpt=excerpt,
             url=url,
         )
 
-    def finding_key(r: FindingRow) -> tuple[Any, ...]:
-        return (*site_key(sites[findings[r.id].site_id]), r.rule, r.id)
+    def finding_key(f: int) -> tuple[Any, ...]:
+        """The site's key, then the rule and the ID."""
+        site_id = findings[f].site_id
+        key = site_keys.get(site_id)
+        if key is None:
+            key = site_keys[site_id] = site_key(sites[site_id])
+        return (key, findings[f].rule, f)
 
-    figures.open_findings = sorted((row(f) for f in reported), key=finding_key)
+    figures.open_findings = [row(f) for f in sorted(reported, key=finding_key)]
     figures.overdue = [r for r in figures.open_findings if r.id in overdue]
-    figures.rectified = sorted(
-        (row(f, day) for f, day in activity.fixed_findings.items() if f in findings),
-        key=finding_key,
-    )
+    fixed = [f for f in activity.fixed_findings if f in findings]
+    figures.rectified = [row(f, activity.fixed_findings[f]) for f in sorted(fixed, key=finding_key)]
     by_site: defaultdict[int, list[FindingRow]] = defaultdict(list)
     for r in figures.open_findings:
         if r.rule in UNFILED_RULES:

@@ -35,6 +35,7 @@ def start(app: AppContext, log_file: str | None) -> None:
     from audit.schedule import log_to_file, run_forever
 
     logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations say nothing useful here
     app.store()  # the database must be reachable and up to date before jobs run
     path = log_file or app.settings.schedule.log_file
     if path:
