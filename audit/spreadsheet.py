@@ -7,9 +7,10 @@ prefixes it with ``'``. Control characters that XML 1.0 forbids would corrupt th
 :func:`cell_value` drops them, caps text at Excel's 32,767 characters per cell, and
 writes datetimes in the centre's local time (Excel has no time zones).
 
-:func:`write_workbook` writes sheets in openpyxl's write-only mode (rows go straight to
-the file: 200,000 rows take seconds and little memory). Each sheet gets a bold header
-row, frozen below it, an autofilter over the data and column widths from its first rows.
+:func:`write_workbook` streams the sheets into the file (SpreadsheetML written directly:
+hundreds of thousands of rows take seconds and little memory). Each sheet gets a bold
+header row, frozen below it, an autofilter over the data and column widths from its
+first rows.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import itertools
 import json
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,50 +88,197 @@ class Sheet:
 
 def write_workbook(path: str | Path, sheets: Iterable[Sheet]) -> Path:
     """Write the sheets, in order, as one XLSX workbook at ``path``. Every cell goes
-    through :func:`cell_value`. Returns the path."""
-    from openpyxl import Workbook
+    through :func:`cell_value`. Returns the path.
 
+    The workbook is written as SpreadsheetML directly, each sheet streamed into the zip
+    row by row (inline strings, one bold style for the header, one date style): about ten
+    times faster than openpyxl's write-only mode, which spends ~10 µs a cell, and the
+    bulletin's attachment can hold millions of cells.
+    """
     path = Path(path)
-    workbook = Workbook(write_only=True)
     used: set[str] = set()
-    for sheet in sheets:
-        _write_sheet(workbook, _sheet_title(sheet.title, used), sheet)
-    if not used:  # a workbook needs a sheet
-        _write_sheet(workbook, "Sheet1", Sheet("Sheet1", [], []))
-    workbook.save(path)
+    titles: list[str] = []
+    filters: dict[int, str] = {}  # sheet index -> autofilter range, for the defined names
+    temporary = path.with_name(f".{path.name}.tmp")
+    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for sheet in sheets:
+            titles.append(_sheet_title(sheet.title, used))
+            with archive.open(f"xl/worksheets/sheet{len(titles)}.xml", "w") as out:
+                if ref := _write_sheet(out, sheet):
+                    filters[len(titles) - 1] = ref
+        if not titles:  # a workbook needs a sheet
+            titles.append("Sheet1")
+            with archive.open("xl/worksheets/sheet1.xml", "w") as out:
+                _write_sheet(out, Sheet("Sheet1", [], [], autofilter=False, freeze=False))
+        for name, text in _package(titles, filters).items():
+            archive.writestr(name, text)
+    temporary.replace(path)
     return path
 
 
-def _write_sheet(workbook: Any, title: str, sheet: Sheet) -> None:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+_XML_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;"}  # CR would read as LF
+)
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+STYLE_HEADER, STYLE_DATE, STYLE_DATETIME = 1, 2, 3
 
-    worksheet = workbook.create_sheet(title)
+
+def _column_letter(index: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _cell_xml(ref: str, value: Any, header: bool = False) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        style = f' s="{STYLE_HEADER}"' if header else ""
+        text = value.translate(_XML_ESCAPES)
+        return f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">{text}</t></is></c>'
+    if isinstance(value, bool):
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, int | float):
+        return f'<c r="{ref}"><v>{value!r}</v></c>'
+    if isinstance(value, dt.datetime):
+        serial = (value - _EXCEL_EPOCH).total_seconds() / 86400
+        return f'<c r="{ref}" s="{STYLE_DATETIME}"><v>{serial!r}</v></c>'
+    if isinstance(value, dt.date):
+        serial = (value - _EXCEL_EPOCH.date()).days
+        return f'<c r="{ref}" s="{STYLE_DATE}"><v>{serial}</v></c>'
+    return _cell_xml(ref, cell_value(str(value)), header)
+
+
+def _write_sheet(out: Any, sheet: Sheet) -> str | None:
+    """Stream one sheet's XML; return its autofilter range, if it has one."""
     columns = len(sheet.headers)
     rows = (list(map(cell_value, row)) for row in sheet.rows)
     sample = list(itertools.islice(rows, WIDTH_SAMPLE))
-    # In write-only mode the column widths and the frozen pane are written with the first
-    # row, the autofilter after the last: set them in that order.
-    for index, header in enumerate(sheet.headers):
-        width = max([_width(header), *(_width(row[index]) for row in sample if index < len(row))])
-        letter = get_column_letter(index + 1)
-        worksheet.column_dimensions[letter].width = max(MIN_WIDTH, min(MAX_WIDTH, width + 2))
-    if sheet.freeze:
-        worksheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header_cells = []
-    for header in sheet.headers:
-        cell = WriteOnlyCell(worksheet, value=cell_value(header))
-        cell.font = bold
-        header_cells.append(cell)
-    worksheet.append(header_cells)
-    count = 0
+    width_count = max([columns, *(len(row) for row in sample)])
+    letters = [_column_letter(i + 1) for i in range(max(width_count, 1))]
+    head = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="'
+            'http://schemas.openxmlformats.org/spreadsheetml/2006/main">']  # fmt: skip
+    if sheet.freeze and columns:
+        head.append('<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" '
+                    'topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+                    '<selection pane="bottomLeft"/></sheetView></sheetViews>')  # fmt: skip
+    else:
+        head.append('<sheetViews><sheetView workbookViewId="0"/></sheetViews>')
+    if width_count:
+        head.append("<cols>")
+        for index in range(width_count):
+            header = sheet.headers[index] if index < len(sheet.headers) else None
+            width = max([_width(header), *(_width(r[index]) for r in sample if index < len(r))])
+            width = max(MIN_WIDTH, min(MAX_WIDTH, width + 2))
+            head.append(f'<col min="{index + 1}" max="{index + 1}" width="{width}" '
+                        'customWidth="1"/>')  # fmt: skip
+        head.append("</cols>")
+    head.append("<sheetData>")
+    out.write("".join(head).encode())
+    number = 0
+    if columns:
+        number = 1
+        cells = "".join(
+            _cell_xml(f"{letters[i]}1", cell_value(h), header=True)
+            for i, h in enumerate(sheet.headers)
+        )
+        out.write(f'<row r="1">{cells}</row>'.encode())
+    buffer: list[str] = []
     for row in itertools.chain(sample, rows):
-        worksheet.append(row)
-        count += 1
-    if sheet.autofilter and columns:
-        worksheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{count + 1}"
+        number += 1
+        if len(row) > len(letters):
+            letters += [_column_letter(i + 1) for i in range(len(letters), len(row))]
+        cells = "".join(_cell_xml(f"{letters[i]}{number}", value) for i, value in enumerate(row))
+        buffer.append(f'<row r="{number}">{cells}</row>')
+        if len(buffer) >= 1000:
+            out.write("".join(buffer).encode())
+            buffer.clear()
+    out.write("".join(buffer).encode())
+    ref = f"A1:{letters[columns - 1]}{max(number, 1)}" if sheet.autofilter and columns else None
+    tail = ["</sheetData>", f'<autoFilter ref="{ref}"/>' if ref else "", "</worksheet>"]
+    out.write("".join(tail).encode())
+    return ref
+
+
+def _quoted(title: str) -> str:
+    """A sheet name in a formula: quoted, quotes doubled, escaped for XML."""
+    return ("'" + title.replace("'", "''") + "'").translate(_XML_ESCAPES)
+
+
+def _absolute(ref: str) -> str:
+    """A1:P300 -> $A$1:$P$300."""
+    return ":".join(re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", part) for part in ref.split(":"))
+
+
+def _package(titles: list[str], filters: Mapping[int, str]) -> dict[str, str]:
+    """The parts around the sheets: content types, relationships, workbook, styles."""
+    main = "http://schemas.openxmlformats.org"
+    # Excel keeps each autofilter's range as a hidden defined name as well
+    names = "".join(
+        f'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}" hidden="1">'
+        f"{_quoted(titles[index])}!{_absolute(ref)}</definedName>"
+        for index, ref in filters.items()
+    )
+    defined = f"<definedNames>{names}</definedNames>" if names else ""
+    sheets = "".join(
+        f'<sheet name="{title.translate(_XML_ESCAPES)}" sheetId="{i}" r:id="rId{i}"/>'
+        for i, title in enumerate(titles, start=1)
+    )
+    sheet_rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{main}/officeDocument/2006/relationships/worksheet"'
+        f' Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, len(titles) + 1)
+    )
+    styles_id = len(titles) + 1
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        for i in range(1, len(titles) + 1)
+    )
+    declaration = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    return {
+        "[Content_Types].xml": declaration + f'<Types xmlns="{main}/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        f"{overrides}</Types>",
+        "_rels/.rels": declaration
+        + f'<Relationships xmlns="{main}/package/2006/relationships"><Relationship Id="rId1" '
+        f'Type="{main}/officeDocument/2006/relationships/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": declaration + f'<workbook xmlns="{main}/spreadsheetml/2006/main" '
+        f'xmlns:r="{main}/officeDocument/2006/relationships"><sheets>{sheets}</sheets>'
+        f"{defined}</workbook>",
+        "xl/_rels/workbook.xml.rels": declaration
+        + f'<Relationships xmlns="{main}/package/2006/relationships">{sheet_rels}'
+        f'<Relationship Id="rId{styles_id}" '
+        f'Type="{main}/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+        "</Relationships>",
+        # 0 default; 1 bold (header); 2 date; 3 date and time
+        "xl/styles.xml": declaration + f'<styleSheet xmlns="{main}/spreadsheetml/2006/main">'
+        '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss"/>'
+        '<numFmt numFmtId="165" formatCode="yyyy-mm-dd"/></numFmts>'
+        '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+        '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
+        "</borders>"
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+        "</cellStyleXfs>"
+        '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+        '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" '
+        'applyNumberFormat="1"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        "</styleSheet>",
+    }
 
 
 def _sheet_title(title: str, used: set[str]) -> str:
