@@ -20,6 +20,7 @@ from audit.bulletin.blocks import (
 from audit.bulletin.figures import Changes, Count, Figures, GroupRow, Rate, Warning
 from audit.bulletin.period import local_date
 from audit.config import BulletinSettings, Profile
+from audit.docx_style import chinese_date
 
 SECTION_NUMERALS = "一二三四五六七八九十"
 TABLE_ROWS = 30  # rows of a list printed in the body; the attachment has them all
@@ -84,7 +85,7 @@ def build_document(
         masthead=masthead,
         blocks=_numbered(blocks),
         attachments=(attachment_name(figures).removeprefix("附件："),),
-        signature=(unit, _chinese_date(date)),
+        signature=(unit, chinese_date(date)),
     )
 
 
@@ -104,10 +105,6 @@ def _numbered(blocks: list[Block]) -> list[Block]:
 
 
 # ---- wording ------------------------------------------------------------------------------
-
-
-def _chinese_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _percent(value: float | None) -> str:
@@ -160,7 +157,7 @@ def _rate_row(label: str, rate: Rate) -> tuple[str, ...]:
 
 def _month_end(figures: Figures) -> str:
     day = local_date(figures.as_of - dt.timedelta(microseconds=1))
-    return _chinese_date(day)
+    return chinese_date(day)
 
 
 # ---- sections -----------------------------------------------------------------------------

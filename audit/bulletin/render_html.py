@@ -14,7 +14,6 @@ deterministic (no timestamps, no random ids), so the same document gives the sam
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import html
 import os
 import secrets
@@ -30,7 +29,7 @@ from audit.bulletin.blocks import (
     Paragraph,
     Table,
 )
-from audit.notice_docx import clean_text
+from audit.docx_style import chinese_date, clean_text
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DRAFT_MARK = "草稿"
@@ -162,11 +161,6 @@ def to_html(document: BulletinDocument) -> str:
 def escape(value: object) -> str:
     """One line of hostile text, safe as HTML text or inside a quoted attribute."""
     return html.escape(clean_text(value), quote=True)
-
-
-def chinese_date(day: dt.date) -> str:
-    """``2026年12月1日``: Arabic numerals, as GB/T 9704 writes the 成文日期."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def write_atomic(out: Path, data: bytes) -> Path:

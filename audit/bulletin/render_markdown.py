@@ -25,12 +25,11 @@ from audit.bulletin.blocks import (
 )
 from audit.bulletin.render_html import (
     DRAFT_MARK,
-    chinese_date,
     column_count,
     numeric_columns,
     write_atomic,
 )
-from audit.notice_docx import clean_text
+from audit.docx_style import chinese_date, clean_text
 
 ATTACHMENTS_LABEL = "附件："
 HARD_BREAK = "\\\n"  # a backslash at the end of a line: CommonMark's portable <br>
