@@ -38,6 +38,20 @@ class Table:
     numeric: tuple[bool, ...] = ()
     note: str | None = None
 
+    @property
+    def column_count(self) -> int:
+        """Headers and rows may disagree (a malformed row): show every cell, drop none."""
+        return max([len(self.headers), *(len(row) for row in self.rows), 1])
+
+    def padded(self, cells: tuple[str, ...]) -> list[str]:
+        """A row (or the headers) filled up to :attr:`column_count` cells."""
+        return [*cells, *([""] * (self.column_count - len(cells)))]
+
+    def numeric_columns(self) -> list[bool]:
+        """Right-aligned columns; a column without a flag is text."""
+        flags = self.numeric
+        return [i < len(flags) and bool(flags[i]) for i in range(self.column_count)]
+
 
 @dataclass(frozen=True)
 class Chart:

@@ -245,18 +245,18 @@ def _table(document: DocxDocument, block: Table) -> None:
     """Caption, header row (bold, repeated on each page), rows, and the note under it."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    count = _column_count(block)
-    numeric = _numeric(block, count)
+    count = block.column_count
+    numeric = block.numeric_columns()
     if caption := clean_text(block.caption):
         add_caption(document, caption)
     table = add_grid_table(document, count)
-    for cell, text in zip(table.rows[0].cells, _padded(block.headers, count), strict=True):
+    for cell, text in zip(table.rows[0].cells, block.padded(block.headers), strict=True):
         fill_cell(cell, [text], size_pt=TABLE_PT, font=HEADING_FONT, bold=True,
                   align=WD_ALIGN_PARAGRAPH.CENTER, middle=True)  # fmt: skip
     for values in block.rows:
         row = table.add_row()
         row_properties(row)
-        for cell, text, right in zip(row.cells, _padded(values, count), numeric, strict=True):
+        for cell, text, right in zip(row.cells, block.padded(values), numeric, strict=True):
             align = WD_ALIGN_PARAGRAPH.RIGHT if right else WD_ALIGN_PARAGRAPH.LEFT
             fill_cell(cell, [text], size_pt=TABLE_PT, align=align, middle=True)
     set_column_widths(table, _widths_cm(block, count))
@@ -283,20 +283,6 @@ def _after_table(document: DocxDocument, note: str) -> None:
         set_font(paragraph.add_run(note), BODY_FONT, NOTE_PT)
     else:
         fmt.line_spacing = Pt(10)
-
-
-def _column_count(table: Table) -> int:
-    """Headers and rows may disagree (a malformed row): show every cell rather than drop."""
-    return max([len(table.headers), *(len(row) for row in table.rows), 1])
-
-
-def _padded(cells: Sequence[str], count: int) -> list[str]:
-    return [*cells, *([""] * (count - len(cells)))]
-
-
-def _numeric(table: Table, count: int) -> list[bool]:
-    """Right-aligned columns; a column without a flag is text."""
-    return [index < len(table.numeric) and bool(table.numeric[index]) for index in range(count)]
 
 
 def _widths_cm(table: Table, count: int) -> list[float]:

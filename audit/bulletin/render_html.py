@@ -245,20 +245,6 @@ def _heading(heading: Heading) -> str:
     return f"<{tag}>{escape(heading.text)}</{tag}>"
 
 
-def column_count(table: Table) -> int:
-    """Headers and rows may disagree (a malformed row): show every cell rather than drop."""
-    return max([len(table.headers), *(len(row) for row in table.rows)])
-
-
-def _padded(cells: Sequence[str], count: int) -> list[str]:
-    return [*cells, *([""] * (count - len(cells)))]
-
-
-def numeric_columns(table: Table, count: int) -> list[bool]:
-    """Right-aligned columns; a column without a flag is text."""
-    return [index < len(table.numeric) and bool(table.numeric[index]) for index in range(count)]
-
-
 def _widths(table: Table, count: int) -> list[str] | None:
     """Column widths in percent, or None to let the browser decide (widths missing,
     not one per column, or not positive)."""
@@ -270,8 +256,8 @@ def _widths(table: Table, count: int) -> list[str] | None:
 
 
 def _table(table: Table) -> list[str]:
-    count = column_count(table)
-    numeric = numeric_columns(table, count)
+    count = table.column_count
+    numeric = table.numeric_columns()
     widths = _widths(table, count)
     lines = ['<div class="table-block">', f'<table class="{"fixed" if widths else "auto"}">']
     if caption := escape(table.caption):
@@ -280,13 +266,13 @@ def _table(table: Table) -> list[str]:
         cols = "".join(f'<col style="width: {width}">' for width in widths)
         lines.append(f"<colgroup>{cols}</colgroup>")
     headers = "".join(
-        f'<th scope="col">{escape(header)}</th>' for header in _padded(table.headers, count)
+        f'<th scope="col">{escape(header)}</th>' for header in table.padded(table.headers)
     )
     lines += ["<thead>", f"<tr>{headers}</tr>", "</thead>", "<tbody>"]
     for row in table.rows:
         cells = "".join(
             f'<td class="num">{escape(cell)}</td>' if is_numeric else f"<td>{escape(cell)}</td>"
-            for cell, is_numeric in zip(_padded(row, count), numeric, strict=True)
+            for cell, is_numeric in zip(table.padded(row), numeric, strict=True)
         )
         lines.append(f"<tr>{cells}</tr>")
     lines += ["</tbody>", "</table>"]

@@ -25,8 +25,6 @@ from audit.bulletin.blocks import (
 )
 from audit.bulletin.render_html import (
     DRAFT_MARK,
-    column_count,
-    numeric_columns,
     write_atomic,
 )
 from audit.docx_style import chinese_date, clean_text
@@ -137,19 +135,17 @@ def _heading(heading: Heading) -> str:
     return "#" * (min(max(heading.level, 1), 3) + 1) + " " + escape_markdown(heading.text)
 
 
-def _row(cells: Sequence[str], count: int) -> str:
-    padded = [*cells, *([""] * (count - len(cells)))]
-    return "| " + " | ".join(escape_markdown(cell) for cell in padded) + " |"
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(escape_markdown(cell) for cell in cells) + " |"
 
 
 def _table(table: Table) -> str:
-    count = column_count(table)
     lines = []
-    if count:
-        numeric = numeric_columns(table, count)
-        lines.append(_row(table.headers, count))
+    if table.headers or table.rows:
+        numeric = table.numeric_columns()
+        lines.append(_row(table.padded(table.headers)))
         lines.append("| " + " | ".join("---:" if flag else "---" for flag in numeric) + " |")
-        lines += [_row(row, count) for row in table.rows]
+        lines += [_row(table.padded(row)) for row in table.rows]
     parts = [_bold(escape_markdown(table.caption)), "\n".join(lines)]
     if table.note is not None:
         parts.append(escape_markdown(table.note))
