@@ -15,13 +15,13 @@ substitutes from, while LibreOffice substitutes through fontconfig (Noto Serif C
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from audit.files import replacing
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -160,17 +160,9 @@ def set_core_properties(
 
 def save_document(document: DocxDocument, out: Path) -> Path:
     """Save next to the target and rename, so that a failure leaves no half-written file."""
-    out = out.expanduser()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".docx-", suffix=".docx", dir=out.parent)
-    os.close(handle)
-    try:
-        document.save(temporary)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return out
+    with replacing(out) as temporary:
+        document.save(str(temporary))
+    return Path(out).expanduser()
 
 
 # --- fonts --------------------------------------------------------------------------------

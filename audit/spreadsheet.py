@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.config import LOCAL_TZ
+from audit.files import replacing
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # characters XML 1.0 forbids (C0 controls but tab, LF, CR; surrogates; U+FFFE, U+FFFF):
@@ -99,8 +100,10 @@ def write_workbook(path: str | Path, sheets: Iterable[Sheet]) -> Path:
     used: set[str] = set()
     titles: list[str] = []
     filters: dict[int, str] = {}  # sheet index -> autofilter range, for the defined names
-    temporary = path.with_name(f".{path.name}.tmp")
-    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+    with (
+        replacing(path) as temporary,
+        zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
+    ):
         for sheet in sheets:
             titles.append(_sheet_title(sheet.title, used))
             with archive.open(f"xl/worksheets/sheet{len(titles)}.xml", "w") as out:
@@ -112,7 +115,6 @@ def write_workbook(path: str | Path, sheets: Iterable[Sheet]) -> Path:
                 _write_sheet(out, Sheet("Sheet1", [], [], autofilter=False, freeze=False))
         for name, text in _package(titles, filters).items():
             archive.writestr(name, text)
-    temporary.replace(path)
     return path
 
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from audit.bulletin.blocks import (
     Table,
 )
 from audit.docx_style import chinese_date, clean_text
+from audit.files import write_atomic
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DRAFT_MARK = "草稿"
@@ -161,27 +160,6 @@ def to_html(document: BulletinDocument) -> str:
 def escape(value: object) -> str:
     """One line of hostile text, safe as HTML text or inside a quoted attribute."""
     return html.escape(clean_text(value), quote=True)
-
-
-def write_atomic(out: Path, data: bytes) -> Path:
-    """Write next to the target and rename, so that readers never see half a file.
-
-    ``os.open`` with mode 0o666 lets the umask decide the permissions (``mkstemp`` would
-    leave the file readable by its owner only)."""
-    out = out.expanduser()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, out)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return out
 
 
 def png_data_uri(path: Path | None) -> str | None:

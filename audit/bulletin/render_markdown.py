@@ -25,9 +25,9 @@ from audit.bulletin.blocks import (
 )
 from audit.bulletin.render_html import (
     DRAFT_MARK,
-    write_atomic,
 )
 from audit.docx_style import chinese_date, clean_text
+from audit.files import write_atomic
 
 ATTACHMENTS_LABEL = "附件："
 HARD_BREAK = "\\\n"  # a backslash at the end of a line: CommonMark's portable <br>
