@@ -275,6 +275,17 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(db_url: str, tmp_path: Path
         lock.release()
 
 
+def test_a_stale_lock_whose_pid_lives_again_is_taken_over(db_url: str) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with Store(db_url) as store:
+        with store.session() as session:  # after a reboot the old pid is another process's
+            session.add(SchedulerLock(name="scheduler", token="old", pid=1,
+                                      hostname=socket.gethostname(), acquired_at=now,
+                                      heartbeat_at=now - dt.timedelta(hours=1)))  # fmt: skip
+        lock = DatabaseLock(store, stale_after=90).acquire()
+        assert lock.took_over is not None and lock.took_over.pid == 1
+
+
 def test_another_machines_lock_is_taken_over_only_once_stale(db_url: str) -> None:
     now = dt.datetime.now(dt.UTC)
     with Store(db_url) as store:

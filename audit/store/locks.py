@@ -4,7 +4,7 @@ The holder refreshes a heartbeat; every change is a compare-and-set on a random 
 two processes racing for a lock cannot both win, on SQLite or PostgreSQL. A lock whose
 holder is gone is taken over: at once when the holder was a process of this machine that
 no longer exists (kill -9, then a restart), after ``stale_after`` seconds without a
-heartbeat otherwise (another machine, whose processes we cannot see).
+heartbeat otherwise (another machine, whose processes we cannot see, or a pid reused since).
 """
 
 from __future__ import annotations
@@ -52,9 +52,10 @@ def _holder(row: SchedulerLock) -> Holder:
 
 
 def _gone(row: SchedulerLock, now: dt.datetime, stale_after: float) -> bool:
-    if row.hostname == socket.gethostname() and row.pid != os.getpid():
-        return process_is_gone(row.pid, row.hostname)  # we can see it: no need to wait
-    return (now - row.heartbeat_at).total_seconds() > stale_after
+    # A process of this machine we can see is gone at once; any holder whose heartbeat
+    # stopped is gone too (another machine, or its pid reused by another process since).
+    seen_gone = row.pid != os.getpid() and process_is_gone(row.pid, row.hostname)
+    return seen_gone or (now - row.heartbeat_at).total_seconds() > stale_after
 
 
 class DatabaseLock:
