@@ -17,12 +17,13 @@ bulletin compiled again after later crawls and reviews says the same thing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -792,16 +793,7 @@ def _groups(
         names = _district_order(profile, counts)
     else:  # categories: most unfiled first
         names = sorted(counts, key=lambda n: (-counts[n]["unfiled"], n == NO_CATEGORY, n))
-    return [
-        GroupRow(
-            name=name,
-            unfiled=counts[name]["unfiled"],
-            new=counts[name]["new"],
-            previous=counts[name]["previous"],
-            key_units=counts[name]["key_units"],
-        )
-        for name in names
-    ]
+    return _counted_rows(GroupRow, "name", names, counts)
 
 
 def _finding_changes(
@@ -839,16 +831,18 @@ def _rectification_rows(
     ):
         for site_id in members:
             counts[sites[site_id].district][name] += 1
-    return [
-        RectificationRow(
-            district=name,
-            notified=counts[name]["notified"],
-            inspected=counts[name]["inspected"],
-            fixed=counts[name]["fixed"],
-            overdue=counts[name]["overdue"],
-        )
-        for name in _district_order(profile, counts)
-    ]
+    return _counted_rows(RectificationRow, "district", _district_order(profile, counts), counts)
+
+
+Counted = TypeVar("Counted", GroupRow, RectificationRow)
+
+
+def _counted_rows(
+    row: type[Counted], key: str, names: Iterable[str], counts: dict[str, Counter[str]]
+) -> list[Counted]:
+    """One row per name, its other fields the counts of the same names (0 when absent)."""
+    fields = [f.name for f in dataclasses.fields(row) if f.name != key]
+    return [row(**{key: name}, **{f: counts[name][f] for f in fields}) for name in names]
 
 
 def _rule_message(code: str) -> str:

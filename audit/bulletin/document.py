@@ -379,34 +379,38 @@ def _warning_table(caption: str, warnings: Sequence[Warning]) -> Table:
     )
 
 
+def _warning_section(
+    heading: str, warnings: Sequence[Warning], intro: str, caption: str, none: str
+) -> list[Block]:
+    """（一）…: a heading, then the sites warned about (``intro`` takes their count), or
+    ``none``."""
+    if not warnings:
+        return [Heading(heading, level=2), Paragraph(none)]
+    return [
+        Heading(heading, level=2),
+        Paragraph(intro.format(count=len(warnings))),
+        _warning_table(caption, warnings),
+    ]
+
+
 def _warnings(figures: Figures) -> list[Block]:
     due = [w for w in figures.warnings if w.kind == "deadline"]
     failing = [w for w in figures.warnings if w.kind == "repeated_failure"]
-    blocks: list[Block] = [Heading("（一）整改期限即将届满", level=2)]
-    if due:
-        blocks.append(
-            Paragraph(
-                f"以下{len(due)}家网站的整改期限即将届满，请相关单位抓紧整改，"
-                "逾期未整改的将予以通报。"
-            )
-        )
-        blocks.append(_warning_table("整改期限即将届满的网站", due))
-    else:
-        blocks.append(Paragraph("近期无即将届满的整改期限。"))
-    blocks.append(Heading("（二）多次监测无法访问", level=2))
-    if failing:
-        blocks.append(
-            Paragraph(
-                f"以下{len(failing)}家网站本月多次监测无法访问，可能已停止服务或存在故障，"
-                "请主办单位核实；已停止服务的，应办理备案注销手续。"
-            )
-        )
-        blocks.append(_warning_table("多次监测无法访问的网站", failing))
-    else:
-        blocks.append(Paragraph("本月无多次监测无法访问的网站。"))
-    blocks.append(Heading("（三）其他预警", level=2))
-    blocks.append(Paragraph("证书即将到期等安全预警待相关监测项目启用后通报，本月暂无。"))
-    return blocks
+    return [
+        *_warning_section(
+            "（一）整改期限即将届满", due,
+            "以下{count}家网站的整改期限即将届满，请相关单位抓紧整改，逾期未整改的将予以通报。",
+            "整改期限即将届满的网站", "近期无即将届满的整改期限。",
+        ),
+        *_warning_section(
+            "（二）多次监测无法访问", failing,
+            "以下{count}家网站本月多次监测无法访问，可能已停止服务或存在故障，请主办单位核实；"
+            "已停止服务的，应办理备案注销手续。",
+            "多次监测无法访问的网站", "本月无多次监测无法访问的网站。",
+        ),
+        Heading("（三）其他预警", level=2),
+        Paragraph("证书即将到期等安全预警待相关监测项目启用后通报，本月暂无。"),
+    ]  # fmt: skip
 
 
 def _requirements(settings: BulletinSettings) -> list[Block]:
