@@ -131,6 +131,21 @@ class CrawlSettings(_Strict):
         ),
     )
     proxy: str | None = Field(None, description="HTTP proxy for every request (else http_proxy)")
+    allow_private: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Internal networks the crawler may connect to (e.g. 10.0.0.0/8, to audit the"
+            " centre's own intranet); every other loopback, private, link-local, shared,"
+            " multicast or reserved address is refused: outcome blocked_address"
+        ),
+    )
+    resolve: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Fixed addresses for host names, like curl --resolve or /etc/hosts"
+            ' ({"www.example.gov.cn" = "203.0.113.5"}); the address guard still applies'
+        ),
+    )
     discover: bool = Field(False, description="Crawl jurisdiction hosts found through links")
     discover_depth: int = Field(1, ge=0, le=5)
     batch_size: int = Field(200, ge=1, le=10000, description="Snapshots per database write")
@@ -140,6 +155,18 @@ class CrawlSettings(_Strict):
             "Processes that parse pages and extract notices beside the Scrapy process;"
             " 0 = in the Scrapy process; auto = 2 on a machine with 2 or more cores"
         ),
+    )
+    analysis_timeout: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="Seconds a worker may spend on one page; longer: outcome analysis_error",
+    )
+    analysis_memory_mb: int = Field(
+        2048,
+        ge=0,
+        description="Address space of an analysis worker (MB; 0 = no limit): a page that"
+        " needs more fails alone (analysis_error)",
     )
 
     render: Literal["fallback", "off", "always"] = Field(
@@ -154,6 +181,31 @@ class CrawlSettings(_Strict):
     render_timeout: float = Field(
         30.0, gt=0, description="Seconds to load and run a page in the browser"
     )
+
+    @field_validator("allow_private")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        from audit.addresses import parse_networks
+
+        parse_networks(value)
+        return value
+
+    @field_validator("resolve")
+    @classmethod
+    def _addresses(cls, value: dict[str, str]) -> dict[str, str]:
+        import ipaddress
+
+        from audit.domains import BadURL, normalise_host
+
+        fixed = {}
+        for host, address in value.items():
+            try:
+                fixed[normalise_host(host)] = str(ipaddress.ip_address(address.strip("[] ")))
+            except BadURL as exc:
+                raise ValueError(f"{host!r}: {exc}") from None
+            except ValueError:
+                raise ValueError(f"{host!r}: {address!r} is not an IP address") from None
+        return fixed
 
     def analysis_worker_count(self) -> int:
         if self.analysis_workers == "auto":

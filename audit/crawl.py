@@ -99,7 +99,7 @@ def run_crawl(
         raise RuntimeError("the crawl did not start; see the log above")
     reason = getattr(spider, "close_reason", "unknown")
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
-    state = "finished" if reason == "finished" else "interrupted"
+    state = getattr(spider, "run_state", "interrupted")
     return CrawlResult(run_id=spider.run_id, state=state, close_reason=reason, stats=stats)
 
 

@@ -18,6 +18,8 @@ from audit.config import Profile
 _extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# host, host:port, [IPv6] or [IPv6]:port at the start of a URL typed without its scheme
+_HOST_PORT = re.compile(r"^(?:[^:/\[]+|\[[0-9a-fA-F:.]+\])(?::\d+)?(?:[/?#]|$)")
 
 
 class BadURL(ValueError):
@@ -36,7 +38,7 @@ def normalise_url(raw: str) -> tuple[str, str]:
     if any(c.isspace() for c in text):
         raise BadURL("URL contains spaces")
     if "://" not in text:
-        if ":" in text.split("/", 1)[0] and not re.match(r"^[^:/]+:\d+", text):
+        if ":" in text.split("/", 1)[0] and not _HOST_PORT.match(text):
             raise BadURL("unsupported URL form")
         text = "http://" + text
     try:
@@ -47,7 +49,10 @@ def normalise_url(raw: str) -> tuple[str, str]:
     if parts.scheme.lower() not in ("http", "https"):
         raise BadURL(f"unsupported scheme {parts.scheme!r}")
     host = normalise_host(parts.hostname or "")
-    netloc = host if port is None or port == _default_port(parts.scheme) else f"{host}:{port}"
+    bracketed = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
+    netloc = (
+        bracketed if port is None or port == _default_port(parts.scheme) else f"{bracketed}:{port}"
+    )
     path = parts.path or "/"
     return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, "")), host
 

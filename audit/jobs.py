@@ -23,6 +23,7 @@ from audit.config import load_settings
 logger = logging.getLogger(__name__)
 
 INTERRUPTED_EXIT = 3  # beian crawl: the run was stopped and can be resumed
+INCOMPLETE_EXIT = 4  # beian crawl: the run ended, but some sites' results were not stored
 RESUME_WITHIN = dt.timedelta(days=1)
 
 _crawling = threading.Lock()  # one crawl at a time in this process
@@ -105,6 +106,10 @@ def _crawl(config: str | None, args: list[str], what: str) -> str:
         _crawling.release()
     if status == INTERRUPTED_EXIT:
         return f"interrupted: the {what} was stopped; its run can be resumed"
+    if status == INCOMPLETE_EXIT:
+        raise RuntimeError(
+            f"the {what} is incomplete: some sites' results could not be stored (see the log)"
+        )
     if status != 0:
         raise RuntimeError(f"the {what} ended with exit status {status}")
     return "succeeded"

@@ -9,6 +9,8 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured, StopDownload
 
+from crawler.decoding import DECODED_CUT_FLAG
+
 TOO_LARGE_FLAG = "download_stopped"
 
 
@@ -42,6 +44,12 @@ class SizeCap:
             raise StopDownload(fail=False)
 
 
-def was_cut(response: Any) -> bool:
-    """Whether a response was stopped by SizeCap (Scrapy flags it ``download_stopped``)."""
-    return TOO_LARGE_FLAG in (response.flags or [])
+def cut_reason(response: Any, cap: int) -> str | None:
+    """Why a response was cut: by SizeCap on the wire (Scrapy flags it ``download_stopped``)
+    or while decoding its Content-Encoding (crawler.decoding); None when it is whole."""
+    flags = response.flags or []
+    if TOO_LARGE_FLAG in flags:
+        return f"response cut at {cap} bytes"
+    if DECODED_CUT_FLAG in flags:
+        return f"decoded body cut at {cap} bytes (Content-Encoding bomb or very large page)"
+    return None

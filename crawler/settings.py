@@ -35,6 +35,13 @@ DOWNLOAD_SIZE_CAP = 5 * 1024 * 1024
 DOWNLOAD_MAXSIZE = 0
 DOWNLOAD_WARNSIZE = 0
 EXTENSIONS = {"crawler.extensions.SizeCap": 100}
+# Content-Encoding is decoded up to DOWNLOAD_SIZE_CAP too: a 2 KB answer can decode to 1 GiB.
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.decoding.BoundedDecompression": 590,
+}
+# Connections go only to addresses the guard allows (audit/addresses.py): IPv4 and IPv6.
+TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 DNSCACHE_ENABLED = True
 COOKIES_ENABLED = False
 AUTOTHROTTLE_ENABLED = False

@@ -10,6 +10,7 @@ import click
 from audit.cli.context import AppContext, pass_app
 from audit.cli.output import jsonable, print_table
 from audit.config import LOCAL_TZ
+from audit.jobs import INCOMPLETE_EXIT, INTERRUPTED_EXIT
 
 
 @click.command()
@@ -125,7 +126,7 @@ def crawl(
     if retest:
         summary["retest"] = True
     audited = None
-    if run_audit_after and result.state == "finished":
+    if run_audit_after and result.state in ("finished", "incomplete"):
         from audit.findings import run_audit
 
         audited = run_audit(store, settings.profile, run_id=result.run_id)
@@ -138,6 +139,18 @@ def crawl(
             from audit.cli.audit import print_audit_summary
 
             print_audit_summary(audited)
+    if result.state == "incomplete":
+        stats = result.stats
+        click.secho(
+            f"Run {result.run_id} is incomplete: what the crawl saw of"
+            f" {stats.get('beian/store_errors', 0) + stats.get('beian/rows_lost', 0)} sites"
+            f" could not be stored, {stats.get('beian/not_crawled', 0)} sites were not"
+            " answered (see the store_error and not_crawled snapshots; their findings were"
+            " neither opened nor resolved)",
+            fg="red",
+            err=True,
+        )
+        raise SystemExit(INCOMPLETE_EXIT)
     if result.state != "finished":
         click.secho(
             f"Run {result.run_id} was interrupted ({result.close_reason});"
@@ -145,7 +158,7 @@ def crawl(
             fg="yellow",
             err=True,
         )
-        raise SystemExit(3)
+        raise SystemExit(INTERRUPTED_EXIT)
 
 
 def print_run_summary(summary: dict) -> None:  # type: ignore[type-arg]

@@ -11,10 +11,11 @@ from audit.domains import host_matches_suffix, host_of, registrable_domain, same
 from audit.rules import rule
 from audit.rules.model import AuditContext, Hit
 
-# Failures to reach the server at all. Not: http_error (the server answered), too_large,
-# not_html, robots_denied, redirect loops (a misconfiguration, the server is up).
+# Failures to reach the server at all (a server that answers something other than HTTP
+# serves no visitor either). Not: http_error (the server answered), too_large, not_html,
+# robots_denied, redirect loops (a misconfiguration, the server is up).
 UNREACHABLE = frozenset(
-    {"dns_error", "refused", "timeout", "tls_error", "connection_lost", "error"}
+    {"dns_error", "refused", "timeout", "tls_error", "connection_lost", "protocol_error", "error"}
 )
 
 MONITORING = (

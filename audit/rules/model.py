@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from audit.config import Profile
+from audit.outcomes import NOT_OBSERVED
 
 Severity = Literal["high", "medium", "low", "info"]
 AppliesTo = Literal["all", "government"]
@@ -59,9 +60,7 @@ class SnapshotView:
 
     id: int
     run_id: int
-    # ok, http_error, dns_error, refused, timeout, tls_error, too_large, redirect_loop,
-    # too_many_redirects, connection_lost, robots_denied, not_html, error
-    outcome: str
+    outcome: str  # see audit/outcomes.py
     http_status: int | None
     url: str
     final_url: str | None
@@ -157,6 +156,8 @@ class Rule:
         """Whether this rule judges the site at all in this context."""
         if self.applies_to == "government" and not ctx.site.government:
             return False
+        if ctx.snapshot.outcome in NOT_OBSERVED:
+            return False  # the crawler did not see the site: nothing to judge
         return not (self.needs_reachable and not ctx.snapshot.readable)
 
 

@@ -10,19 +10,25 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from audit.errors import UserError
+from audit.store.db import Store, first_line, is_transient
 from audit.store.models import CrawlRun, Link, Notice, Site, Snapshot, utcnow
 from audit.store.sites import site_ids_by_host
 from audit.store.upsert import upsert
+from audit.store.values import fit_row
 
 RUNNING, FINISHED, INTERRUPTED, FAILED = "running", "finished", "interrupted", "failed"
+# The crawl ended, but what it saw of some sites could not be stored (store_error and
+# not_crawled snapshots): audited like a finished run, reported as not all well.
+INCOMPLETE = "incomplete"
+ENDED = (FINISHED, INCOMPLETE)
 
 
 @dataclass(frozen=True)
@@ -152,17 +158,20 @@ def write_batch(
             session,
             Site.__table__,
             [
-                {
-                    "host": d["host"],
-                    "registrable_domain": registrable_domain(d["host"]),
-                    "start_url": d["start_url"],
-                    "source": "discovered",
-                    "discovered_from": d["discovered_from"],
-                    "discovery_depth": d["depth"],
-                    "key_unit": False,
-                    "first_seen": now,
-                    "last_seen": now,
-                }
+                fit_row(
+                    Site.__table__,
+                    {
+                        "host": d["host"],
+                        "registrable_domain": registrable_domain(d["host"]),
+                        "start_url": d["start_url"],
+                        "source": "discovered",
+                        "discovered_from": d["discovered_from"],
+                        "discovery_depth": d["depth"],
+                        "key_unit": False,
+                        "first_seen": now,
+                        "last_seen": now,
+                    },
+                )
                 for d in discovered
             ],
             key=["host"],
@@ -174,11 +183,14 @@ def write_batch(
             session,
             Snapshot.__table__,
             [
-                {
-                    **{k: v for k, v in row.items() if k not in ("host", "notices")},
-                    "run_id": run_id,
-                    "site_id": ids[row["host"]],
-                }
+                fit_row(
+                    Snapshot.__table__,
+                    {
+                        **{k: v for k, v in row.items() if k not in ("host", "notices")},
+                        "run_id": run_id,
+                        "site_id": ids[row["host"]],
+                    },
+                )
                 for row in snapshots
             ],
             key=["run_id", "site_id"],
@@ -192,12 +204,15 @@ def write_batch(
             session,
             Link.__table__,
             [
-                {
-                    "run_id": run_id,
-                    "site_id": ids[row["host"]],
-                    "target_host": row["target_host"],
-                    "target_url": row["target_url"],
-                }
+                fit_row(
+                    Link.__table__,
+                    {
+                        "run_id": run_id,
+                        "site_id": ids[row["host"]],
+                        "target_host": row["target_host"],
+                        "target_url": row["target_url"],
+                    },
+                )
                 for row in links
             ],
             key=["run_id", "site_id", "target_host"],
@@ -222,18 +237,21 @@ def _replace_notices(
     )
     session.execute(delete(Notice).where(Notice.snapshot_id.in_(list(snapshot_ids.values()))))
     rows = [
-        {
-            "snapshot_id": snapshot_ids[ids[row["host"]]],
-            "run_id": run_id,
-            "site_id": ids[row["host"]],
-            "kind": notice["kind"],
-            "number": notice.get("number"),
-            "raw": notice.get("raw"),
-            "valid": notice.get("valid"),
-            "linked": notice.get("linked"),
-            "source": notice.get("source"),
-            "details": notice.get("details") or {},
-        }
+        fit_row(
+            Notice.__table__,
+            {
+                "snapshot_id": snapshot_ids[ids[row["host"]]],
+                "run_id": run_id,
+                "site_id": ids[row["host"]],
+                "kind": notice["kind"],
+                "number": notice.get("number"),
+                "raw": notice.get("raw"),
+                "valid": notice.get("valid"),
+                "linked": notice.get("linked"),
+                "source": notice.get("source"),
+                "details": notice.get("details") or {},
+            },
+        )
         for row in snapshots
         for notice in row.get("notices") or ()
     ]
@@ -251,3 +269,89 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, int | float | str | bool) or value is None:
         return value
     return str(value)
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be written now (connection lost, server restarting, locked): the
+    rows are kept by the caller and written again later."""
+
+
+@dataclass
+class BatchReport:
+    """What became of one batch: snapshots stored as they were, snapshots stored as
+    ``store_error`` because their own values could not be written, and rows lost."""
+
+    written: int = 0
+    degraded: list[tuple[str, str]] = field(default_factory=list)  # (host, why)
+    lost: list[tuple[str, str]] = field(default_factory=list)  # (host or link, why)
+
+
+def write_isolated(
+    store: Store,
+    run_id: int,
+    *,
+    snapshots: Sequence[Mapping[str, Any]] = (),
+    discovered: Sequence[Mapping[str, Any]] = (),
+    links: Sequence[Mapping[str, Any]] = (),
+) -> BatchReport:
+    """Write a batch in one transaction; if the database refuses it, find the rows it
+    refuses by splitting the batch in halves, write every other row, and store a refused
+    snapshot as ``store_error`` with the database's reason, so that no site of a batch is
+    lost because of another's values. Raises StoreUnavailable when the database cannot be
+    reached (nothing is lost then: every write is an idempotent upsert, write it all again).
+    """
+    report = BatchReport()
+    try:
+        with store.session() as session:
+            write_batch(session, run_id, snapshots=snapshots, discovered=discovered, links=links)
+        report.written = len(snapshots)
+        return report
+    except Exception as exc:
+        _raise_if_unavailable(exc)
+
+    def write(session: Session, rows: Sequence[Mapping[str, Any]], what: str) -> None:
+        write_batch(session, run_id, **{what: rows})
+
+    # Sites first: snapshots and links refer to them.
+    for row, why in _isolate(store, discovered, lambda s, rows: write(s, rows, "discovered")):
+        report.lost.append((str(row["host"]), f"discovered site not stored: {why}"))
+    for row, why in _isolate(store, snapshots, lambda s, rows: write(s, rows, "snapshots")):
+        degraded = {
+            "host": row["host"],
+            "outcome": "store_error",
+            "fetched_at": row.get("fetched_at") or utcnow(),
+            "error": f"what the crawl saw could not be stored: {why}",
+        }
+        if _isolate(store, [degraded], lambda s, rows: write(s, rows, "snapshots")):
+            report.lost.append((str(row["host"]), why))
+        else:
+            report.degraded.append((str(row["host"]), why))
+    for row, why in _isolate(store, links, lambda s, rows: write(s, rows, "links")):
+        report.lost.append((f"link {row['host']} -> {row['target_host']}", why))
+    report.written = len(snapshots) - len(report.degraded) - len(report.lost)
+    return report
+
+
+def _isolate(
+    store: Store,
+    rows: Sequence[Mapping[str, Any]],
+    write: Callable[[Session, Sequence[Mapping[str, Any]]], None],
+) -> list[tuple[Mapping[str, Any], str]]:
+    """Write ``rows``, halving on refusal; return the rows refused one by one, with why."""
+    if not rows:
+        return []
+    try:
+        with store.session() as session:
+            write(session, rows)
+        return []
+    except Exception as exc:
+        _raise_if_unavailable(exc)
+        if len(rows) == 1:
+            return [(rows[0], f"{type(exc).__name__}: {first_line(exc)}"[:500])]
+    middle = len(rows) // 2
+    return _isolate(store, rows[:middle], write) + _isolate(store, rows[middle:], write)
+
+
+def _raise_if_unavailable(exc: Exception) -> None:
+    if is_transient(exc):
+        raise StoreUnavailable(first_line(exc)) from exc

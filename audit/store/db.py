@@ -13,7 +13,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.errors import StoreError
@@ -81,7 +87,7 @@ def ensure_schema(engine: Engine) -> None:
             return
         empty = not inspect(engine).get_table_names()
     except OperationalError as exc:
-        raise StoreError(f"cannot open the database {_safe(engine)}: {_first_line(exc)}") from None
+        raise StoreError(f"cannot open the database {_safe(engine)}: {first_line(exc)}") from None
     if engine.dialect.name == "sqlite" or empty:
         upgrade(engine)
         return
@@ -91,11 +97,20 @@ def ensure_schema(engine: Engine) -> None:
     )
 
 
+def is_transient(exc: BaseException) -> bool:
+    """Whether a database error says nothing about the data: the connection was lost, the
+    server restarts, SQLite is locked. Writing the same rows again later may succeed."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | DisconnectionError)
+
+
 def _safe(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The driver's message of a database error, its first line (no SQL, no parameters)."""
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
@@ -107,7 +122,7 @@ class Store:
         try:
             self.engine = make_engine(url)
         except SQLAlchemyError as exc:
-            raise StoreError(f"bad database URL {url!r}: {_first_line(exc)}") from None
+            raise StoreError(f"bad database URL {url!r}: {first_line(exc)}") from None
         if migrate:
             ensure_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

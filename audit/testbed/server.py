@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -64,8 +64,11 @@ class TestbedServer:
         host: str = "127.0.0.1",
         port: int = 0,
         slow_seconds: float = 30.0,
+        also_listen: Sequence[str] = (),
     ) -> None:
         self._base = testbed
+        # further local addresses answered on the same port (requests made without a proxy)
+        self.also_listen = tuple(also_listen)
         self._testbed = testbed
         self.host = host
         self.port = port
@@ -155,6 +158,10 @@ class TestbedServer:
             self._handle, self.host, self.port, limit=_MAX_HEAD, backlog=1024
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        extra = [
+            await asyncio.start_server(self._handle, host, self.port, limit=_MAX_HEAD)
+            for host in self.also_listen
+        ]
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -165,6 +172,8 @@ class TestbedServer:
             await self._stopping.wait()
         finally:
             self._server.close()
+            for server in extra:
+                server.close()
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)

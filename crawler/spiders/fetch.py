@@ -12,9 +12,11 @@ from typing import Any
 from scrapy import Request, Spider
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
 from crawler.outcomes import outcome_of_failure, outcome_of_response
+from crawler.resolver import exempt_proxy, refusal_for
 from crawler.scrapy_settings import configure_from_beian
 from crawler.spiders.sites import HTTP_ERRORS
 
@@ -39,6 +41,7 @@ class FetchSpider(Spider):
         proxy = self.proxy or self.settings["BEIAN_SETTINGS"].crawl.proxy
         if proxy:
             meta["proxy"] = proxy
+            exempt_proxy(proxy)  # through a proxy, the proxy decides which addresses to reach
         yield Request(self.url, callback=self.parse, errback=self.failed, meta=meta)
 
     def parse(self, response: Response) -> Iterator[Any]:
@@ -54,6 +57,11 @@ class FetchSpider(Spider):
         yield from ()
 
     def failed(self, failure: Failure) -> Iterator[Any]:
-        outcome, error = outcome_of_failure(failure, failure.request.meta.get("redirect_urls", []))  # type: ignore[attr-defined]
+        request = failure.request  # type: ignore[attr-defined]
+        outcome, error = outcome_of_failure(
+            failure,
+            request.meta.get("redirect_urls", []),
+            refusal=refusal_for(urlparse_cached(request).hostname or ""),
+        )
         self.result = {"outcome": outcome, "error": error, "url": self.url}
         yield from ()

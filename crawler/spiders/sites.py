@@ -18,16 +18,18 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
 from audit.analyse import AnalysisOptions, PageAnalysis
 from audit.config import Settings
 from audit.store import CrawlRun, Store
 from audit.store import crawls as store_crawls
-from crawler.analysis import PageAnalyser
-from crawler.extensions import was_cut
+from crawler.analysis import AnalysisFailed, PageAnalyser
+from crawler.extensions import cut_reason
 from crawler.items import DiscoveredSiteItem, LinkItem, SnapshotItem
 from crawler.outcomes import outcome_of_failure, outcome_of_response
+from crawler.resolver import exempt_proxy, refusal_for
 from crawler.scrapy_settings import configure_from_beian
 
 # Error statuses reach the callback (HttpErrorMiddleware would drop them); 3xx are
@@ -122,6 +124,8 @@ class SitesSpider(Spider):
                 evidence_max_bytes=crawl.evidence_max_bytes,
             ),
             workers=crawl.analysis_worker_count(),
+            timeout=crawl.analysis_timeout,
+            memory_mb=crawl.analysis_memory_mb,
         )
         with self.store.session() as session:
             if resume:
@@ -138,6 +142,7 @@ class SitesSpider(Spider):
         self.only_hosts: list[str] | None = options.get("hosts")
         self.discover = bool(options.get("discover"))
         self.proxy = options.get("proxy")
+        exempt_proxy(self.proxy)  # through a proxy, the proxy decides which addresses to reach
         self.discover_depth = crawl.discover_depth
         self.size_cap = crawl.max_download_bytes
         self.max_redirects = self.crawler.settings.getint("REDIRECT_MAX_TIMES")
@@ -166,7 +171,17 @@ class SitesSpider(Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         for target in self.targets:
-            yield self.home_request(target.host, target.start_url, target.depth)
+            try:
+                request = self.home_request(target.host, target.start_url, target.depth)
+            except ValueError as exc:  # a start URL Scrapy cannot request stops no crawl
+                yield SnapshotItem(
+                    host=target.host,
+                    outcome="not_crawled",
+                    fetched_at=_now(),
+                    error=f"the start URL {target.start_url!r} cannot be requested: {exc}",
+                )
+                continue
+            yield request
 
     def home_request(self, host: str, url: str, depth: int) -> Request:
         meta: dict[str, Any] = {
@@ -202,9 +217,16 @@ class SitesSpider(Spider):
         analysis = await self.analyse(response, item)
         extras: list[str] = []
         if analysis is not None:
-            if analysis.meta_refresh and self.follow_meta_refresh(response, analysis.meta_refresh):
-                yield self.meta_refresh_request(response, analysis.meta_refresh)
-                return
+            if analysis.meta_refresh:
+                verdict = self.meta_refresh_verdict(response, analysis.meta_refresh)
+                if verdict == "follow":
+                    yield self.meta_refresh_request(response, analysis.meta_refresh)
+                    return
+                if verdict is not None:  # a loop, or one redirect too many
+                    item.outcome = verdict
+                    item.error = f"meta refresh to {analysis.meta_refresh}"[:2000]
+                    yield item
+                    return
             for output in self.follow_links(item.host, response.meta["site_depth"], analysis):
                 yield output
             extras = analysis.extra_pages if self.max_pages > 1 else []
@@ -262,9 +284,8 @@ class SitesSpider(Spider):
                     response.body, response.url, f"text/html; charset={charset}",
                     site_host=item.host,
                 )  # fmt: skip
-            except Exception as exc:
-                self.logger.exception("analysis of the rendered %s failed", response.url)
-                item.error = f"render analysis failed: {type(exc).__name__}: {exc}"[:2000]
+            except AnalysisFailed as exc:
+                item.error = f"analysis of the rendered page failed: {exc}"
         if analysis is not None:
             item.rendered = True
             # Only a rendering that shows a filing number replaces the served page: a
@@ -297,8 +318,8 @@ class SitesSpider(Spider):
                     response.body, response.url, _content_type(response),
                     site_host=item.host, homepage=False,
                 )  # fmt: skip
-            except Exception:
-                self.logger.exception("analysis of %s failed", response.url)
+            except AnalysisFailed:
+                pass  # an extra page only adds links; the analyser has logged it
             else:
                 for output in self.follow_links(item.host, 0, analysis):
                     yield output
@@ -318,11 +339,14 @@ class SitesSpider(Spider):
 
     def home_failed(self, failure: Failure) -> Iterator[Any]:
         request: Request = failure.request  # type: ignore[attr-defined]
-        redirect_urls = request.meta.get("redirect_urls", [])
-        outcome, error = outcome_of_failure(failure, redirect_urls)
+        chain = _chain(request.meta)
+        outcome, error = outcome_of_failure(
+            failure,
+            [hop["url"] for hop in chain],
+            refusal=refusal_for(urlparse_cached(request).hostname or ""),
+        )
         if outcome == "error":
             self.logger.warning("%s: %s", request.meta["site"], error)
-        chain = _chain(request.meta)
         item = SnapshotItem(
             host=request.meta["site"],
             outcome=outcome,
@@ -340,19 +364,26 @@ class SitesSpider(Spider):
 
     # -- meta refresh ------------------------------------------------------------------
 
-    def follow_meta_refresh(self, response: Response, target: str) -> bool:
-        """Follow <meta http-equiv=refresh> like a browser: our own decoding finds it on GBK
-        pages too (Scrapy's MetaRefreshMiddleware is off: it decodes every page again)."""
-        chain = response.meta.get("redirect_urls", [])
-        return target != response.url and len(chain) < self.max_redirects
+    def meta_refresh_verdict(self, response: Response, target: str) -> str | None:
+        """Follow <meta http-equiv=refresh> like a browser (our own decoding finds it on GBK
+        pages too; Scrapy's MetaRefreshMiddleware is off: it decodes every page again):
+        "follow", "redirect_loop" when it leads back into the chain, "too_many_redirects",
+        or None for a page that refreshes itself (it is shown, and read, as it is)."""
+        chain = _chain(response.meta)
+        if target == response.url:
+            return None
+        if target in {hop["url"] for hop in chain}:
+            return "redirect_loop"
+        return "follow" if len(chain) < self.max_redirects else "too_many_redirects"
 
     def meta_refresh_request(self, response: Response, target: str) -> Request:
         meta = response.meta
         request = self.home_request(meta["site"], target, meta["site_depth"])
-        request.meta["redirect_urls"] = [*meta.get("redirect_urls", []), response.url]
-        request.meta["redirect_reasons"] = [*meta.get("redirect_reasons", []), "meta refresh"]
-        if len(set(request.meta["redirect_urls"])) < len(request.meta["redirect_urls"]):
-            request.meta["redirect_ttl"] = 0
+        # The hops so far travel under our own key (Scrapy's redirect_urls belong to its
+        # RedirectMiddleware); HTTP redirects after this one may use what is left.
+        hops = [*_chain(meta), {"url": response.url, "status": None, "via": "meta refresh"}]
+        request.meta["hops_before"] = hops
+        request.meta["redirect_ttl"] = max(0, self.max_redirects - len(hops))
         return request
 
     # -- building the snapshot ------------------------------------------------------
@@ -379,9 +410,9 @@ class SitesSpider(Spider):
             # The proxy answered, not the site: the site's own status is unknown.
             item.error = f"proxy: {headers['X-Squid-Error']} (HTTP {response.status})"
             item.http_status = item.final_url = item.content_length = None
-        elif was_cut(response):
+        elif cut := cut_reason(response, self.size_cap):
             item.outcome = "too_large"
-            item.error = f"response cut at {self.size_cap} bytes"
+            item.error = cut
         return item
 
     async def analyse(self, response: Response, item: SnapshotItem) -> PageAnalysis | None:
@@ -397,9 +428,11 @@ class SitesSpider(Spider):
             analysis = await self.analyser.analyse(
                 body, response.url, _content_type(response), site_host=item.host
             )
-        except Exception as exc:
-            self.logger.exception("analysis of %s failed", response.url)
-            item.error = f"analysis failed: {type(exc).__name__}: {exc}"[:2000]
+        except AnalysisFailed as exc:
+            # Never `ok` with no notices: the audit would read "shows no filing number".
+            if item.outcome == "ok":
+                item.outcome = "analysis_error"
+            item.error = f"analysis failed: {exc}"
             return None
         item.encoding = analysis.encoding
         item.title = analysis.title
@@ -429,33 +462,44 @@ class SitesSpider(Spider):
     # -- closing ----------------------------------------------------------------------
 
     def _on_closed(self, spider: Spider, reason: str) -> None:
-        """Mark the run: finished, or interrupted so that --resume can continue it."""
-        stats = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
-        state = store_crawls.FINISHED if reason == "finished" else store_crawls.INTERRUPTED
+        """Mark the run: finished; incomplete when what it saw of some sites could not be
+        stored; or interrupted, so that --resume can continue it."""
+        stats = self.crawler.stats
+        assert stats is not None
         with self.store.session() as session:
-            if state == store_crawls.FINISHED:
+            if reason == "finished":
                 # Every site gets its snapshot: one that somehow got no answer says so.
                 left = store_crawls.crawl_targets(session, self.run_id, self.only_hosts)
                 if left:
                     self.logger.error("%d sites ended without a snapshot", len(left))
+                    stats.inc_value("beian/not_crawled", len(left))
                     store_crawls.write_batch(
                         session,
                         self.run_id,
                         snapshots=[
                             {
                                 "host": t.host,
-                                "outcome": "error",
+                                "outcome": "not_crawled",
                                 "fetched_at": _now(),
                                 "error": "the crawl ended before this site was answered",
                             }
                             for t in left
                         ],
                     )
-            stats["close_reason"] = reason
-            stats["render"] = self.render
-            stats["snapshots"] = store_crawls.snapshot_count(session, self.run_id)
-            store_crawls.finish_run(session, self.run_id, state, stats)
+            summary = dict(stats.get_stats())
+            summary["close_reason"] = reason
+            summary["render"] = self.render
+            summary["snapshots"] = store_crawls.snapshot_count(session, self.run_id)
+            state = store_crawls.INTERRUPTED
+            if reason == "finished":
+                damaged = any(
+                    summary.get(key) for key in ("beian/store_errors", "beian/rows_lost",
+                                                 "beian/not_crawled")
+                )  # fmt: skip
+                state = store_crawls.INCOMPLETE if damaged else store_crawls.FINISHED
+            store_crawls.finish_run(session, self.run_id, state, summary)
         self.close_reason = reason
+        self.run_state = state
         self.analyser.close()
         self.store.close()
 
@@ -478,15 +522,13 @@ def _is_html(response: Response) -> bool:
 
 
 def _chain(meta: dict[str, Any]) -> list[dict[str, Any]]:
-    """The redirects before the final URL: [{"url", "status"}], status None for a meta refresh."""
+    """The redirects before the final URL: [{"url", "status"}], status None (and "via") for
+    a meta refresh; the meta refreshes followed so far, then this request's HTTP redirects."""
     urls = meta.get("redirect_urls", [])
     reasons = [*meta.get("redirect_reasons", []), *[None] * len(urls)]
-    chain = []
+    chain = list(meta.get("hops_before", []))
     for url, reason in zip(urls, reasons, strict=False):
-        hop: dict[str, Any] = {"url": url, "status": reason if isinstance(reason, int) else None}
-        if reason == "meta refresh":
-            hop["via"] = "meta refresh"
-        chain.append(hop)
+        chain.append({"url": url, "status": reason if isinstance(reason, int) else None})
     return chain
 
 
