@@ -6,19 +6,20 @@ plants a hyperlink, a carriage return or backspaces overwrite what was printed, 
 a one-byte CSI, and the bidi overrides (U+202E ...) make ``gnp.exe`` read as ``exe.png``.
 In XML (XLSX, DOCX) most of these characters are forbidden outright.
 
-The characters treated so: C0 controls (U+0000-U+001F) but those a
-layout allows (tab and newline by default), DEL (U+007F), C1 controls (U+0080-U+009F), the
-bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), lone surrogates
-(U+D800-U+DFFF) and the non-characters U+FFFE and U+FFFF. Everything else, Chinese and
-full-width characters included, is left as it is.
+The characters treated so: C0 controls (U+0000-U+001F) but those a layout allows (tab and
+newline by default), DEL (U+007F), C1 controls (U+0080-U+009F), the bidi embeddings,
+overrides and isolates (U+202A-U+202E, U+2066-U+2069), lone surrogates (U+D800-U+DFFF) and
+the non-characters U+FFFE and U+FFFF. Everything else, Chinese and full-width characters
+included, is left as it is.
 
 Three ways to treat them (``how``):
 
 - ``"show"``: written as Python writes them in a string literal: ``\\x1b``, ``\\x07``,
   ``\\r``, ``\\x9b``, ``\\u202e``, ``\\udc80``. Plain ASCII that every terminal and font
-  shows, and the analyst sees that the page is odd. For the terminal, CSV exports and the
-  analyst's XLSX listing. (A backslash in the page is left alone, so ``\\x1b`` typed on
-  a page looks the same as a real ESC: the point is that nothing is interpreted.)
+  shows, and the analyst sees that the page is odd. For the terminal, CSV exports, the
+  analyst's XLSX listing and log lines. (A backslash in the page is left alone, so
+  ``\\x1b`` typed on a page looks the same as a real ESC: what matters is that nothing is
+  interpreted.)
 - ``"drop"``: removed. For the documents sent to units (bulletin, notice) and wherever a
   format cannot hold them.
 - ``"json"``: written as JSON escapes (``\\u001b``), for text already serialised as JSON:
