@@ -110,7 +110,11 @@ def quiet_scrapy_logs(level: str, *, progress_lines: bool = False) -> None:
     """Scrapy logs through the caller's root handler at ``level``. Without a progress bar,
     the periodic "Crawled N pages" lines and the spider's own lines are the progress report."""
     if not logging.root.handlers:
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        from audit.display import DisplayFormatter
+
+        handler = logging.StreamHandler()
+        handler.setFormatter(DisplayFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.basicConfig(handlers=[handler])
     for name in ("scrapy", "crawler", "sites", "py.warnings"):
         logging.getLogger(name).setLevel(level)
     if level != "DEBUG":

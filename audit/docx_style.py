@@ -5,7 +5,8 @@ GB/T 9704 page (A4, 37/35/28/26 mm margins, a 156 mm text width), 仿宋 三号 
 sized for the text width, and an atomic save.
 
 Texts come from crawled pages: :func:`clean_text` drops what XML 1.0 forbids (python-docx
-would refuse it or write a file Word cannot open) and the invisible bidi controls.
+would refuse it or write a file Word cannot open), the C1 controls and the invisible bidi
+controls (:mod:`audit.display`).
 
 A DOCX names one East Asian font per run (``w:eastAsia``); the fallbacks are described in
 the font table (``w:altName``, GB2312 charset, family and pitch), which is what Word
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from audit.display import display_text
 from audit.files import replacing
 
 if TYPE_CHECKING:
@@ -76,19 +78,16 @@ RPR_ORDER = (
     "w:specVanish", "w:oMath",
 )  # fmt: skip
 
-# XML 1.0 forbids C0 controls but tab, newline and carriage return; lone surrogates;
-# U+FFFE and U+FFFF. Bidi embeddings and overrides would let a page reorder the text.
-_FORBIDDEN = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]"
-)
 _SPACES = re.compile(r"[ \t\r\n\u00a0\u3000]+")
 
 
 def clean_text(value: Any, limit: int | None = None, *, one_line: bool = True) -> str:
-    """Text that is safe in a DOCX: forbidden characters dropped, spaces collapsed
+    """Text that is safe in a DOCX: controls, bidi overrides and what else XML forbids
+    dropped (:func:`audit.display.display_text`), spaces collapsed
     (``one_line``), cut at ``limit`` characters with an ellipsis."""
     text = "" if value is None else str(value)
-    text = _FORBIDDEN.sub("", unicodedata.normalize("NFC", text))
+    # XML 1.0 forbids most C0 controls; C1 and the bidi overrides have no place in a letter
+    text = display_text(unicodedata.normalize("NFC", text), how="drop", keep="\t\n\r")
     text = _SPACES.sub(" ", text).strip() if one_line else text.strip()
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"

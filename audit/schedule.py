@@ -47,6 +47,7 @@ from sqlalchemy import select, update
 
 from audit.config import Settings
 from audit.cron import cron_trigger
+from audit.display import DisplayFormatter
 from audit.errors import UserError
 from audit.store import JobRun, Store
 from audit.store.crawls import process_is_gone
@@ -433,6 +434,6 @@ def log_to_file(path: str) -> logging.Handler:
     handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
     )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(DisplayFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     return handler

@@ -4,8 +4,10 @@ Crawled text is hostile. A string that starts like a formula (``=``, ``+``, ``-`
 tab, CR) would be stored by openpyxl as a formula, and run by whoever opens the file, or
 by the spreadsheet a CSV export is pasted into (OWASP "CSV injection"): :func:`safe_cell`
 prefixes it with ``'``. Control characters that XML 1.0 forbids would corrupt the file:
-:func:`cell_value` drops them, caps text at Excel's 32,767 characters per cell, and
-writes datetimes in the centre's local time (Excel has no time zones).
+:func:`cell_value` drops them with the other controls and the bidi overrides
+(:mod:`audit.display`; a listing that should show them escapes them before), caps text
+at Excel's 32,767 characters per cell, and writes datetimes in the centre's local time
+(Excel has no time zones).
 
 :func:`write_workbook` streams the sheets into the file (SpreadsheetML written directly:
 hundreds of thousands of rows take seconds and little memory). Each sheet gets a bold
@@ -27,13 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from audit.config import LOCAL_TZ
+from audit.display import display_text
 from audit.files import replacing
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# characters XML 1.0 forbids (C0 controls but tab, LF, CR; surrogates; U+FFFE, U+FFFF):
-# lxml refuses them, and the whole workbook with them
-XML_ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), *range(0xD800, 0xE000),
-                             0xFFFE, 0xFFFF])  # fmt: skip
 MAX_CELL_TEXT = 32_767  # Excel's limit: a longer cell makes it "repair" the file
 WIDTH_SAMPLE = 200  # rows read for the column widths
 MAX_WIDTH = 60
@@ -52,8 +51,9 @@ def cell_value(value: Any) -> Any:
     """A value as an XLSX cell takes it: local naive datetimes, JSON for containers, text
     without XML-illegal characters, within Excel's length limit and never a formula."""
     if isinstance(value, str):  # the common case first: this runs for every cell
-        # Crawled text: no control characters (they corrupt the file), no formulas.
-        value = safe_cell(value.translate(XML_ILLEGAL))
+        # Crawled text: no control characters (XML forbids most: they corrupt the file),
+        # no bidi overrides, no formulas.
+        value = safe_cell(display_text(value, how="drop", keep="\t\n\r"))
         if len(value) > MAX_CELL_TEXT:
             value = value[: MAX_CELL_TEXT - 1] + "…"
         return value
@@ -285,7 +285,8 @@ def _package(titles: list[str], filters: Mapping[int, str]) -> dict[str, str]:
 
 def _sheet_title(title: str, used: set[str]) -> str:
     """A legal, unique sheet name: no \\ / * ? : [ ], not quoted, at most 31 characters."""
-    base = _BAD_TITLE.sub("_", title.translate(XML_ILLEGAL)).strip("'").strip() or "Sheet"
+    base = _BAD_TITLE.sub("_", display_text(title, how="drop", keep="")).strip("'").strip()
+    base = base or "Sheet"
     base = base[:31]
     name, number = base, 1
     while name.casefold() in used:

@@ -175,10 +175,12 @@ def test_one_month_of_trend_and_a_missing_rate(tmp_path: Path) -> None:
 
 
 def test_dollar_signs_in_district_names_are_text_not_mathtext(tmp_path: Path) -> None:
-    districts = [("$\\frac{1}{0}$区", 5), ("$盐湖区", 3), ("a$b$c\\", 2), ("", 1)]
+    districts = [("$\\frac{1}{0}$区", 5), ("$盐湖区", 3), ("a$b$c\\", 2), ("", 1),
+                 ("\x1b[2J\u202e盐湖区\x9b", 1)]  # fmt: skip
     drawn = draw_charts(make_figures(districts=districts), tmp_path)
     assert drawn.paths["districts"] is not None and drawn.paths["districts"].exists()
     assert charts._literal("$\\frac{1}{0}$区", 16) == "\\$\\frac{1}{0}\\$区"
+    assert charts._literal("\x1b[2J\u202e盐湖区\x9b", 16) == "[2J盐湖区"  # controls dropped
 
 
 def test_many_districts_make_a_taller_chart(tmp_path: Path) -> None:

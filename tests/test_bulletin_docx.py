@@ -24,7 +24,7 @@ UNIT = "运城市网络与信息安全信息通报中心"
 SUBTITLE = "2026年11月全市网站备案情况通报"
 HEADINGS = ("一、总体情况", "二、备案情况", "三、问题网站", "四、整改情况", "五、风险提示",
             "六、工作要求")  # fmt: skip
-HOSTILE = "<script>alert(1)</script>\x00\u202e=1+1"
+HOSTILE = "<script>alert(1)</script>\x00\u202e\x1b\x9b\x7f\u2066=1+1\u2069"
 FORMULA = "=cmd|' /C calc'!A0"
 MASTHEAD = Masthead(
     title=TITLE,
@@ -171,7 +171,7 @@ def test_hostile_text_is_cleaned_and_stays_text(tmp_path: Path) -> None:
     with zipfile.ZipFile(out) as package:
         xml = package.read("word/document.xml").decode("utf-8")
     assert "&lt;script&gt;" in xml and "<script>" not in xml  # escaped text, not markup
-    assert not any(char in xml for char in "\x00\x0b\x1f\u202e")
+    assert not any(char in xml for char in "\x00\x0b\x1f\u202e\x1b\x9b\x7f\u2066\u2069")
 
 
 def test_core_properties_come_from_the_bulletin_so_rerendering_is_stable(

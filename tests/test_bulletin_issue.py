@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zipfile
 from pathlib import Path
 
 import docx
@@ -16,12 +17,16 @@ from audit.bulletin import make_bulletin, month_before
 from audit.bulletin.numbering import list_issues
 from audit.cli import cli
 from audit.config import load_settings
+from audit.docx_style import clean_text
 from audit.errors import UserError
-from audit.store import Store
+from audit.store import Site, Store
 from tests.bulletin_world import World, beijing, footer
+from tests.test_display import RAW_CONTROL
 
 HOSTILE_NAME = '<script>alert("x")</script>=HYPERLINK("http://evil.example","点我")'
 HOSTILE_SPONSOR = "+cmd|' /C calc'!A0"
+# terminal controls and bidi overrides after the name, as a page title could carry them
+CONTROLS = "\x1b[2J\x1b]8;;http://evil.example/\x1b\\点我\x07\x08\x7f\x9b\u202egnp.exe\u2066"
 
 
 def small_world(store: Store) -> World:
@@ -31,7 +36,9 @@ def small_world(store: Store) -> World:
     with store.session() as session:  # a name as an inventory file might carry it
         from audit.store import Site
 
-        session.query(Site).filter(Site.host == "www.x.cn").update({"name": HOSTILE_NAME})
+        session.query(Site).filter(Site.host == "www.x.cn").update(
+            {"name": HOSTILE_NAME + CONTROLS, "sponsor": HOSTILE_SPONSOR + CONTROLS}
+        )
     for month in (10, 11, 12):
         world.crawl(beijing(2026, month, 10, 2), {"www.x.cn": footer(1, icp=False),
                                                   "www.y.cn": footer(2)})  # fmt: skip
@@ -84,10 +91,23 @@ def test_the_files_keep_hostile_text_inert(store: Store, settings, tmp_path: Pat
     made = make_bulletin(store, settings, "2026-12", out_dir=tmp_path / "out",
                          now=beijing(2027, 1, 2))  # fmt: skip
 
-    page = lxml_html.fromstring(made.files["html"].read_text("utf-8"))
+    # the documents sent to units drop control characters and bidi overrides
+    shown = clean_text(HOSTILE_NAME + CONTROLS)
+    assert shown.endswith("[2J]8;;http://evil.example/\\点我gnp.exe")
+    html = made.files["html"].read_text("utf-8")
+    assert not RAW_CONTROL.search(html.replace("\n", ""))
+    page = lxml_html.fromstring(html)
     assert page.xpath("//script") == []
-    assert HOSTILE_NAME in page.text_content()  # shown as text
-    assert "<script>" not in made.files["md"].read_text("utf-8")
+    assert shown in page.text_content()  # shown as text
+    markdown = made.files["md"].read_text("utf-8")
+    assert "<script>" not in markdown and not RAW_CONTROL.search(markdown.replace("\n", ""))
+    assert "gnp.exe" in markdown
+    for kind in ("docx", "xlsx"):
+        with zipfile.ZipFile(made.files[kind]) as package:
+            for name in package.namelist():
+                if name.endswith((".xml", ".rels")):
+                    text = package.read(name).decode("utf-8").replace("\n", "")
+                    assert not RAW_CONTROL.search(text), (kind, name)
 
     workbook = openpyxl.load_workbook(made.files["xlsx"])
     cells = [c for ws in workbook.worksheets for row in ws.iter_rows() for c in row]
@@ -98,6 +118,12 @@ def test_the_files_keep_hostile_text_inert(store: Store, settings, tmp_path: Pat
 
     document = docx.Document(str(made.files["docx"]))
     assert "2026年第1期" in "\n".join(p.text for p in document.paragraphs)
+    cells = [c.text for t in document.tables for r in t.rows for c in r.cells]
+    assert any(shown in c for c in cells)
+
+    with store.session() as session:  # the database keeps what was stored, raw
+        site = session.query(Site).filter(Site.host == "www.x.cn").one()
+        assert (site.name, site.sponsor) == (HOSTILE_NAME + CONTROLS, HOSTILE_SPONSOR + CONTROLS)
 
 
 def test_beian_bulletin_on_the_command_line(store: Store, db_url: str, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from audit.bulletin.figures import FindingRow, SiteRow
 from audit.bulletin.render_xlsx import render_xlsx
 from audit.spreadsheet import Sheet, cell_value, safe_cell, write_workbook
 from tests.test_bulletin_charts import make_figures
+from tests.test_display import RAW_CONTROL
 
 HOSTILE = [
     '=HYPERLINK("http://evil","x")',
@@ -21,6 +22,7 @@ HOSTILE = [
     "\tX",
     "\rY",
     "\x00\x07=1",
+    "\x1b\x9b\x7f\u202e\u2066@SUM(A1)\u2069",  # ESC, C1 CSI, DEL, bidi: dropped, then defused
 ]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -79,7 +81,7 @@ def test_four_sheets_with_chinese_headers(workbook: openpyxl.Workbook) -> None:
 
 
 def test_header_is_bold_and_frozen_and_filtered(workbook: openpyxl.Workbook) -> None:
-    expected_rows = {"未备案网站": 8, "未整改问题": 7, "本月完成整改": 1, "逾期未整改": 0}
+    expected_rows = {"未备案网站": 9, "未整改问题": 8, "本月完成整改": 1, "逾期未整改": 0}
     for name, count in expected_rows.items():
         sheet = workbook[name]
         assert sheet.freeze_panes == "A2", name
@@ -98,13 +100,14 @@ def test_formula_like_text_is_stored_as_text(workbook: openpyxl.Workbook) -> Non
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
                 if isinstance(cell.value, str):
                     assert not cell.value.startswith(FORMULA_START), cell.value
-                    assert not any(ord(ch) < 32 and ch not in "\t\n\r" for ch in cell.value)
+                    assert not RAW_CONTROL.search(cell.value.replace("\t", "").replace("\r", ""))
     names = [r["网站名称"] for r in rows_of(workbook["未备案网站"])]
-    assert names[:7] == [
+    assert names[:8] == [
         '\'=HYPERLINK("http://evil","x")', "'+1+1", "'-2", "'@SUM(A1)", "'\tX", "'\rY", "'=1",
+        "'@SUM(A1)",
     ]  # fmt: skip
     excerpts = [r["证据摘录"] for r in rows_of(workbook["未整改问题"])]
-    assert excerpts == names[:7]
+    assert excerpts == names[:8]
 
 
 def test_dates_are_dates_and_codes_are_chinese(workbook: openpyxl.Workbook) -> None:
@@ -123,6 +126,7 @@ def test_dates_are_dates_and_codes_are_chinese(workbook: openpyxl.Workbook) -> N
 def test_cell_cleaning() -> None:
     assert safe_cell("=1+1") == "'=1+1" and safe_cell("1+1") == "1+1" and safe_cell(3) == 3
     assert cell_value("a\x00b\x1fc\td") == "abc\td"
+    assert cell_value("a\x1b[2Jb\x9bc\x7f\u202ed\u2066e\u2069") == "a[2Jbcde"
     assert cell_value(dt.datetime(2026, 11, 30, 16, tzinfo=dt.UTC)) == dt.datetime(2026, 12, 1)
     assert cell_value({"k": dt.date(2026, 1, 2)}) == '{"k": "2026-01-02"}'
     assert len(cell_value("x" * 40_000)) == 32_767

@@ -130,10 +130,12 @@ def test_findings_export_to_xlsx_with_formulas_neutralised(store: Store, tmp_pat
     rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(2)]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
     assert {r["rule"] for r in rows} == {f["rule"] for f in listed} == {"BA101"}
-    # crawled text is hostile: a cell that a spreadsheet would run as a formula is defused
+    # crawled text is hostile: a cell that a spreadsheet would run as a formula is defused,
+    # control characters and bidi overrides are shown as escapes (tests/test_display.py)
     from audit.cli.output import write_xlsx
 
-    write_xlsx([{"evidence": '=HYPERLINK("http://x")', "note": "-2+3\x00"}], ["evidence", "note"],
+    write_xlsx([{"evidence": '=HYPERLINK("http://x")', "note": "-2+3\x00",
+                 "title": "\x1b[2J标题\u202e"}], ["evidence", "note", "title"],
                str(tmp_path / "hostile.xlsx"))  # fmt: skip
     cells = [c.value for c in openpyxl.load_workbook(tmp_path / "hostile.xlsx").active[2]]
-    assert cells == ['\'=HYPERLINK("http://x")', "'-2+3"]
+    assert cells == ['\'=HYPERLINK("http://x")', "'-2+3\\x00", "\\x1b[2J标题\\u202e"]

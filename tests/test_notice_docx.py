@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 
 import docx
@@ -31,6 +32,7 @@ from audit.store import Finding, Site, Store
 from audit.store import crawls as store_crawls
 from audit.store.sites import add_site
 from tests.office import docx_to_pdf, pdf_text, skip_without_office
+from tests.test_display import RAW_CONTROL
 from tests.test_findings import COMPLIANT, NO_ICP, PROFILE
 
 TODAY = dt.date(2026, 11, 28)
@@ -44,7 +46,8 @@ SITES = {  # host: (name, sponsor, footer)
     JYJ: ("盐湖区教育局", SPONSOR, NO_POLICE),  # BA111
     RUICHENG: ("芮城县人民政府", "芮城县人民政府办公室", NO_ICP),  # another sponsor
 }
-HOSTILE = "晋ICP备\x00\x0b<w:t>注入</w:t>&amp;\x1f\u202e备案"
+HOSTILE = "晋ICP备\x00\x0b<w:t>注入</w:t>&amp;\x1f\u202e\x1b\x9b\x7f\u2066备案\u2069"
+CONTROLS = "\x00\x0b\x1f\u202e\x1b\x9b\x7f\u2066\u2069"  # none may reach the document
 
 
 @pytest.fixture
@@ -164,8 +167,8 @@ def test_hostile_crawled_text_does_not_break_the_document(audited: Store, tmp_pa
     finding(audited, YANHU, "BA101", evidence={"excerpt": excerpt, "url": f"http://{YANHU}/"})
     with audited.session() as session:
         site = session.scalars(select(Site).where(Site.host == YANHU)).one()
-        site.name = "盐湖区\x0c人民政府</w:t></w:r><w:r><w:t>"
-        site.sponsor = "盐湖/区\x01政府:办公室?"
+        site.name = "盐湖区\x0c人民政府</w:t></w:r><w:r><w:t>\x85"
+        site.sponsor = "盐湖/区\x01政府:办公室?\u202e"
     out = write_notice(audited, YANHU, None, profile=PROFILE, today=TODAY,
                        data_dir=tmp_path / "data")  # fmt: skip
     assert out == tmp_path / "data" / "notices" / "盐湖_区政府_办公室-2026-11-28.docx"
@@ -173,8 +176,16 @@ def test_hostile_crawled_text_does_not_break_the_document(audited: Store, tmp_pa
     assert "盐湖/区政府:办公室?：" in paragraphs
     evidence = rows[1][4]
     assert "晋ICP备<w:t>注入</w:t>&amp;备案" in evidence
-    assert not any(char in evidence for char in "\x00\x0b\x1f\u202e")
+    assert not any(char in evidence for char in CONTROLS)
     assert "盐湖区人民政府</w:t></w:r><w:r><w:t>" in rows[1][1]
+    with zipfile.ZipFile(out) as package:  # nowhere in the package, core properties too
+        for name in package.namelist():
+            text = package.read(name).decode("utf-8", "replace").replace("\n", "")
+            if name.endswith((".xml", ".rels")):
+                assert not RAW_CONTROL.search(text), name
+    with audited.session() as session:  # what was stored stays raw
+        site = session.scalars(select(Site).where(Site.host == YANHU)).one()
+        assert site.sponsor == "盐湖/区\x01政府:办公室?\u202e"
 
 
 def test_hostile_text_given_directly_to_the_renderer_is_cleaned_too(tmp_path: Path) -> None:
@@ -194,6 +205,7 @@ def test_hostile_text_given_directly_to_the_renderer_is_cleaned_too(tmp_path: Pa
 
 def test_clean_text_and_file_names() -> None:
     assert clean_text("a\x00b\x0bc\ud800d\ufffe\n  e") == "abcd e"
+    assert clean_text("\x1b[2J标题\x9b\x7f\u202e\u2066x\u2069") == "[2J标题x"
     assert clean_text("x" * 10, 5) == "xxxx…"
     assert clean_text(None) == ""
     assert safe_filename("../..\\etc/passwd") == "etc_passwd"

@@ -47,6 +47,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from audit.bulletin.figures import Figures, TrendPoint
+from audit.display import display_text
 
 logger = logging.getLogger(__name__)
 
@@ -449,9 +450,9 @@ def _month_axis(ax: Axes, points: Sequence[TrendPoint]) -> None:
 
 
 def _literal(text: str, limit: int) -> str:
-    """Data as plain text: one line, at most ``limit`` characters, ``$`` escaped so that
-    matplotlib does not read it as mathtext."""
-    text = " ".join(str(text).split())
+    """Data as plain text: one line without control or bidi characters, at most ``limit``
+    characters, ``$`` escaped so that matplotlib does not read it as mathtext."""
+    text = " ".join(display_text(str(text), how="drop").split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text.replace("$", r"\$")

@@ -4,8 +4,8 @@
 逾期未整改 (overdue). Each sheet has a bold frozen header row and an autofilter; dates are
 Excel dates; review states and severities are in Chinese. Crawled text (names, sponsors,
 excerpts, URLs) is hostile: :mod:`audit.spreadsheet` neutralises anything that would be a
-formula and drops characters XML forbids. The sheets stream (write-only workbook): the
-open findings can run to hundreds of thousands of rows.
+formula and drops control characters and bidi overrides (:mod:`audit.display`). The sheets
+stream (write-only workbook): the open findings can run to hundreds of thousands of rows.
 """
 
 from __future__ import annotations

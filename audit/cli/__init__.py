@@ -39,9 +39,13 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     Settings come from beian.toml and BEIAN_* environment variables; the database
     defaults to beian.db (SQLite) in the working directory.
     """
+    from audit.display import DisplayFormatter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(DisplayFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(
         level=logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+        handlers=[handler],
     )
     ctx.obj = AppContext(config_path=config_path, verbose=verbose)
 
@@ -59,7 +63,9 @@ def main(argv: list[str] | None = None) -> Any:
     except UserError as exc:
         if _verbose(argv):
             raise
-        click.secho(f"Error: {exc}", fg="red", err=True)
+        from audit.cli.output import echo
+
+        echo(f"Error: {exc}", fg="red", err=True)  # messages may quote crawled or imported text
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

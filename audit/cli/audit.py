@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from audit.cli.context import AppContext, pass_app
-from audit.cli.output import emit, format_option, jsonable, print_table
+from audit.cli.output import echo, emit, format_option, print_json, print_table
 
 FINDING_COLUMNS = [
     "id", "site", "rule", "severity", "state", "review_state", "deadline", "overdue",
@@ -42,7 +42,7 @@ def audit(app: AppContext, run_id: int | None, unreachable_runs: int, as_json: b
     summary = run_audit(app.store(), app.settings.profile, run_id=run_id,
                         unreachable_runs=unreachable_runs)  # fmt: skip
     if as_json:
-        click.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
+        print_json(summary.to_json())
         return
     print_audit_summary(summary)
 
@@ -93,6 +93,10 @@ def findings(ctx: click.Context, rules: tuple[str, ...], severities: tuple[str, 
 
     Deadlines that have passed on findings still open are marked overdue.
     `beian findings show ID` prints one finding with its evidence and history.
+
+    Control characters and bidi overrides in crawled text are shown as escapes
+    (\\x1b[2J, \\u202e), never sent raw to the terminal or a file; --json keeps the
+    exact values (JSON-escaped) and the database the raw text.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -129,7 +133,7 @@ def findings(ctx: click.Context, rules: tuple[str, ...], severities: tuple[str, 
         ]  # fmt: skip
         write_xlsx(sheet_rows, FINDING_COLUMNS,
                    xlsx_path, sheet="findings")  # fmt: skip
-        click.echo(f"{xlsx_path}: {len(rows)} findings", err=True)
+        echo(f"{xlsx_path}: {len(rows)} findings", err=True)
     if fmt != "table":
         emit(rows, FINDING_COLUMNS, fmt, title=f"{len(rows)} findings")
         return
@@ -181,7 +185,7 @@ def show(app: AppContext, finding_id: int, as_json: bool) -> None:
             ],
         }  # fmt: skip
     if as_json:
-        click.echo(json.dumps(jsonable(data), ensure_ascii=False, indent=2))
+        print_json(data)
         return
     evidence = data["evidence"]
     fields = [

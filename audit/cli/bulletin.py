@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from audit.cli.context import AppContext, pass_app
-from audit.cli.output import emit, format_option, jsonable
+from audit.cli.output import echo, emit, format_option, print_json
 
 
 @click.group(invoke_without_command=True)
@@ -68,7 +67,7 @@ def bulletin(
         app.store(), app.settings, month, out_dir=out_dir, draft=draft, formats=chosen
     )
     for warning in result.warnings:
-        click.secho(f"warning: {warning}", fg="yellow", err=True)
+        echo(f"warning: {warning}", fg="yellow", err=True)
     files = {kind: str(path) for kind, path in result.files.items()}
     if as_json:
         report = {
@@ -79,12 +78,12 @@ def bulletin(
             "figures": result.figures.to_json(),
             "warnings": result.warnings,
         }
-        click.echo(json.dumps(jsonable(report), ensure_ascii=False, indent=2))
+        print_json(report)
         return
-    click.echo(f"{app.settings.bulletin.title_for(app.settings.profile)} {result.label}")
-    click.echo(f"{result.sentence}。")
+    echo(f"{app.settings.bulletin.title_for(app.settings.profile)} {result.label}")
+    echo(f"{result.sentence}。")
     for kind, path in files.items():
-        click.echo(f"  {kind:14} {path}")
+        echo(f"  {kind:14} {path}")
 
 
 @bulletin.command("list")

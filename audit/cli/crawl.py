@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import click
 
 from audit.cli.context import AppContext, pass_app
-from audit.cli.output import jsonable, print_table
+from audit.cli.output import print_json, print_table
 from audit.config import LOCAL_TZ
 from audit.jobs import INCOMPLETE_EXIT, INTERRUPTED_EXIT
 
@@ -101,7 +100,7 @@ def crawl(
             hosts = tuple(retest_hosts(session))
         if not hosts:
             if as_json:
-                click.echo(json.dumps({"run_id": None, "sites": 0, "retest": True}))
+                print_json({"run_id": None, "sites": 0, "retest": True})
             click.echo(
                 "nothing to re-test: no open finding is notified, inspected or rectifying",
                 err=True,
@@ -132,7 +131,7 @@ def crawl(
         audited = run_audit(store, settings.profile, run_id=result.run_id)
         summary["audit"] = audited.to_json()
     if as_json:
-        click.echo(json.dumps(jsonable(summary), ensure_ascii=False, indent=2))
+        print_json(summary)
     else:
         print_run_summary(summary)
         if audited is not None:

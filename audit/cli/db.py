@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from audit.cli.context import AppContext, pass_app
+from audit.cli.output import print_json
 
 
 @click.group()
@@ -57,7 +56,7 @@ def housekeeping(app: AppContext, dry_run: bool, as_json: bool) -> None:
 
     report = housekeep(app.store(), app.settings, dry_run=dry_run)
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
+        print_json(report.to_json())
         return
     for line in report.lines():
         click.echo(line)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from audit.cli.context import AppContext, pass_app
-from audit.cli.output import jsonable
+from audit.cli.output import print_json
 
 
 @click.command()
@@ -64,22 +62,16 @@ def demo(
         say=say,
     )
     if as_json:
-        click.echo(
-            json.dumps(
-                jsonable(
-                    {
-                        "summary": result.summary,
-                        "database": result.database_url,
-                        "data_dir": str(result.data_dir),
-                        "manifest": str(result.manifest),
-                        "inventory": str(result.inventory),
-                        "seconds": result.seconds,
-                        "bulletin": {k: str(v) for k, v in result.bulletin.items()},
-                    }
-                ),
-                ensure_ascii=False,
-                indent=2,
-            )
+        print_json(
+            {
+                "summary": result.summary,
+                "database": result.database_url,
+                "data_dir": str(result.data_dir),
+                "manifest": str(result.manifest),
+                "inventory": str(result.inventory),
+                "seconds": result.seconds,
+                "bulletin": {k: str(v) for k, v in result.bulletin.items()},
+            }
         )
         return
     print_run_summary(result.summary)

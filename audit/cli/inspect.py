@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from audit.cli.context import AppContext, pass_app
-from audit.cli.output import print_table
+from audit.cli.output import echo, print_json, print_table
 
 
 @click.command()
@@ -43,7 +42,7 @@ def inspect(app: AppContext, target: str, page_url: str | None, proxy: str | Non
         inspection = inspect_file(path, app.settings, page_url)
     data = inspection.notices.to_json()
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        print_json(data)
         return
     rows = []
     for kind in ("icp", "icp_licence", "police", "site_code"):
@@ -60,8 +59,8 @@ def inspect(app: AppContext, target: str, page_url: str | None, proxy: str | Non
     print_table(rows, ["kind", "number", "valid", "linked", "where", "notes"], title=title)
     conac = data["conac"]
     sponsor = data["sponsor"]
-    click.echo(f"党政机关 badge (conac): {'yes, ' + conac['kind'] if conac else 'no'}")
-    click.echo(f"主办单位 (sponsor): {sponsor['name'] if sponsor else '-'}")
+    echo(f"党政机关 badge (conac): {'yes, ' + conac['kind'] if conac else 'no'}")
+    echo(f"主办单位 (sponsor): {sponsor['name'] if sponsor else '-'}")
 
 
 def _looks_like_host(target: str) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from audit.cli.context import AppContext, pass_app
+from audit.cli.output import echo
 
 
 @click.command()
@@ -47,4 +48,4 @@ def notice(
     settings = app.settings
     path = write_notice(app.store(), target, out, profile=settings.profile, deadline=day,
                         number=number, today=today, data_dir=settings.data_dir)  # fmt: skip
-    click.echo(str(path))
+    echo(str(path))

@@ -1,5 +1,12 @@
-"""Tables for people, JSON and CSV for programs. Crawled text is hostile: CSV cells that a
-spreadsheet would run as a formula are neutralised, terminal output is escaped."""
+r"""Tables for people, JSON and CSV for programs.
+
+Crawled text is hostile (:mod:`audit.display`). On the terminal, in CSV and in the XLSX
+listing, control characters (ESC, BEL, BS, CR, DEL, C1) and bidi overrides are shown as
+escapes (``\x1b``, ``\u202e``), never interpreted; rich's console markup in crawled text
+(``[bold]``) is printed as it is; CSV and XLSX cells that a spreadsheet would run as a
+formula are neutralised. JSON is for programs and keeps the exact values: the characters
+JSON leaves raw (DEL, C1, bidi controls) are written as ``\u`` escapes, which a parser
+reads back as the same characters."""
 
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from typing import Any
 import click
 
 from audit.config import LOCAL_TZ
+from audit.display import display_text
 
 # The cell cleaning lives with the workbook writer (audit.spreadsheet); safe_cell and
 # FORMULA_START stay importable from here.
@@ -30,6 +38,22 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def print_json(data: Any) -> None:
+    """Print data as JSON for programs: exact values, nothing a terminal would interpret."""
+    text = json.dumps(jsonable(data), ensure_ascii=False, indent=2)
+    click.echo(display_text(text, how="json"))
+
+
+def echo(message: str, *, err: bool = False, fg: str | None = None) -> None:
+    """Print one line that may hold crawled text: its control characters (a newline too)
+    and bidi overrides shown as escapes."""
+    text = display_text(message, keep="")
+    if fg:
+        click.secho(text, err=err, fg=fg)
+    else:  # secho would add a reset code even without a colour
+        click.echo(text, err=err)
+
+
 def emit(
     rows: Sequence[Mapping[str, Any]],
     columns: Sequence[str],
@@ -40,12 +64,12 @@ def emit(
 ) -> None:
     """Print rows as a table (``table``), JSON (``json``) or CSV (``csv``)."""
     if fmt == "json":
-        click.echo(json.dumps([jsonable(dict(r)) for r in rows], ensure_ascii=False, indent=2))
+        print_json([dict(r) for r in rows])
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([safe_cell(_plain(row.get(c))) for c in columns])
+            writer.writerow([safe_cell(display_text(_plain(row.get(c)))) for c in columns])
     else:
         print_table(rows, columns, title=title, headers=headers)
 
@@ -61,12 +85,14 @@ def print_table(
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, show_lines=False, header_style="bold")
+    # Text() is printed literally (a str would be read as console markup), and
+    # display_text() shows the control characters that Text() would pass to the terminal.
+    table = Table(title=Text(display_text(title)) if title else None, show_lines=False,
+                  header_style="bold")  # fmt: skip
     for column in columns:
         table.add_column((headers or {}).get(column, column), overflow="fold")
     for row in rows:
-        # Text() renders crawled strings literally: no console markup injection.
-        table.add_row(*(Text(_plain(row.get(c))) for c in columns))
+        table.add_row(*(Text(display_text(_plain(row.get(c)))) for c in columns))
     # Off a terminal (a pipe, a log file) rich would wrap at 80 columns: give room.
     console = Console() if sys.stdout.isatty() else Console(width=200)
     console.print(table)
@@ -84,8 +110,15 @@ def _plain(value: Any) -> str:
 
 def format_option(func: Any) -> Any:
     """--json / --csv flags shared by listing commands."""
-    func = click.option("--csv", "fmt", flag_value="csv", help="Output CSV.")(func)
-    func = click.option("--json", "fmt", flag_value="json", help="Output JSON.")(func)
+    func = click.option(
+        "--csv",
+        "fmt",
+        flag_value="csv",
+        help="Output CSV (control characters shown as \\x1b, formulas neutralised).",
+    )(func)
+    func = click.option(
+        "--json", "fmt", flag_value="json", help="Output JSON: the exact values, for programs."
+    )(func)
     return click.option("--table", "fmt", flag_value="table", default=True, hidden=True)(func)
 
 
@@ -97,14 +130,19 @@ def write_xlsx(
     sheet: str = "Sheet1",
     headers: Mapping[str, str] | None = None,
 ) -> None:
-    """An XLSX workbook of the rows: bold frozen header, autofilter, formulas neutralised."""
+    """An XLSX workbook of the rows: bold frozen header, autofilter, formulas neutralised,
+    control characters shown as escapes (as on the terminal)."""
+
+    def shown(value: Any) -> Any:
+        return display_text(value) if isinstance(value, str) else value
+
     write_workbook(
         path,
         [
             Sheet(
                 sheet,
                 [(headers or {}).get(c, c) for c in columns],
-                ([row.get(c) for c in columns] for row in rows),
+                ([shown(row.get(c)) for c in columns] for row in rows),
             )
         ],
     )
@@ -128,11 +166,11 @@ def report_import(file: Any, report: Any, as_json: bool) -> None:
             "unchanged": report.unchanged,
             "problems": problems,
         }
-        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        print_json(summary)
     else:
-        for problem in problems:
-            click.secho(problem["message"], fg="yellow", err=True)
-        click.echo(
+        for problem in problems:  # a rejected value is shown as the file holds it: hostile
+            echo(problem["message"], fg="yellow", err=True)
+        echo(
             f"{file}: {report.inserted} added, {report.updated} updated, "
             f"{report.unchanged} unchanged, {len(problems)} rows rejected"
         )

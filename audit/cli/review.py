@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import click
 
 from audit.cli.context import AppContext, pass_app
-from audit.cli.output import jsonable
+from audit.cli.output import echo, print_json
 from audit.errors import UserError
 from audit.review import LABELS, STATES, TRANSITIONS
 
@@ -73,10 +72,10 @@ def review(app: AppContext, finding_id: int | None, host: str | None, to_state: 
             for r in done
         ]  # fmt: skip
         data = {"changed": rows, "left_alone": left}
-        click.echo(json.dumps(jsonable(data), ensure_ascii=False, indent=2))
+        print_json(data)
         return
     for r in done:
         due = f" (deadline {r.deadline.isoformat()})" if r.deadline else ""
-        click.echo(f"finding {r.finding_id} {r.rule} {r.host}: {r.from_state} → {r.to_state}{due}")
+        echo(f"finding {r.finding_id} {r.rule} {r.host}: {r.from_state} → {r.to_state}{due}")
     for reason in left:
-        click.echo(f"left alone: {reason}")
+        echo(f"left alone: {reason}")

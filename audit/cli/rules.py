@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from audit.cli.output import emit, format_option
+from audit.cli.output import emit, format_option, print_json
 
 
 @click.command()
@@ -31,7 +29,7 @@ def rules(code: str | None, fmt: str) -> None:
         if fmt == "json":
             row = next(r for r in catalogue_rows() if r["code"] == rule.code)
             row = {**row, "message_en": rule.message_en, "advice_en": rule.advice_en}
-            click.echo(json.dumps(row, ensure_ascii=False, indent=2))
+            print_json(row)
         else:
             click.echo(explain(rule), nl=False)
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from audit.cli.context import AppContext, pass_app
-from audit.cli.output import emit, format_option
+from audit.cli.output import echo, emit, format_option
 
 
 @click.group()
@@ -67,7 +67,7 @@ def run_now_(app: AppContext, job: str) -> None:
 
     app.store()
     outcome, detail = run_now(app.settings, job)
-    click.echo(f"{job}: {outcome}" + (f" ({detail})" if detail else ""))
+    echo(f"{job}: {outcome}" + (f" ({detail})" if detail else ""))
     if outcome == "interrupted":
         raise SystemExit(3)
 

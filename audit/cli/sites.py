@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from audit.cli.context import AppContext, pass_app
-from audit.cli.output import emit, format_option, report_import
+from audit.cli.output import echo, emit, format_option, report_import
 
 SITE_COLUMNS = [
     "host",
@@ -87,7 +87,7 @@ def add(
             category=category,
             key_unit=key_unit,
         )
-    click.echo(f"{host}: saved ({start_url})")
+    echo(f"{host}: saved ({start_url})")
 
 
 @sites.command("remove")
@@ -105,9 +105,9 @@ def remove(app: AppContext, hosts: tuple[str, ...]) -> None:
     with app.store().session() as session:
         retired, unknown = retire_sites(session, hosts)
     for host in retired:
-        click.echo(f"{host}: removed from the inventory")
+        echo(f"{host}: removed from the inventory")
     for host in unknown:
-        click.secho(f"{host}: no such site in the inventory", fg="yellow", err=True)
+        echo(f"{host}: no such site in the inventory", fg="yellow", err=True)
     if unknown:
         raise SystemExit(2)
 
