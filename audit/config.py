@@ -90,13 +90,35 @@ class Profile(_Strict):
         return [*self.gov_domain_suffixes, *self.domain_suffixes]
 
 
+def check_proxy_url(value: str) -> str:
+    """A proxy URL as Scrapy and Chromium take it: http:// or https://, a host, an optional
+    port (80 or 443 when none). ValueError says what is wrong."""
+    from urllib.parse import urlsplit
+
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a proxy URL ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"{value!r}: a proxy URL starts with http:// or https://")
+    if not parts.hostname:
+        raise ValueError(f"{value!r}: the proxy URL names no host")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{value!r}: a proxy URL has no path (e.g. http://proxy:3128)")
+    return text
+
+
 class CrawlSettings(_Strict):
     """How the crawler behaves. Broad-crawl defaults: many hosts, few pages each."""
 
     concurrency: int = Field(64, ge=1, le=2000, description="Requests in flight overall")
     per_host_concurrency: int = Field(2, ge=1, le=32, description="Requests in flight per host")
-    download_delay: float = Field(0.0, ge=0, description="Seconds between requests to one host")
-    timeout: float = Field(15.0, gt=0, description="Seconds before a request times out")
+    download_delay: float = Field(
+        0.0, ge=0, le=3600, description="Seconds between requests to one host"
+    )
+    timeout: float = Field(15.0, gt=0, le=3600, description="Seconds before a request times out")
     retries: int = Field(1, ge=0, le=10)
     max_pages_per_site: int = Field(
         3, ge=1, le=100, description="Homepage plus this many minus one same-site pages"
@@ -179,8 +201,13 @@ class CrawlSettings(_Strict):
     browser_path: str | None = Field(None, description="Chromium executable (default: on PATH)")
     render_pages: int = Field(4, ge=1, le=64, description="Pages rendered at once")
     render_timeout: float = Field(
-        30.0, gt=0, description="Seconds to load and run a page in the browser"
+        30.0, gt=0, le=3600, description="Seconds to load and run a page in the browser"
     )
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy(cls, value: str | None) -> str | None:
+        return check_proxy_url(value) if value else None
 
     @field_validator("allow_private")
     @classmethod

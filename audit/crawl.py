@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,8 +51,78 @@ def run_crawl(
     progress: bool | None = None,
     log_level: str = "WARNING",
     started_at: dt.datetime | None = None,
+    concurrent: bool = False,
 ) -> CrawlResult:
-    """Crawl every site (or ``hosts``) into a new run, or continue an interrupted one."""
+    """Crawl every site (or ``hosts``) into a new run, or continue an interrupted one.
+
+    One crawl at a time per database: another one running (this machine or another) is a
+    LockHeld error, unless ``concurrent``. A run to resume is claimed before Scrapy starts,
+    so that two processes resuming it cannot both go on (the second is a UserError).
+    """
+    from audit.store import Store
+    from audit.store import crawls as store_crawls
+    from audit.store.locks import DatabaseLock
+
+    with Store(beian.database_url, migrate=False) as store:
+        lock = None if concurrent else DatabaseLock(store, "crawl", stale_after=LOCK_STALE)
+        if lock is not None:
+            lock.acquire()
+        heartbeat = _Heartbeat(lock)
+        try:
+            if resume:
+                with store.session() as session:
+                    run_id = store_crawls.resume_run(session, run_id).id
+            return _run_scrapy(
+                beian, resume=resume, run_id=run_id, trigger=trigger, discover=discover,
+                max_pages=max_pages, proxy=proxy, hosts=hosts, progress=progress,
+                log_level=log_level, started_at=started_at,
+            )  # fmt: skip
+        finally:
+            heartbeat.stop()
+            if lock is not None:
+                lock.release()
+
+
+LOCK_STALE = 120.0  # seconds without a heartbeat after which another machine's lock is stale
+
+
+class _Heartbeat:
+    """Refresh the crawl lock from a thread while Scrapy runs (its reactor owns the main
+    thread), so that another machine sees the crawl is alive."""
+
+    def __init__(self, lock: Any, every: float = LOCK_STALE / 4) -> None:
+        self.lock = lock
+        self.stopped = threading.Event()
+        if lock is not None:
+            threading.Thread(target=self._beat, args=(every,), daemon=True).start()
+
+    def _beat(self, every: float) -> None:
+        while not self.stopped.wait(every):
+            try:
+                if not self.lock.heartbeat():
+                    logging.getLogger(__name__).warning("the crawl lock was taken over")
+                    return
+            except Exception as exc:  # the database is away: the pipeline says so too
+                logging.getLogger(__name__).debug("crawl lock heartbeat failed: %s", exc)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def _run_scrapy(
+    beian: Settings,
+    *,
+    resume: bool,
+    run_id: int | None,
+    trigger: str,
+    discover: bool | None,
+    max_pages: int | None,
+    proxy: str | None,
+    hosts: list[str] | None,
+    progress: bool | None,
+    log_level: str,
+    started_at: dt.datetime | None,
+) -> CrawlResult:
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
@@ -78,7 +149,8 @@ def run_crawl(
 
         crawler.signals.connect(on_opened, signal=signals.spider_opened)
         crawler.signals.connect(on_item, signal=signals.item_scraped)
-    process.crawl(
+    failures: list[Any] = []
+    started = process.crawl(
         crawler,
         resume=resume,
         run_id=run_id,
@@ -89,18 +161,33 @@ def run_crawl(
         hosts=hosts,
         started_at=started_at,
     )
+    started.addErrback(failures.append)  # said below in one line, not as a traceback
     try:
         process.start()
     finally:
         if bar is not None:
             bar.stop()
     spider = crawler.spider
-    if spider is None or not hasattr(spider, "run_id"):
-        raise RuntimeError("the crawl did not start; see the log above")
+    if spider is None or not hasattr(spider, "run_id") or failures:
+        raise _not_started(failures[0].value if failures else None)
     reason = getattr(spider, "close_reason", "unknown")
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
     state = getattr(spider, "run_state", "interrupted")
     return CrawlResult(run_id=spider.run_id, state=state, close_reason=reason, stats=stats)
+
+
+def _not_started(exc: BaseException | None) -> Exception:
+    from audit.errors import StoreError, UserError
+    from audit.store.db import first_line, is_transient
+
+    if isinstance(exc, UserError):
+        return exc
+    if exc is not None and is_transient(exc):
+        return StoreError(
+            f"the crawl did not start: the database is unavailable ({first_line(exc)})"
+        )
+    what = f": {type(exc).__name__}: {exc}" if exc is not None else "; see the log above"
+    return RuntimeError(f"the crawl did not start{what}")
 
 
 _LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]

@@ -4,6 +4,8 @@
 class UserError(Exception):
     """Bad input, bad configuration or an unreachable service: the message says which."""
 
+    exit_code = 1
+
 
 class ConfigError(UserError):
     pass

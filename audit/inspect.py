@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,14 +20,39 @@ class Inspection:
     fetch: dict[str, Any]  # outcome, status, redirects ... (empty for a file)
 
 
+# A file larger than the crawl's size cap is read like a page the crawl would cut, but
+# with its end too: the footer is where the notices are.
+FILE_TAIL_BYTES = 512 * 1024
+
+
 def inspect_file(path: Path, settings: Settings, url: str | None = None) -> Inspection:
+    cap = settings.crawl.max_download_bytes
     try:
-        body = path.read_bytes()
+        body, skipped = read_bounded(path, cap, min(FILE_TAIL_BYTES, cap // 2))
     except OSError as exc:
         raise UserError(f"{path}: {exc.strerror or exc}") from None
     page_url = url or path.resolve().as_uri()
     notices = extract_notices(body, page_url, profile=settings.profile)
-    return Inspection(target=str(path), url=page_url, notices=notices, fetch={})
+    fetch = {"skipped_bytes": skipped} if skipped else {}
+    return Inspection(target=str(path), url=page_url, notices=notices, fetch=fetch)
+
+
+def read_bounded(path: Path, cap: int, tail: int) -> tuple[bytes, int]:
+    """The file's bytes when it holds at most ``cap``; else its first ``cap - tail`` and
+    its last ``tail`` bytes, and how many were skipped in between."""
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size <= cap:
+            return handle.read(cap + 1)[:cap], 0
+        head = handle.read(cap - tail)
+        handle.seek(size - tail)
+        end = handle.read(tail)
+    # Joined between tags: a character cut in two would make the page invalid UTF-8 and
+    # have it read in another encoding. ("<" and ">" never occur inside a UTF-8 or GBK
+    # multi-byte character.)
+    head = head[: head.rfind(b">") + 1] or head
+    end = end[end.find(b"<") :] if b"<" in end else end
+    return head + end, size - len(head) - len(end)
 
 
 def inspect_url(url: str, settings: Settings, proxy: str | None = None) -> Inspection:

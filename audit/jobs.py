@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 INTERRUPTED_EXIT = 3  # beian crawl: the run was stopped and can be resumed
 INCOMPLETE_EXIT = 4  # beian crawl: the run ended, but some sites' results were not stored
+BUSY_EXIT = 5  # beian crawl: another crawl of the database is running
 RESUME_WITHIN = dt.timedelta(days=1)
 
 _crawling = threading.Lock()  # one crawl at a time in this process
@@ -106,6 +107,8 @@ def _crawl(config: str | None, args: list[str], what: str) -> str:
         _crawling.release()
     if status == INTERRUPTED_EXIT:
         return f"interrupted: the {what} was stopped; its run can be resumed"
+    if status == BUSY_EXIT:
+        return f"skipped: another crawl of this database is running; the {what} waits"
     if status == INCOMPLETE_EXIT:
         raise RuntimeError(
             f"the {what} is incomplete: some sites' results could not be stored (see the log)"

@@ -24,6 +24,7 @@ from audit.config import load_builtin_profile
 from audit.inventory import import_inventory
 from audit.store import CrawlRun, Link, Site, Snapshot, Store
 from audit.testbed import TestbedServer, generate
+from audit.testbed.expected import expected_rules
 from crawler.render import find_chromium
 from tests.conftest import REPO
 
@@ -368,52 +369,6 @@ def test_javascript_footers_are_rendered_in_chromium(crawled: Crawled) -> None:
     ]  # fmt: skip
     assert plain and not any(snapshots[s["host"]].rendered for s in plain)
     assert "JavaScript rendering: fallback" in crawled.output
-
-
-def expected_rules(site: dict[str, Any]) -> set[str]:
-    """The rules a site of the testbed must trip, from its manifest entry (one run: BA301,
-    which needs two failed runs, is left to test_findings)."""
-    expected, traits = site["expected"], set(site["traits"])
-    rules = set()
-    if expected["outcome"] == "http_error":
-        rules.add("BA303")
-    if site["behaviour"] == "redirect_external":
-        rules.add("BA302")
-    if expected["outcome"] != "ok":
-        return rules
-    shown_badly = expected["placeholders"] + expected["malformed"]
-    if not expected["icp"]:
-        rules.add("BA101")
-    if any("ICP" in number for number in shown_badly):
-        rules.add("BA102")
-    if expected["icp"] and (not expected["icp_linked"] or "icp_outdated_link" in traits):
-        rules.add("BA103")
-    if not expected["police"]:
-        rules.add("BA111")
-    if any("公网安备" in number for number in shown_badly):
-        rules.add("BA112")
-    if expected["police"] and not expected["police_linked"]:
-        rules.add("BA113")
-    rules |= {
-        code
-        for trait, code in (
-            ("police_out_of_jurisdiction", "BA114"),
-            ("police_province_mismatch", "BA115"),
-            ("borrowed_icp", "BA121"),
-        )
-        if trait in traits
-    }
-    if "government" in traits:
-        rules |= {
-            code
-            for missing, code in (
-                (not expected["site_code"], "BA201"),
-                (not expected["conac"], "BA202"),
-                (not expected["sponsor_shown"], "BA203"),
-            )
-            if missing
-        }
-    return rules
 
 
 def test_the_audit_findings_agree_with_the_manifest_for_every_site(crawled: Crawled) -> None:

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> Any:
         from audit.cli.output import echo
 
         echo(f"Error: {exc}", fg="red", err=True)  # messages may quote crawled or imported text
-        sys.exit(1)
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)

@@ -8,8 +8,23 @@ import click
 
 from audit.cli.context import AppContext, pass_app
 from audit.cli.output import print_json, print_table
-from audit.config import LOCAL_TZ
-from audit.jobs import INCOMPLETE_EXIT, INTERRUPTED_EXIT
+from audit.config import LOCAL_TZ, check_proxy_url
+from audit.errors import UserError
+from audit.jobs import BUSY_EXIT, INCOMPLETE_EXIT, INTERRUPTED_EXIT
+from audit.store.locks import LockHeld
+
+
+class CrawlBusy(UserError):
+    exit_code = BUSY_EXIT
+
+
+def _proxy_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_proxy_url(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.command()
@@ -21,9 +36,14 @@ from audit.jobs import INCOMPLETE_EXIT, INTERRUPTED_EXIT
     help="Also crawl jurisdiction hosts found through links (default from [crawl] discover).",
 )
 @click.option("--max-pages", type=click.IntRange(1, 100), help="Pages per site, homepage included.")
-@click.option("--proxy", help="HTTP proxy URL for every request (default: $http_proxy).")
+@click.option(
+    "--proxy",
+    callback=_proxy_option,
+    help="HTTP proxy URL for every request, http://HOST:PORT (default: [crawl] proxy, then"
+    " $http_proxy). Through a proxy, the proxy decides which addresses are reached.",
+)
 @click.option("--concurrency", type=click.IntRange(1, 2000), help="Requests in flight overall.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), help="Seconds per request.")
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), help="Seconds per request.")
 @click.option("--site", "hosts", multiple=True, help="Only this host (repeatable).")
 @click.option(
     "--retest",
@@ -48,6 +68,11 @@ from audit.jobs import INCOMPLETE_EXIT, INTERRUPTED_EXIT
     default=True,
     help="Audit the run when it finishes (default: yes).",
 )
+@click.option(
+    "--concurrent",
+    is_flag=True,
+    help="Crawl even when another crawl of this database is running (both visit every site).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @pass_app
 def crawl(
@@ -65,6 +90,7 @@ def crawl(
     started_at: dt.datetime | None,
     progress: bool | None,
     run_audit_after: bool,
+    concurrent: bool,
     as_json: bool,
 ) -> None:
     """Crawl every site of the inventory (and discovered ones) into a new run.
@@ -108,19 +134,23 @@ def crawl(
             return
         if discover is None:
             discover = False  # a re-test looks at known sites, it does not explore
-    result = run_crawl(
-        settings,
-        resume=resume,
-        run_id=run_id,
-        trigger=trigger,
-        discover=discover,
-        max_pages=max_pages,
-        proxy=proxy,
-        hosts=list(hosts) or None,
-        progress=progress,
-        log_level="DEBUG" if app.verbose > 1 else "INFO" if app.verbose else "WARNING",
-        started_at=dated,
-    )
+    try:
+        result = run_crawl(
+            settings,
+            resume=resume,
+            run_id=run_id,
+            trigger=trigger,
+            discover=discover,
+            max_pages=max_pages,
+            proxy=proxy,
+            hosts=list(hosts) or None,
+            progress=progress,
+            log_level="DEBUG" if app.verbose > 1 else "INFO" if app.verbose else "WARNING",
+            started_at=dated,
+            concurrent=concurrent,
+        )
+    except LockHeld as exc:
+        raise CrawlBusy(f"{exc}; wait for it to end, or pass --concurrent") from None
     summary = run_summary(store, result.run_id)
     if retest:
         summary["retest"] = True

@@ -40,6 +40,13 @@ def inspect(app: AppContext, target: str, page_url: str | None, proxy: str | Non
         inspection = inspect_url(target, app.settings, proxy)
     else:
         inspection = inspect_file(path, app.settings, page_url)
+    if skipped := inspection.fetch.get("skipped_bytes"):
+        echo(
+            f"warning: the file is larger than max_download_bytes: {skipped:,} bytes in its"
+            " middle were not read (its beginning and its end were)",
+            fg="yellow",
+            err=True,
+        )
     data = inspection.notices.to_json()
     if as_json:
         print_json(data)
@@ -54,7 +61,7 @@ def inspect(app: AppContext, target: str, page_url: str | None, proxy: str | Non
                 "notes": ", ".join([*item.get("reasons", []), *([detail] if detail else [])]),
             })  # fmt: skip
     title = f"{inspection.url}"
-    if inspection.fetch:
+    if inspection.fetch.get("outcome"):
         title += f" ({inspection.fetch.get('outcome')}, HTTP {inspection.fetch.get('status')})"
     print_table(rows, ["kind", "number", "valid", "linked", "where", "notes"], title=title)
     conac = data["conac"]

@@ -82,10 +82,17 @@ def resume_run(session: Session, run_id: int | None = None) -> CrawlRun:
             raise UserError(
                 f"crawl run {run_id} is still running (process {run.pid} on {run.hostname})"
             )
-    run.state = RUNNING
-    run.finished_at = None
-    run.pid = os.getpid()
-    run.hostname = socket.gethostname()
+    # Claimed with a compare-and-set: of two processes resuming the run at once, one wins.
+    claimed = session.execute(
+        update(CrawlRun)
+        .where(CrawlRun.id == run.id, CrawlRun.state == run.state)
+        .where(CrawlRun.pid.is_(None) if run.pid is None else CrawlRun.pid == run.pid)
+        .values(state=RUNNING, finished_at=None, pid=os.getpid(), hostname=socket.gethostname())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise UserError(f"crawl run {run.id} is being resumed by another process")
+    session.refresh(run)
     return run
 
 

@@ -7,9 +7,12 @@ until someone runs ``beian db upgrade`` (production upgrades are deliberate).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
@@ -24,6 +27,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit.errors import StoreError
 
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -35,7 +41,9 @@ def make_engine(url: str) -> Engine:
             parent = Path(database).expanduser().resolve().parent
             if not parent.is_dir():
                 raise StoreError(f"database folder {parent} does not exist ({url})")
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # Wait up to 30 s for another writer (a URL may say otherwise: ?timeout=5).
+        timeout = {} if "timeout" in parsed.query else {"timeout": 30}
+        engine = create_engine(url, connect_args=timeout)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -136,6 +144,23 @@ class Store:
         """A session in a transaction: committed on success, rolled back on error."""
         with self._sessions.begin() as session:
             yield session
+
+    def run(self, work: Callable[[Session], T], *, attempts: int = 5, wait: float = 1.0) -> T:
+        """``work(session)`` in a transaction, tried again (one warning line each time) when
+        the connection was lost: a server that restarts or fails over. ``work`` must be
+        safe to repeat once it failed."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.session() as session:
+                    return work(session)
+            except Exception as exc:
+                if attempt == attempts or not is_transient(exc):
+                    raise
+                logger.warning(
+                    "the database connection was lost (%s); trying again", first_line(exc)
+                )
+                time.sleep(wait * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
         self.engine.dispose()

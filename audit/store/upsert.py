@@ -38,6 +38,12 @@ def upsert(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(key))
     # executemany: SQLAlchemy batches the rows itself ("insertmanyvalues"); one huge
-    # multi-row VALUES statement would spend most of its time being compiled.
-    for start in range(0, len(rows), _CHUNK):
-        session.execute(statement, [dict(row) for row in rows[start : start + _CHUNK]])
+    # multi-row VALUES statement would spend most of its time being compiled. It takes the
+    # columns from the first row and ignores keys the others have beyond them: rows are
+    # written in groups of the same keys, so that no value is silently dropped.
+    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(frozenset(row), []).append(dict(row))
+    for group in groups.values():
+        for start in range(0, len(group), _CHUNK):
+            session.execute(statement, group[start : start + _CHUNK])

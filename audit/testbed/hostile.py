@@ -314,6 +314,13 @@ async def huge_header(req: Request) -> None:
         await req.writer.drain()
 
 
+@kind("compliant", "ok", compliant=True)
+async def compliant(req: Request) -> None:
+    """An ordinary compliant page that links to another host of the jurisdiction."""
+    link = f'<a href="http://{req.server.linked_host}/">友情链接</a>'
+    await _send(req, page("compliant", f"<p>{link}</p>", _index(req)))
+
+
 @kind("redirect-internal", "blocked_address", direct_only=True)
 async def redirect_internal(req: Request) -> None:
     """Redirects to the internal server on 127.0.0.1."""
@@ -372,12 +379,14 @@ class HostileServer(TestbedServer):
         sites: Sequence[HostileSite],
         *,
         internal_url: str = "http://127.0.0.1:9/",
+        linked_host: str = "linked.yuncheng.gov.cn",
         also_listen: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(testbed, also_listen=also_listen, **kwargs)
         self.sites = {site.host: site for site in sites}
         self.internal_url = internal_url
+        self.linked_host = linked_host  # where the compliant page's link leads
         self.hits: dict[str, int] = {}
 
     def index_of(self, host: str) -> int:

@@ -19,6 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.httpobj import urlparse_cached
+from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
 from audit.analyse import AnalysisOptions, PageAnalysis
@@ -104,9 +105,8 @@ class SitesSpider(Spider):
         crawl = beian.crawl
         resume = self._resume or self._run_id_arg is not None
         if resume:
-            with self.store.session() as session:
-                resumed = store_crawls.resume_run(session, self._run_id_arg)
-                options, resumed_id = dict(resumed.options), resumed.id
+            resumed = self.store.run(lambda s: store_crawls.resume_run(s, self._run_id_arg))
+            options, resumed_id = dict(resumed.options), resumed.id
         else:
             options = {
                 "discover": crawl.discover if self._discover_arg is None else self._discover_arg,
@@ -127,7 +127,8 @@ class SitesSpider(Spider):
             timeout=crawl.analysis_timeout,
             memory_mb=crawl.analysis_memory_mb,
         )
-        with self.store.session() as session:
+
+        def start_run(session: Session) -> None:
             if resume:
                 run = session.get_one(CrawlRun, resumed_id)
             else:
@@ -135,10 +136,12 @@ class SitesSpider(Spider):
                     session, trigger=self._trigger, options=options, started_at=self._started_at
                 )
             self.run_id = run.id
-            self.resumed = resume
             self.targets = store_crawls.crawl_targets(session, run.id, options.get("hosts"))
             self.already_done = store_crawls.snapshot_count(session, run.id)
             self.inventory_hosts = store_crawls.inventory_hosts(session)
+
+        self.store.run(start_run)
+        self.resumed = resume
         self.only_hosts: list[str] | None = options.get("hosts")
         self.discover = bool(options.get("discover"))
         self.proxy = options.get("proxy")
@@ -466,42 +469,46 @@ class SitesSpider(Spider):
         stored; or interrupted, so that --resume can continue it."""
         stats = self.crawler.stats
         assert stats is not None
-        with self.store.session() as session:
-            if reason == "finished":
-                # Every site gets its snapshot: one that somehow got no answer says so.
-                left = store_crawls.crawl_targets(session, self.run_id, self.only_hosts)
-                if left:
-                    self.logger.error("%d sites ended without a snapshot", len(left))
-                    stats.inc_value("beian/not_crawled", len(left))
-                    store_crawls.write_batch(
-                        session,
-                        self.run_id,
-                        snapshots=[
-                            {
-                                "host": t.host,
-                                "outcome": "not_crawled",
-                                "fetched_at": _now(),
-                                "error": "the crawl ended before this site was answered",
-                            }
-                            for t in left
-                        ],
-                    )
-            summary = dict(stats.get_stats())
-            summary["close_reason"] = reason
-            summary["render"] = self.render
-            summary["snapshots"] = store_crawls.snapshot_count(session, self.run_id)
-            state = store_crawls.INTERRUPTED
-            if reason == "finished":
-                damaged = any(
-                    summary.get(key) for key in ("beian/store_errors", "beian/rows_lost",
-                                                 "beian/not_crawled")
-                )  # fmt: skip
-                state = store_crawls.INCOMPLETE if damaged else store_crawls.FINISHED
-            store_crawls.finish_run(session, self.run_id, state, summary)
+        state = self.store.run(lambda session: self._finish_run(session, reason, stats))
         self.close_reason = reason
         self.run_state = state
         self.analyser.close()
         self.store.close()
+
+    def _finish_run(self, session: Session, reason: str, stats: Any) -> str:
+        if reason == "finished":
+            # Every site gets its snapshot: one that somehow got no answer says so.
+            left = store_crawls.crawl_targets(session, self.run_id, self.only_hosts)
+            if left:
+                self.logger.error("%d sites ended without a snapshot", len(left))
+                stats.set_value("beian/not_crawled", len(left))
+                store_crawls.write_batch(
+                    session,
+                    self.run_id,
+                    snapshots=[
+                        {
+                            "host": t.host,
+                            "outcome": "not_crawled",
+                            "fetched_at": _now(),
+                            "error": "the crawl ended before this site was answered",
+                        }
+                        for t in left
+                    ],
+                )
+        summary = dict(stats.get_stats())
+        summary["close_reason"] = reason
+        summary["render"] = self.render
+        summary["snapshots"] = store_crawls.snapshot_count(session, self.run_id)
+        state = store_crawls.INTERRUPTED
+        if reason == "finished":
+            damaged = ("beian/store_errors", "beian/rows_lost", "beian/not_crawled")
+            state = (
+                store_crawls.INCOMPLETE
+                if any(summary.get(key) for key in damaged)
+                else store_crawls.FINISHED
+            )
+        store_crawls.finish_run(session, self.run_id, state, summary)
+        return state
 
 
 def _now():  # type: ignore[no-untyped-def]
