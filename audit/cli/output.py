@@ -15,12 +15,14 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
 
 from audit.config import LOCAL_TZ
 from audit.display import display_text
+from audit.excerpt import excerpt
 
 # The cell cleaning lives with the workbook writer (audit.spreadsheet); safe_cell and
 # FORMULA_START stay importable from here.
@@ -148,31 +150,76 @@ def write_xlsx(
     )
 
 
-def report_import(file: Any, report: Any, as_json: bool) -> None:
-    """What an import did (inventory, registry): counts, and each rejected row by line.
-    Exit status 2 when rows were rejected (the good ones are imported all the same)."""
-    problems = [
-        {"line": p.line, "field": p.field, "value": p.value, "reason": p.reason,
-         "message": f"{file}: {p}"}
-        for p in report.problems
-    ]  # fmt: skip
+# Per-row messages printed on the terminal; the rest are counted (--report writes them all).
+SHOWN_PROBLEMS = 50
+
+
+def report_import(
+    file: Any,
+    report: Any,
+    as_json: bool,
+    *,
+    report_file: Path | None = None,
+    shown: int = SHOWN_PROBLEMS,
+) -> None:
+    """What an import did (inventory, registry): counts, and each rejected row by line
+    (the first ``shown`` of them on the terminal, all of them in ``report_file``), and
+    what was not read (notes). Exit status 2 when rows were rejected (the good ones are
+    imported all the same). A rejected value is quoted by an excerpt, never whole."""
+    messages = [f"{file}: {problem}" for problem in report.problems]
+    notes = [f"{file}: {note}" for note in report.notes]
+    rejected = len({problem.line for problem in report.problems})
+    summary = (
+        f"{file}: {report.inserted:,} added, {report.updated:,} updated, "
+        f"{report.unchanged:,} unchanged, {rejected:,} rows rejected"
+    )
+    if report_file is not None:
+        write_report(report_file, [*messages, *notes, summary])
     if as_json:
-        summary = {
-            "file": str(file),
-            "read_as": report.description,
-            "columns": report.columns,
-            "inserted": report.inserted,
-            "updated": report.updated,
-            "unchanged": report.unchanged,
-            "problems": problems,
-        }
-        print_json(summary)
-    else:
-        for problem in problems:  # a rejected value is shown as the file holds it: hostile
-            echo(problem["message"], fg="yellow", err=True)
-        echo(
-            f"{file}: {report.inserted} added, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {len(problems)} rows rejected"
+        print_json(
+            {
+                "file": str(file),
+                "read_as": report.description,
+                "columns": report.columns,
+                "inserted": report.inserted,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected_rows": rejected,
+                "problems": [
+                    _problem_json(problem, message)
+                    for problem, message in zip(report.problems, messages, strict=True)
+                ],
+                "notes": report.notes,
+            }
         )
-    if problems:
+    else:
+        for message in messages[:shown]:  # a rejected value is shown as the file holds it
+            echo(message, fg="yellow", err=True)
+        if len(messages) > shown:
+            where = f"all in {report_file}" if report_file else "--report FILE lists them all"
+            more = len(messages) - shown
+            echo(f"{file}: … and {more:,} more problems ({where})", fg="yellow", err=True)
+        for note in notes:
+            echo(note, fg="yellow", err=True)
+        echo(summary)
+    if messages:
         raise SystemExit(2)
+
+
+def _problem_json(problem: Any, message: str) -> dict[str, Any]:
+    value = excerpt(problem.value) if problem.value else problem.value
+    return {"line": problem.line, "field": problem.field, "value": value,
+            "reason": problem.reason, "message": message}  # fmt: skip
+
+
+def write_report(path: Path, lines: Sequence[str]) -> None:
+    """The full report of an import: one line per problem, then the notes and the counts,
+    control characters shown as escapes (as on the terminal)."""
+    from audit.errors import UserError
+    from audit.files import write_atomic
+
+    text = "".join(display_text(line, keep="") + "\n" for line in lines)
+    try:
+        write_atomic(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write the report: {exc.strerror or exc}") from None
