@@ -104,6 +104,7 @@ class RowProblem:
     field: str | None  # the column at fault; None for the whole row
     value: str | None  # what it held, when there is something to show (may be huge)
     reason: str
+    length: int | None = None  # the value's true length when ``value`` is its start only
 
     def __str__(self) -> str:
         """'line 7: url 'exa mple.gov.cn': unparseable URL (URL contains spaces)'."""
@@ -111,12 +112,17 @@ class RowProblem:
             return f"line {self.line}: {self.reason}"
         if not self.value:
             return f"line {self.line}: {self.field}: {self.reason}"
-        return f"line {self.line}: {self.field} {excerpt(self.value)!r}: {self.reason}"
+        return f"line {self.line}: {self.field} {self.excerpt!r}: {self.reason}"
+
+    @property
+    def excerpt(self) -> str | None:
+        """The value as messages quote it: its start, and how much more there is."""
+        return excerpt(self.value, length=self.length) if self.value else self.value
 
 
 def table_problems(table: Table) -> list[RowProblem]:
     """The rows the table reader rejected (a cell too long), as row problems."""
-    return [RowProblem(p.line, p.field, p.value, p.reason) for p in table.problems]
+    return [RowProblem(p.line, p.field, p.value, p.reason, p.length) for p in table.problems]
 
 
 def by_line(problems: list[RowProblem]) -> list[RowProblem]:

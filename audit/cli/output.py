@@ -22,7 +22,6 @@ import click
 
 from audit.config import LOCAL_TZ
 from audit.display import display_text
-from audit.excerpt import excerpt
 
 # The cell cleaning lives with the workbook writer (audit.spreadsheet); safe_cell and
 # FORMULA_START stay importable from here.
@@ -207,8 +206,7 @@ def report_import(
 
 
 def _problem_json(problem: Any, message: str) -> dict[str, Any]:
-    value = excerpt(problem.value) if problem.value else problem.value
-    return {"line": problem.line, "field": problem.field, "value": value,
+    return {"line": problem.line, "field": problem.field, "value": problem.excerpt,
             "reason": problem.reason, "message": message}  # fmt: skip
 
 

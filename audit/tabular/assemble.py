@@ -149,9 +149,10 @@ def assemble(
                 CellProblem(
                     line,
                     name,
-                    str(cell),
+                    cell.head,
                     f"{cell.length:,} characters, more than the {limits.max_cell_chars:,}"
                     " a cell may hold (the limit)",
+                    cell.length,
                 )
                 for name, cell in too_long
             )

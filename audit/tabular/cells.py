@@ -22,9 +22,17 @@ _EPOCH_1904 = dt.datetime(1904, 1, 1)
 _SECONDS_PER_DAY = 86_400
 
 
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+
+
 def clean_cell(text: str) -> str:
     """A value without surrounding spaces, full-width spaces or zero-width characters."""
-    return _EDGE_SPACE.sub("", text)
+    if not text:
+        return text
+    first, last = text[0], text[-1]
+    if first.isspace() or last.isspace() or first in _ZERO_WIDTH or last in _ZERO_WIDTH:
+        return _EDGE_SPACE.sub("", text)
+    return text  # most cells: no regular expression
 
 
 def is_date_format(format_id: int, code: str | None = None) -> bool:

@@ -69,8 +69,9 @@ class CellProblem:
 
     line: int
     field: str
-    value: str  # an excerpt
+    value: str  # the cell's first characters
     reason: str
+    length: int  # the cell's
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,18 @@ MAX_COLUMN = 16_384
 _WORKSHEET = "/worksheet"
 _OFFICE_DOCUMENT = "/officeDocument"
 _REFERENCE = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
+_DIGITS = "0123456789"
+
+
+def _column_letters() -> list[str]:
+    letters = [chr(65 + n) for n in range(26)]
+    two = [a + b for a in letters for b in letters]
+    three = [a + b for a in letters for b in two]
+    return (letters + two + three)[:MAX_COLUMN]
+
+
+_LETTERS = _column_letters()  # column n is _LETTERS[n - 1]
+_COLUMNS = {letters: n for n, letters in enumerate(_LETTERS, start=1)}
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=\"([A-Za-z]+[0-9]+:[A-Za-z]+[0-9]+)\"")
 
 
@@ -238,7 +250,10 @@ class _SharedStrings:
 
 
 class _SheetRows:
-    """Gathers the rows of a sheet's <sheetData> as expat reads them."""
+    """Gathers the rows of a sheet's <sheetData> as expat reads them.
+
+    Called for every element and run of text of the sheet (millions): the common path
+    (<c>, <v>, text, </c>) is written inline, without helper calls."""
 
     def __init__(
         self,
@@ -254,15 +269,20 @@ class _SheetRows:
         self.date_styles = date_styles
         self.date1904 = date1904
         self.limits = limits
+        self.cap = limits.max_cell_chars
         self.done: list[Record] = []
+        # A row beyond a limit is refused when it is reached, not when it is parsed (the
+        # reader may stop before it, after a run of empty rows).
+        self.refused: dict[int, TableError] = {}
         self.finished = False  # </sheetData> seen
         self._row = 0
         self._cells: dict[int, Cell] = {}
         self._column = 0
-        self._reference = ""
+        self._reference: str | None = None
         self._type = "n"
         self._style = 0
-        self._text: _Text | None = None
+        self._parts: list[str] | None = None  # the cell's text, when it has any
+        self._length = 0
         self._collecting = False
         self._inline = False
         self._phonetic = 0
@@ -270,10 +290,19 @@ class _SheetRows:
     def start(self, name: str, attributes: dict[str, str]) -> None:
         tag = self.names[name]
         if tag == "c":
-            self._cell(attributes)
+            reference = attributes.get("r")
+            if reference is None:
+                column = self._column + 1
+            else:
+                column = _COLUMNS.get(reference.rstrip(_DIGITS)) or self._column_of(reference)
+            self._column, self._reference = column, reference
+            self._type = attributes.get("t", "n")
+            style = attributes.get("s")
+            self._style = (_integer(style) or 0) if style else 0
+            self._parts, self._length = None, 0
         elif tag == "v" or (tag == "t" and self._inline and not self._phonetic):
-            if self._text is None:
-                self._text = _Text(self.limits.max_cell_chars)
+            if self._parts is None:
+                self._parts = []
             self._collecting = True
         elif tag == "row":
             self._start_row(attributes.get("r"))
@@ -282,10 +311,25 @@ class _SheetRows:
         elif tag == "rPh":
             self._phonetic += 1
 
+    def text(self, data: str) -> None:
+        if self._collecting:
+            if self._length <= self.cap:
+                self._parts.append(data)  # type: ignore[union-attr]  # set with _collecting
+            self._length += len(data)
+
     def end(self, name: str) -> None:
         tag = self.names[name]
         if tag == "c":
-            self._end_cell()
+            if self._parts is None:
+                return
+            value = self._value()
+            self._parts = None
+            if not value:
+                return
+            if self._column > self.limits.max_columns:
+                self._refuse_column()
+            else:
+                self._cells[self._column] = value
         elif tag in ("v", "t"):
             self._collecting = False
         elif tag == "row":
@@ -303,56 +347,16 @@ class _SheetRows:
         elif tag == "sheetData":
             self.finished = True
 
-    def text(self, data: str) -> None:
-        if self._collecting and self._text is not None:
-            self._text.add(data)
-
-    def _start_row(self, number: str | None) -> None:
-        row = self._row + 1 if number is None else _integer(number)
-        if row is None or not 1 <= row <= MAX_ROW:
-            raise TableError(f"{self.where}: a row numbered {excerpt(str(number))!r}: damaged")
-        if row <= self._row:
-            raise TableError(f"{self.where}: row {row:,} comes after row {self._row:,}: damaged")
-        self._row, self._column = row, 0
-
-    def _cell(self, attributes: dict[str, str]) -> None:
-        reference = attributes.get("r")
-        if reference is None:
-            column = self._column + 1
-        else:
-            found = cell_reference(reference)
-            if found is None:
-                raise TableError(f"{self.where}: a cell at {excerpt(reference)!r}: damaged")
-            column = found[1]
-        self._column, self._reference = column, reference or f"column {column}"
-        self._type = attributes.get("t", "n")
-        self._style = _integer(attributes.get("s")) or 0
-        self._text = None
-
-    def _end_cell(self) -> None:
-        value = self._value()
-        self._text = None
-        if not value:
-            return
-        if self._column > self.limits.max_columns:
-            raise TableError(
-                f"{self.where}, cell {self._reference}: a value beyond column"
-                f" {self.limits.max_columns:,}, the last column read (the limit)"
-            )
-        self._cells[self._column] = value
-
     def _value(self) -> Cell:
-        if self._text is None:
-            return ""
-        raw = self._text.value()
-        if isinstance(raw, TooLong):
-            return raw
+        raw = "".join(self._parts or ())
+        if self._length > self.cap:
+            return TooLong(raw[:EXCERPT_LENGTH], self._length)
         kind = self._type
         if kind == "s":
             index = _integer(raw.strip())
             if index is None or not 0 <= index < len(self.strings):
                 raise TableError(
-                    f"{self.where}, cell {self._reference}: refers to shared string"
+                    f"{self.where}, cell {self._where_in_row()}: refers to shared string"
                     f" {excerpt(raw)!r}, which the workbook does not have: damaged"
                 )
             return self.strings[index]
@@ -363,6 +367,32 @@ class _SheetRows:
         if kind == "d":
             return iso_date_text(raw)
         return number_text(raw, date=self._style in self.date_styles, date1904=self.date1904)
+
+    def _start_row(self, number: str | None) -> None:
+        row = self._row + 1 if number is None else _integer(number)
+        if row is None or not 1 <= row <= MAX_ROW:
+            raise TableError(f"{self.where}: a row numbered {excerpt(str(number))!r}: damaged")
+        if row <= self._row:
+            raise TableError(f"{self.where}: row {row:,} comes after row {self._row:,}: damaged")
+        self._row, self._column = row, 0
+
+    def _column_of(self, reference: str) -> int:
+        found = cell_reference(reference)
+        if found is None:
+            raise TableError(f"{self.where}: a cell at {excerpt(reference)!r}: damaged")
+        return found[1]
+
+    def _where_in_row(self) -> str:
+        return self._reference or f"{_LETTERS[self._column - 1]}{self._row}"
+
+    def _refuse_column(self) -> None:
+        self.refused.setdefault(
+            self._row,
+            TableError(
+                f"{self.where}, cell {self._where_in_row()}: a value beyond column"
+                f" {self.limits.max_columns:,}, the last column read (the limit)"
+            ),
+        )
 
 
 # -- the workbook ---------------------------------------------------------------------------------
@@ -454,6 +484,8 @@ class Workbook:
         for _ in stream(chunks, handler, where):
             for number, cells in handler.done:
                 yield from ((gap, []) for gap in range(last + 1, number))
+                if number in handler.refused:
+                    raise handler.refused[number]
                 yield number, cells
                 last = number
             handler.done.clear()
