@@ -29,7 +29,8 @@ def excerpt(text: str, limit: int = EXCERPT_LENGTH, *, length: int | None = None
     total = len(text) if length is None else max(length, len(text))
     if total <= limit:
         return text
-    return f"{text[:limit]}…[+{total - limit:,}]"
+    shown = text[:limit]
+    return f"{shown}…[+{total - len(shown):,}]"
 
 
 def excerpts(

@@ -46,6 +46,8 @@ def part(name: str, pieces: Iterable[tuple[bytes, int]], *, declared: int | None
     out: list[bytes] = []
     crc = size = 0
     for data, times in pieces:
+        if not data:
+            continue
         # Whole multiples of the data, about _PIECE bytes, deflated once and repeated.
         per = max(1, _PIECE // len(data))
         whole, rest = divmod(times, per)

@@ -131,7 +131,7 @@ def assemble(
             blanks.append((line, dict(empty)))
             if len(blanks) >= limits.max_empty_rows:
                 stopped = (
-                    f"lines {blanks[0][0]:,}-{line:,} are empty ({len(blanks):,} in a row):"
+                    f"lines {blanks[0][0]}-{line} are empty ({len(blanks):,} in a row):"
                     " reading stopped there; rows below them, if any, were not read"
                 )
                 blanks.clear()

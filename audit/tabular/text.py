@@ -89,7 +89,7 @@ class _Lines:
             self.record += match.end() - match.start()  # measured before it is copied
             if self.record > self.limit:
                 raise TableError(
-                    f"{self.path}, line {self.line:,}: a record longer than {self.limit:,}"
+                    f"{self.path}, line {self.line}: a record longer than {self.limit:,}"
                     " characters (the limit): not a table, or a quote never closed"
                 )
             yield match[0]
@@ -115,7 +115,7 @@ def csv_records(
             ) from None
         if "field larger than field limit" in str(exc):
             raise TableError(
-                f"{path}, line {line:,}: a field longer than {csv.field_size_limit():,}"
+                f"{path}, line {line}: a field longer than {csv.field_size_limit():,}"
                 " characters (the limit)"
             ) from None
         raise TableError(f"{path}, line {line}: malformed CSV ({exc})") from None
@@ -128,7 +128,7 @@ def _cells(path: Path, line: int, fields: list[str], limits: ReadLimits) -> list
         )
         if beyond is not None:
             raise TableError(
-                f"{path}, line {line:,}: a value in column {beyond + 1:,}, beyond column"
+                f"{path}, line {line}: a value in column {beyond + 1:,}, beyond column"
                 f" {limits.max_columns:,}, the last column read (the limit)"
             )
         fields = fields[: limits.max_columns]

@@ -373,7 +373,7 @@ class _SheetRows:
         if row is None or not 1 <= row <= MAX_ROW:
             raise TableError(f"{self.where}: a row numbered {excerpt(str(number))!r}: damaged")
         if row <= self._row:
-            raise TableError(f"{self.where}: row {row:,} comes after row {self._row:,}: damaged")
+            raise TableError(f"{self.where}: row {row} comes after row {self._row}: damaged")
         self._row, self._column = row, 0
 
     def _column_of(self, reference: str) -> int:
