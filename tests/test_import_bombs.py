@@ -150,7 +150,7 @@ def test_a_shared_string_that_inflates_to_1_gib_is_refused_from_the_zip_director
     assert run.status == 1
     assert run.error_lines == [
         f"Error: {path}: part xl/sharedStrings.xml inflates to 1,073,741,955 bytes, more than"
-        " the 256 MiB a workbook part may have (the limit): not a workbook Excel writes"
+        " the 128 MiB a workbook part may have (the limit): not a workbook Excel writes"
     ]
     assert hosts(work) == hostile.GOOD_HOSTS  # what was there is left as it was
 
@@ -165,7 +165,7 @@ def test_twenty_million_rows_are_refused_from_the_zip_directory(work: Path) -> N
     assert run.status == 1
     (error,) = run.error_lines
     assert error.startswith(f"Error: {path}: part xl/worksheets/sheet1.xml inflates to ")
-    assert "more than the 256 MiB a workbook part may have (the limit)" in error
+    assert "more than the 128 MiB a workbook part may have (the limit)" in error
     assert hosts(work) == hostile.GOOD_HOSTS
 
 

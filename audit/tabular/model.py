@@ -33,7 +33,7 @@ class ReadLimits:
     max_empty_rows: int = 1_000  # consecutive empty rows after which reading stops
     max_text_bytes: int = 128 * MiB  # a CSV or text file
     max_line_chars: int = 131_072  # one CSV record (with its quoted line breaks)
-    max_part_bytes: int = 256 * MiB  # a workbook's sheet or shared strings, decompressed
+    max_part_bytes: int = 128 * MiB  # a workbook's sheet or shared strings, decompressed
     max_meta_bytes: int = 16 * MiB  # its workbook, relationships and styles parts
     max_zip_entries: int = 10_000  # parts in the workbook's zip
     max_shared_strings: int = 2_000_000

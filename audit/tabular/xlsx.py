@@ -277,10 +277,12 @@ class _SheetRows:
         self.finished = False  # </sheetData> seen
         self._row = 0
         self._cells: dict[int, Cell] = {}
-        self._column = 0
-        self._reference: str | None = None
-        self._type = "n"
-        self._style = 0
+        # A cell's column is its r="B7", else one more than the cell before it. It is
+        # worked out only for cells with a value: a sheet may hold millions of empty ones.
+        self._attributes: dict[str, str] = {}  # of the cell being read
+        self._last_reference: str | None = None  # the row's last cell that had one
+        self._after = 0  # cells since that one
+        self._column = 0  # of the cell being finished
         self._parts: list[str] | None = None  # the cell's text, when it has any
         self._length = 0
         self._collecting = False
@@ -290,16 +292,11 @@ class _SheetRows:
     def start(self, name: str, attributes: dict[str, str]) -> None:
         tag = self.names[name]
         if tag == "c":
-            reference = attributes.get("r")
-            if reference is None:
-                column = self._column + 1
+            self._attributes, self._parts, self._length = attributes, None, 0
+            if "r" in attributes:
+                self._last_reference, self._after = attributes["r"], 0
             else:
-                column = _COLUMNS.get(reference.rstrip(_DIGITS)) or self._column_of(reference)
-            self._column, self._reference = column, reference
-            self._type = attributes.get("t", "n")
-            style = attributes.get("s")
-            self._style = (_integer(style) or 0) if style else 0
-            self._parts, self._length = None, 0
+                self._after += 1
         elif tag == "v" or (tag == "t" and self._inline and not self._phonetic):
             if self._parts is None:
                 self._parts = []
@@ -322,6 +319,7 @@ class _SheetRows:
         if tag == "c":
             if self._parts is None:
                 return
+            self._column = self._column_now()
             value = self._value()
             self._parts = None
             if not value:
@@ -351,7 +349,7 @@ class _SheetRows:
         raw = "".join(self._parts or ())
         if self._length > self.cap:
             return TooLong(raw[:EXCERPT_LENGTH], self._length)
-        kind = self._type
+        kind = self._attributes.get("t", "n")
         if kind == "s":
             index = _integer(raw.strip())
             if index is None or not 0 <= index < len(self.strings):
@@ -366,7 +364,20 @@ class _SheetRows:
             return {"1": "TRUE", "0": "FALSE"}.get(raw.strip(), clean_cell(raw))
         if kind == "d":
             return iso_date_text(raw)
-        return number_text(raw, date=self._style in self.date_styles, date1904=self.date1904)
+        style = _integer(self._attributes.get("s")) or 0
+        return number_text(raw, date=style in self.date_styles, date1904=self.date1904)
+
+    def _column_now(self) -> int:
+        reference = self._last_reference
+        if reference is None:
+            return self._after
+        column = _COLUMNS.get(reference.rstrip(_DIGITS))
+        if column is None:
+            found = cell_reference(reference)
+            if found is None:
+                raise TableError(f"{self.where}: a cell at {excerpt(reference)!r}: damaged")
+            column = found[1]
+        return column + self._after
 
     def _start_row(self, number: str | None) -> None:
         row = self._row + 1 if number is None else _integer(number)
@@ -374,16 +385,11 @@ class _SheetRows:
             raise TableError(f"{self.where}: a row numbered {excerpt(str(number))!r}: damaged")
         if row <= self._row:
             raise TableError(f"{self.where}: row {row} comes after row {self._row}: damaged")
-        self._row, self._column = row, 0
-
-    def _column_of(self, reference: str) -> int:
-        found = cell_reference(reference)
-        if found is None:
-            raise TableError(f"{self.where}: a cell at {excerpt(reference)!r}: damaged")
-        return found[1]
+        self._row, self._last_reference, self._after = row, None, 0
 
     def _where_in_row(self) -> str:
-        return self._reference or f"{_LETTERS[self._column - 1]}{self._row}"
+        reference = self._attributes.get("r")
+        return reference or f"{_LETTERS[min(self._column, MAX_COLUMN) - 1]}{self._row}"
 
     def _refuse_column(self) -> None:
         self.refused.setdefault(
