@@ -50,7 +50,7 @@ def _column_letters() -> list[str]:
 
 _LETTERS = _column_letters()  # column n is _LETTERS[n - 1]
 _COLUMNS = {letters: n for n, letters in enumerate(_LETTERS, start=1)}
-_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=\"([A-Za-z]+[0-9]+:[A-Za-z]+[0-9]+)\"")
+_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=[\"']([A-Za-z]+[0-9]+:[A-Za-z]+[0-9]+)[\"']")
 
 
 @dataclass(frozen=True)
