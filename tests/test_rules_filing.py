@@ -26,10 +26,12 @@ def test_ba101_silent_when_a_linked_number_is_shown() -> None:
     assert hits("BA101", make_ctx(LINKED_ICP)) == []
 
 
-def test_a_placeholder_is_not_a_number_shown_ba101_and_ba102() -> None:
+def test_a_placeholder_is_one_finding_ba102_not_also_ba101() -> None:
+    # One problem, one finding: the specific rule (malformed or placeholder) tells the unit
+    # what to fix; "no number shown" stays quiet but is judged, so an open BA101 resolves.
     ctx = make_ctx(f"京ICP备xxxxxxxx号 {LINKED_POLICE}")
-    [missing] = hits("BA101", ctx)
-    assert missing.details["shown_invalid"] == ["京ICP备xxxxxxxx号"]
+    assert hits("BA101", ctx) == []
+    assert "BA101" in evaluate(ctx).judged
     [placeholder] = hits("BA102", ctx)
     assert placeholder.fingerprint == "京ICP备xxxxxxxx号"
     assert placeholder.excerpt == "京ICP备xxxxxxxx号"
@@ -45,7 +47,14 @@ def test_a_malformed_number_is_ba102_with_its_reasons() -> None:
     assert malformed.fingerprint == "晋ICP备123号"
     assert malformed.details["reasons"] == ["digit_count"]
     assert malformed.details["placeholder"] is False
-    assert len(hits("BA101", ctx)) == 1  # no valid number shown either
+    assert hits("BA101", ctx) == []  # BA102 says it: no second finding for one problem
+
+
+def test_a_malformed_number_beside_a_valid_one_is_ba102_alone() -> None:
+    # A malformed number beside a valid one: BA102 alone (BA101 would not fire anyway).
+    ctx = make_ctx(f"{LINKED_ICP} 晋ICP备123号")
+    assert fingerprints("BA102", ctx) == ["晋ICP备123号"]
+    assert hits("BA101", ctx) == []
 
 
 def test_a_licence_shaped_filing_number_counts_as_shown() -> None:
@@ -101,9 +110,9 @@ def test_ba111_fires_without_a_police_number() -> None:
     assert hits("BA111", make_ctx(f"{LINKED_ICP} {LINKED_POLICE}")) == []
 
 
-def test_a_police_placeholder_is_ba111_and_ba112() -> None:
+def test_a_police_placeholder_is_ba112_alone() -> None:
     ctx = make_ctx(f"{LINKED_ICP} 京公网安备11000000000001号")
-    assert len(hits("BA111", ctx)) == 1
+    assert hits("BA111", ctx) == []  # superseded by the more specific BA112
     assert fingerprints("BA112", ctx) == ["京公网安备11000000000001号"]
     # Neither linked nor in the jurisdiction, but a placeholder is not judged on that.
     assert hits("BA113", ctx) == []

@@ -108,6 +108,7 @@ def test_a_duplicate_code_raises() -> None:
         ("BA499", {"severity": "critical"}, "severity"),
         ("BA499", {"applies_to": "companies"}, "applies_to"),
         ("BA499", {"advice_en": " "}, "empty advice_en"),
+        ("BA499", {"supersedes": ("BA499",)}, "cannot supersede itself"),
     ],
 )
 def test_bad_metadata_raises(code: str, change: dict[str, str], message: str) -> None:
@@ -211,3 +212,8 @@ def test_details_are_json() -> None:
         for r, h in evaluate(ctx).hits:
             json.dumps(h.details, ensure_ascii=False)
             assert isinstance(h.excerpt, str), r.code
+
+
+def test_every_superseded_code_is_in_the_catalogue() -> None:
+    for item in RULES.values():
+        assert set(item.supersedes) <= set(RULES), item.code

@@ -20,6 +20,8 @@ AppliesTo = Literal["all", "government"]
 EXCERPT_LIMIT = 240
 
 SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low", "info")
+# "info" findings are for the centre to check (供核实), never put to a unit in a letter.
+UNIT_SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low")
 APPLIES_TO: tuple[AppliesTo, ...] = ("all", "government")
 
 
@@ -151,6 +153,9 @@ class Rule:
     advice_zh: str
     advice_en: str
     check: Check = field(repr=False, compare=False)
+    # Codes of more general rules that stay quiet on a site where this one hits: one
+    # problem, one finding (a malformed number is not also "no number shown").
+    supersedes: tuple[str, ...] = ()
 
     def applies(self, ctx: AuditContext) -> bool:
         """Whether this rule judges the site at all in this context."""
