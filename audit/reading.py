@@ -59,7 +59,19 @@ _FOOTER_CUES = re.compile(
 # What a page without JavaScript says when it needs it.
 _NOSCRIPT_CUES = re.compile(r"javascript|脚本|启用|enable", re.IGNORECASE)
 # Visible characters below which a page with scripts is an empty shell (a single-page app).
-_SHELL_TEXT = 40
+_SHELL_TEXT = 20
+_CONTENT_TAGS = (
+    "a",
+    "img",
+    "iframe",
+    "frame",
+    "object",
+    "embed",
+    "script",
+    "svg",
+    "canvas",
+    "input",
+)
 _INVISIBLE = frozenset(("script", "style", "noscript", "template", "head", "title"))
 
 
@@ -236,8 +248,9 @@ def _marked_footers(doc: etree._Element) -> Iterable[etree._Element]:
 def _is_empty_footer(element: etree._Element) -> bool:
     if "".join(element.text_content().split()):
         return False
-    # An image badge or a frame is content; an empty box waiting for a script is not.
-    return not any(True for _ in element.iter("img", "iframe", "frame", "object", "embed"))
+    # Links (badges drawn by CSS), images, frames and scripts are content, or signals of
+    # their own; an empty box waiting for a script to fill it is not.
+    return not any(True for _ in element.iter(*_CONTENT_TAGS))
 
 
 def _visible_length(doc: etree._Element) -> int:
