@@ -223,3 +223,33 @@ def test_filing_rules_judge_every_readable_site() -> None:
     judged = evaluate(make_ctx()).judged
     assert {"BA101", "BA102", "BA103", "BA111", "BA112", "BA113", "BA114", "BA115"} <= judged
     assert "BA121" in judged
+
+
+# -- BA100 a homepage not fully read ---------------------------------------------------
+
+
+def test_a_partial_reading_accuses_no_one_and_says_why() -> None:
+    # The footer box is filled by a script the crawl could not run: no "no ICP number".
+    ctx = make_ctx(
+        "版权所有 运城市某局",
+        reading="partial",
+        reading_gaps=("script_writes_footer", "empty_footer"),
+    )
+    codes = [rule.code for rule, _ in evaluate(ctx).hits]
+    assert codes == ["BA100"]
+    assert not {"BA101", "BA111"} & evaluate(ctx).judged  # an open BA101 neither resolves
+    [hit] = hits("BA100", ctx)
+    assert hit.excerpt == "页脚由页面脚本拼接生成；页脚区域为空，内容由脚本填充"
+    assert hit.details["icp_shown"] is False
+    assert get_rule("BA100").severity == "info"  # for the centre: never in a letter
+
+
+def test_a_partial_reading_still_reports_what_it_did_see() -> None:
+    # A malformed number shown in the served HTML is wrong whatever scripts add.
+    ctx = make_ctx("晋ICP备123号", reading="partial", reading_gaps=("script_shell",))
+    assert {"BA100", "BA102"} <= {rule.code for rule, _ in evaluate(ctx).hits}
+
+
+def test_a_complete_reading_is_not_ba100() -> None:
+    assert hits("BA100", make_ctx("版权所有 运城市某局")) == []
+    assert len(hits("BA101", make_ctx("版权所有 运城市某局"))) == 1

@@ -13,6 +13,7 @@ from audit.rules import RULES, AuditContext, Hit, UnknownRule, evaluate, get_rul
 from tests.test_rules_support import make_ctx
 
 EXPECTED = {
+    "BA100": "info",
     "BA101": "high",
     "BA102": "medium",
     "BA103": "medium",
@@ -172,6 +173,7 @@ def _contexts(run_id: int, snapshot_id: int) -> list[AuditContext]:
         make_ctx(None, outcome="timeout", recent_outcomes=("timeout", "dns_error"), **common),
         make_ctx(None, host="www.ycjyj.gov.cn", final_url="http://bet.example.com/", **common),
         make_ctx(None, outcome="http_error", http_status=500, **common),
+        make_ctx("版权所有", reading="partial", reading_gaps=("script_shell",), **common),
     ]
 
 

@@ -8,7 +8,7 @@ In the manner of a linter's registry: a rule is a check function registered with
     >>> get_rule("BA101").severity
     'high'
     >>> list(RULES)[:3]
-    ['BA101', 'BA102', 'BA103']
+    ['BA100', 'BA101', 'BA102']
 
 Codes are stable and never reused, even when a rule is retired:
 
@@ -83,6 +83,7 @@ def rule(
     advice_zh: str,
     advice_en: str,
     supersedes: tuple[str, ...] = (),
+    needs_complete: bool = False,
 ) -> Callable[[Check], Check]:
     """Register the decorated check function as rule ``code``; returns it unchanged.
 
@@ -124,6 +125,7 @@ def rule(
             advice_en=advice_en,
             check=check,
             supersedes=supersedes,
+            needs_complete=needs_complete,
         )
         return check
 
