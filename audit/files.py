@@ -78,7 +78,7 @@ class Staging:
             for name in chosen:
                 target = self.destination / name
                 aside = None
-                if target.exists() or target.is_symlink():
+                if target.is_symlink() or target.is_file():  # never a directory: it stays
                     aside = self.path / f".replaced-{name}"
                     os.replace(target, aside)
                 self._placed.append((name, aside))
