@@ -16,6 +16,7 @@ from audit.bulletin.period import parse_month
 from audit.findings import run_audit
 from audit.store import Finding, FindingEvent, Site, Store
 from audit.store.findings import latest_finished_run, recent_outcomes
+from audit.store.sites import list_sites
 from tests.bulletin_world import PROFILE, World, beijing, footer
 
 FILED, UNFILED = footer(1), footer(2, icp=False)
@@ -138,3 +139,14 @@ def test_the_latest_run_is_the_latest_by_date(store: Store) -> None:
         latest = latest_finished_run(session)
         assert latest is not None and latest.id == november
     assert run_audit(store, PROFILE).run_id == november  # `beian audit` without --run
+
+
+def test_sites_are_found_by_the_number_their_latest_snapshot_by_date_shows(
+    store: Store,
+) -> None:
+    world = jurisdiction(store)
+    world.crawl(beijing(2026, 11, 10, 2), {"www.a.cn": footer(7)})
+    world.crawl(beijing(2026, 10, 10, 2), {"www.a.cn": footer(6)})  # entered late
+    with store.session() as session:
+        assert [s.host for s in list_sites(session, number="晋ICP备2021001207号-1")] == ["www.a.cn"]
+        assert list_sites(session, number="晋ICP备2021001206号-1") == []
