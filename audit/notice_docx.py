@@ -41,6 +41,7 @@ from audit.docx_style import (
     set_font,
 )
 from audit.errors import UserError
+from audit.files import output_errors
 from audit.review import today as beijing_today
 from audit.rules import UnknownRule, get_rule
 from audit.rules.model import UNIT_SEVERITIES
@@ -126,7 +127,7 @@ def write_notice(
     else ``deadline``, else ``today`` + 15 days. ``out`` defaults to
     ``<data_dir>/notices/<sponsor>-<date>.docx``. The issuing unit defaults to the profile's
     ``<name>网络与信息安全信息通报中心``. Raises UserError when the target is unknown or has
-    nothing open.
+    nothing open, OutputError when the file cannot be written (nothing is left behind).
     """
     if isinstance(session_or_store, Store):
         with session_or_store.session() as session:
@@ -138,7 +139,9 @@ def write_notice(
     if out is None:
         name = f"{safe_filename(content.addressee)}-{content.date.isoformat()}.docx"
         out = Path(data_dir) / "notices" / name
-    return save_document(render_notice(content), Path(out))
+    document = render_notice(content)
+    with output_errors("the notice", out):  # a full or read-only disk: one line, no file
+        return save_document(document, Path(out))
 
 
 def collect_notice(

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
+import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import click
 
 from audit.config import LOCAL_TZ
 from audit.display import display_text
+from audit.errors import OutputError
+from audit.files import describe
 
 # The cell cleaning lives with the workbook writer (audit.spreadsheet); safe_cell and
 # FORMULA_START stay importable from here.
@@ -38,20 +43,45 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+@contextmanager
+def to_stdout() -> Iterator[None]:
+    """Writing to standard output (flushed at the end): a full disk, a file too large or
+    a reader gone is one line (OutputError), not a traceback."""
+    try:
+        yield
+        sys.stdout.flush()
+    except OSError as exc:
+        _silence_stdout()
+        raise OutputError(f"cannot write to standard output: {describe(exc)}") from exc
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's last flush at exit
+    does not fail again ("Exception ignored ...")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):  # not a real file (a test runner)
+        pass
+
+
 def print_json(data: Any) -> None:
     """Print data as JSON for programs: exact values, nothing a terminal would interpret."""
     text = json.dumps(jsonable(data), ensure_ascii=False, indent=2)
-    click.echo(display_text(text, how="json"))
+    with to_stdout():
+        click.echo(display_text(text, how="json"))
 
 
 def echo(message: str, *, err: bool = False, fg: str | None = None) -> None:
     """Print one line that may hold crawled text: its control characters (a newline too)
     and bidi overrides shown as escapes."""
     text = display_text(message, keep="")
-    if fg:
-        click.secho(text, err=err, fg=fg)
-    else:  # secho would add a reset code even without a colour
-        click.echo(text, err=err)
+    with nullcontext() if err else to_stdout():
+        if fg:
+            click.secho(text, err=err, fg=fg)
+        else:  # secho would add a reset code even without a colour
+            click.echo(text, err=err)
 
 
 def emit(
@@ -66,10 +96,11 @@ def emit(
     if fmt == "json":
         print_json([dict(r) for r in rows])
     elif fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([safe_cell(display_text(_plain(row.get(c)))) for c in columns])
+        with to_stdout():
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(columns)
+            for row in rows:
+                writer.writerow([safe_cell(display_text(_plain(row.get(c)))) for c in columns])
     else:
         print_table(rows, columns, title=title, headers=headers)
 
@@ -95,7 +126,8 @@ def print_table(
         table.add_row(*(Text(display_text(_plain(row.get(c)))) for c in columns))
     # Off a terminal (a pipe, a log file) rich would wrap at 80 columns: give room.
     console = Console() if sys.stdout.isatty() else Console(width=200)
-    console.print(table)
+    with to_stdout():
+        console.print(table)
 
 
 def _plain(value: Any) -> str:
