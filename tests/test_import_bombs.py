@@ -380,3 +380,17 @@ def test_the_registry_import_shares_the_bounds_and_the_capped_report(empty: Path
     assert refused.error_lines == [
         f"Error: {path}: more than 10 rows, the limit of rows read (--max-rows raises it)"
     ]
+
+
+def test_a_report_that_cannot_be_written_is_one_line(empty: Path) -> None:
+    path = empty / "sites.csv"
+    path.write_text(hostile.csv_text([("", "无网址", "")]), "utf-8")
+    (empty / "file").write_text("")
+
+    run = beian(empty, "sites", "import", str(path), "--report", str(empty / "file" / "r.txt"))
+
+    assert run.status == 1
+    assert "2 added, 0 updated, 0 unchanged, 1 rows rejected" in run.stdout  # said first
+    assert run.error_lines[-1].startswith(
+        f"Error: cannot write the report to {empty / 'file' / 'r.txt'}: "
+    )

@@ -204,8 +204,6 @@ def report_import(
         f"{file}: {report.inserted:,} added, {report.updated:,} updated, "
         f"{report.unchanged:,} unchanged, {rejected:,} rows rejected"
     )
-    if report_file is not None:
-        write_report(report_file, [*messages, *notes, summary])
     if as_json:
         print_json(
             {
@@ -233,6 +231,8 @@ def report_import(
         for note in notes:
             echo(note, fg="yellow", err=True)
         echo(summary)
+    if report_file is not None:  # last: the import is done and said so even if this fails
+        write_report(report_file, [*messages, *notes, summary])
     if messages:
         raise SystemExit(2)
 
