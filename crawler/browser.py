@@ -180,7 +180,7 @@ class GuardedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         self.destinations.open(sites)
         page.once("close", lambda _page: self.destinations.close(sites))
         try:
-            await page.route("**", _routed(sites, self.crawler.stats))
+            await page.route("**", _routed(page, sites, self.crawler.stats))
             await page.route_web_socket("**", _websocket_routed(sites))
             page.on("response", lambda response: self._note_refused(page, request, response))
             page.on("requestfailed", lambda failed: self._note_failed(page, request, failed))
@@ -208,7 +208,7 @@ def _main_navigation(page: Page, request: BrowserRequest) -> bool:
         return False
 
 
-def _routed(sites: frozenset[str], stats: Any) -> Any:
+def _routed(page: Page, sites: frozenset[str], stats: Any) -> Any:
     async def route(route: Route, request: BrowserRequest) -> None:
         reason = off_site(request.url, sites)
         if reason is None:
@@ -216,7 +216,12 @@ def _routed(sites: frozenset[str], stats: Any) -> Any:
             return
         stats.inc_value("beian/browser/aborted_off_site")
         logger.debug("browser: aborted %s %s: %s", request.method, request.url, reason)
-        await route.abort("blockedbyclient")
+        if _main_navigation(page, request):
+            # A script leaving the site: "204 No Content" keeps the page where it is (an
+            # aborted navigation would replace it with Chromium's error page).
+            await route.fulfill(status=204)
+        else:
+            await route.abort("blockedbyclient")
 
     return route
 

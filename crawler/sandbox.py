@@ -17,18 +17,22 @@ from __future__ import annotations
 import logging
 import os
 import pwd
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-# What Chromium's namespace sandbox creates for each sandboxed process.
-_PROBE = (
+# What Chromium's namespace sandbox creates for each sandboxed process: util-linux's unshare
+# (Debian: essential), else this Python (which the account may not be allowed to run).
+_UNSHARE = ["--user", "--pid", "--net", "--fork", "true"]
+_PYTHON_PROBE = (
     "import ctypes, os, sys\n"
     "libc = ctypes.CDLL(None, use_errno=True)\n"
     f"if libc.unshare({CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET}) != 0:\n"
@@ -83,13 +87,15 @@ def probe(account: Account) -> Probe:
                 return Probe(False, "the kernel has no seccomp")
     except OSError as exc:
         return Probe(False, f"cannot read /proc/self/status ({exc})")
-    switch = {} if account.name is None else {"user": account.uid, "group": account.gid}
+    unshare = shutil.which("unshare")
+    command = [unshare, *_UNSHARE] if unshare else [sys.executable, "-I", "-S", "-c", _PYTHON_PROBE]
+    switch: dict[str, Any] = {}
+    if account.name is not None:
+        switch = {"user": account.uid, "group": account.gid, "extra_groups": []}
     try:
         result = subprocess.run(
-            [sys.executable, "-I", "-S", "-c", _PROBE],
-            capture_output=True, text=True, timeout=30, cwd="/",
-            extra_groups=[] if account.name is not None else None, **switch,
-        )  # fmt: skip
+            command, capture_output=True, text=True, timeout=30, cwd="/", env={}, **switch
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         return Probe(False, f"the namespace probe could not run as {_who(account)} ({exc})")
     if result.returncode != 0:

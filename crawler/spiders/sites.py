@@ -278,7 +278,8 @@ class SitesSpider(Spider):
     ) -> AsyncIterator[Any]:
         """The page as a browser shows it: its notices replace those of the served HTML."""
         if refused := response.meta.get(REFUSAL_KEY):
-            yield from self.render_refused(item, refused, extras)
+            for output in self.render_refused(item, refused, extras):
+                yield output
             return
         analysis = None
         if response.status < 400 and response.body:
