@@ -369,14 +369,21 @@ def _script_page(title: str, body: str) -> bytes:
     return f"<html><head><title>{title}</title></head><body>{body}</body></html>".encode()
 
 
+async def _footer_script(req: Request) -> bool:
+    """Answer ``/footer.js`` (the script that writes the page's footer); False: another path."""
+    if req.path != "/footer.js":
+        return False
+    body = _script_footer(_index(req)).encode()
+    await _send(req, body, headers=(("Content-Type", "text/javascript"),))
+    return True
+
+
 @kind("browser-internal", "ok", compliant=True, direct_only=True, browser=True)
 async def browser_internal(req: Request) -> None:
     """Scripts that reach for the internal server every way a page can (fetch, XHR, image,
     iframe, script, stylesheet, prefetch, WebSocket, navigation), at 127.0.0.1 and at a name
     of the site's own domain that resolves there; its own /footer.js writes its footer."""
-    if req.path == "/footer.js":
-        body = _script_footer(_index(req)).encode()
-        await _send(req, body, headers=(("Content-Type", "text/javascript"),))
+    if await _footer_script(req):
         return
     server = req.server
     urls = [server.internal_url, server.internal_url.replace("127.0.0.1", server.internal_name)]
@@ -397,6 +404,24 @@ async def browser_internal(req: Request) -> None:
         f"setTimeout(function(){{location.href={urls[0]!r}}},300);</script>"
     )
     await _send(req, _script_page("internal", tags + script))
+
+
+@kind("browser-udp", "ok", compliant=True, direct_only=True, browser=True)
+async def browser_udp(req: Request) -> None:
+    """WebRTC (STUN and TURN) and WebTransport, which would use UDP outside any HTTP proxy,
+    aimed at the internal UDP port; its own /footer.js writes its footer."""
+    if await _footer_script(req):
+        return
+    target = f"127.0.0.1:{req.server.internal_udp_port}"
+    script = (
+        "<script>var pc = new RTCPeerConnection({iceServers: ["
+        f"{{urls: 'stun:{target}'}}, "
+        f"{{urls: 'turn:{target}?transport=udp', username: 'u', credential: 'p'}}]}});"
+        "pc.createDataChannel('x'); pc.createOffer().then(o => pc.setLocalDescription(o));"
+        f"try {{ new WebTransport('https://{target}/').ready.catch(() => 0) }} catch (e) {{}}"
+        '</script><script src="/footer.js"></script>'
+    )
+    await _send(req, _script_page("udp", script))
 
 
 @kind("browser-offsite", "ok", compliant=True, browser=True)
@@ -480,6 +505,7 @@ class HostileServer(TestbedServer):
         linked_host: str = "linked.yuncheng.gov.cn",
         offsite_host: str = "static.example-cdn.com",
         render_hold: float = 5.0,
+        internal_udp_port: int = 9,
         also_listen: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
@@ -490,6 +516,7 @@ class HostileServer(TestbedServer):
         self.linked_host = linked_host  # where the compliant page's link leads
         self.offsite_host = offsite_host  # another site, whose resources pages load
         self.render_hold = render_hold
+        self.internal_udp_port = internal_udp_port  # an internal service on UDP (127.0.0.1)
         self.hits: dict[str, int] = {}
         self.requests: list[tuple[str, str]] = []  # (host, path) of each hostile request
 
