@@ -233,7 +233,7 @@ def test_scripts_never_reach_an_internal_address(hostile: Hostile) -> None:
     server gets nothing, and the page is read with the footer its own script wrote."""
     assert hostile.internal.requests == []
     snapshot = hostile.snapshot("internal.yuncheng.gov.cn")
-    assert (snapshot.outcome, snapshot.rendered) == ("ok", True)
+    assert (snapshot.outcome, snapshot.rendered) == ("ok", True), snapshot.error
     assert "晋ICP备2026000970号-1" in (snapshot.footer_text or "")
     run = hostile.crawl.summary["run_id"]
     for stored in snapshots(hostile.crawl.store, run).values():

@@ -401,7 +401,7 @@ async def browser_internal(req: Request) -> None:
     )
     script = (
         f'<script src="/footer.js"></script><script>{calls}'
-        f"setTimeout(function(){{location.href={urls[0]!r}}},300);</script>"
+        f"onload=function(){{location.href={urls[0]!r}}};</script>"
     )
     await _send(req, _script_page("internal", tags + script))
 
