@@ -95,7 +95,7 @@ def launch_options(
     environ: Mapping[str, str],
 ) -> dict[str, Any]:
     """Playwright's launch options: the launcher in Chromium's place, the guard as egress."""
-    env = {k: v for k, v in environ.items() if k in chromium_launcher._KEPT}
+    env = {k: v for k, v in environ.items() if k in chromium_launcher.KEPT_VARIABLES}
     env |= {"BEIAN_CHROMIUM": chromium, "BEIAN_BROWSER_USER": account.name or ""}
     return {
         **base,

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import NoReturn
 
-_KEPT = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "FONTCONFIG_FILE", "FONTCONFIG_PATH")
+KEPT_VARIABLES = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "FONTCONFIG_FILE", "FONTCONFIG_PATH")
 
 
 def user_data_dir(argv: Sequence[str]) -> str | None:
@@ -35,7 +35,7 @@ def user_data_dir(argv: Sequence[str]) -> str | None:
 
 def browser_environment(environ: Mapping[str, str], home: str) -> dict[str, str]:
     """Chromium's whole environment: locale and fonts from ours, a home in its profile."""
-    env = {name: environ[name] for name in _KEPT if name in environ}
+    env = {name: environ[name] for name in KEPT_VARIABLES if name in environ}
     env.update(
         PATH="/usr/local/bin:/usr/bin:/bin",
         HOME=home,

@@ -357,6 +357,7 @@ class GuardProxy:
                 await self._relay_answer(writer, *server)
             return
         address = await self._checked_address(request)
+        self._refusals.pop(request.host, None)  # what the host is now, not what it was
         server = await self._connect(address, request.port)
         self._record(request, True, address)
         if request.method == "CONNECT":
