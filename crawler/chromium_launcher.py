@@ -22,7 +22,16 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import NoReturn
 
-KEPT_VARIABLES = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "FONTCONFIG_FILE", "FONTCONFIG_PATH")
+# What Chromium keeps of the crawl's environment: its locale and fonts.
+KEPT_VARIABLES = (
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "FONTCONFIG_FILE",
+    "FONTCONFIG_PATH",
+)
 
 
 def user_data_dir(argv: Sequence[str]) -> str | None:
