@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from audit.config import load_settings
+from audit.crawl import with_proxy
 from crawler.browser import launch_options, off_site, site_domains
 from crawler.chromium_launcher import browser_environment, user_data_dir
 from crawler.guard_proxy import ProxyRequest, forwarded_head, parse_request, upstream_for
@@ -96,6 +98,16 @@ def test_a_proxy_request_knows_its_headers() -> None:
         "GET", "a.cn", 80, "http://a.cn/", "/", "HTTP/1.1", (("Content-Length", "3"),)
     )
     assert request.header("content-length") == "3" and request.header("host") is None
+
+
+def test_the_runs_proxy_is_a_setting_the_browser_reads(tmp_path: Path) -> None:
+    """--proxy, and the proxy a resumed run started with, go into [crawl] proxy: where the
+    crawler's requests and the browser's guard proxy both find it."""
+    config = tmp_path / "beian.toml"
+    config.write_text('[crawl]\nproxy = "http://from-file:3128"\n', "utf-8")
+    settings = load_settings(config)
+    assert with_proxy(settings, "http://given:8080").crawl.proxy == "http://given:8080"
+    assert with_proxy(settings, None) is settings
 
 
 # --- Chromium's flags, account and environment --------------------------------------------------
