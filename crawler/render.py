@@ -57,6 +57,7 @@ BACKGROUND_OFF = [
     "--disable-component-extensions-with-background-pages",
     "--disable-domain-reliability",  # reports about reaching Google's sites
     "--disable-breakpad",  # crash reports
+    "--disable-crash-reporter",  # and the crashpad handler that would collect them
     "--disable-field-trial-config",  # field trials and variations
     "--metrics-recording-only",  # metrics kept, never sent
     "--no-pings",  # <a ping> hyperlink auditing
