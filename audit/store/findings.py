@@ -44,10 +44,12 @@ def retest_hosts(session: Session) -> list[str]:
 
 
 def run_snapshots(session: Session, run_id: int) -> list[tuple[Site, Snapshot]]:
+    """The snapshots of a run that the audit judges: those of accepted sites (a discovered
+    site awaiting acceptance is not the centre's to judge yet)."""
     rows = session.execute(
         select(Site, Snapshot)
         .join(Snapshot, Snapshot.site_id == Site.id)
-        .where(Snapshot.run_id == run_id)
+        .where(Snapshot.run_id == run_id, Site.accepted_at.is_not(None))
     ).all()
     return [(site, snapshot) for site, snapshot in rows]
 
