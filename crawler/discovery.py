@@ -9,8 +9,18 @@ links to it are recorded like any other link.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+# Crawl stats (kept in the run's stats; the run summary of `beian crawl` shows them).
+FOLLOWED = "beian/discovery/followed"  # new hosts followed: sites pending acceptance
+LEFT_OUT = "beian/discovery/left_out"  # new hosts not followed: past a bound
+PAGES_OVER_LIMIT = "beian/discovery/pages_over_limit"  # pages past discover_per_page
+RUN_LIMIT_REACHED = "beian/discovery/run_limit_reached"  # 1 once discover_max was reached
+PAGES_CUT = "beian/links/pages_cut"  # pages with more links than links_per_page
+LINKS_NOT_READ = "beian/links/not_read"  # links past links_per_page, all pages together
+CARRIED_STATS = ("beian/discovery/", "beian/links/")  # a resumed run goes on counting
 
 
 @dataclass(frozen=True)
@@ -63,3 +73,20 @@ class DiscoveryBudget:
     def left_out_count(self) -> int:
         """Hosts left out by a bound and not followed from another page later."""
         return len(self.left_out - self.followed_hosts)
+
+
+def discovery_figures(stats: Mapping[str, Any]) -> dict[str, Any]:
+    """What discovery followed and what the bounds left out, from a run's stats."""
+
+    def count(key: str) -> int:
+        value = stats.get(key)
+        return value if isinstance(value, int) else 0
+
+    return {
+        "followed": count(FOLLOWED),
+        "left_out": count(LEFT_OUT),
+        "pages_over_limit": count(PAGES_OVER_LIMIT),
+        "run_limit_reached": bool(count(RUN_LIMIT_REACHED)),
+        "pages_links_cut": count(PAGES_CUT),
+        "links_not_read": count(LINKS_NOT_READ),
+    }

@@ -161,9 +161,11 @@ def hosts_done(session: Session, run_id: int) -> set[str]:
     )
 
 
-def discovered_in_run(session: Session, run_id: int) -> int:
-    """Sites first discovered by a run."""
+def discovered_in_run(session: Session, run_id: int, *, pending: bool = False) -> int:
+    """Sites first discovered by a run (``pending``: those still awaiting acceptance)."""
     statement = select(func.count()).select_from(Site).where(Site.discovery_run_id == run_id)
+    if pending:
+        statement = statement.where(Site.accepted_at.is_(None), Site.retired_at.is_(None))
     return session.scalar(statement) or 0
 
 

@@ -30,7 +30,16 @@ from audit.domains import BadURL, site_root
 from audit.store import CrawlRun, Store
 from audit.store import crawls as store_crawls
 from crawler.analysis import AnalysisFailed, PageAnalyser
-from crawler.discovery import DiscoveryBudget
+from crawler.discovery import (
+    CARRIED_STATS,
+    FOLLOWED,
+    LEFT_OUT,
+    LINKS_NOT_READ,
+    PAGES_CUT,
+    PAGES_OVER_LIMIT,
+    RUN_LIMIT_REACHED,
+    DiscoveryBudget,
+)
 from crawler.extensions import cut_reason
 from crawler.items import DiscoveredSiteItem, LinkItem, SnapshotItem
 from crawler.outcomes import outcome_of_failure, outcome_of_response
@@ -56,15 +65,6 @@ KEPT_HEADERS = (
 )
 
 _HTML_TYPES = ("text/html", "application/xhtml", "text/plain")
-
-# Crawl stats of discovery and of the links-per-page bound (the run summary shows them).
-FOLLOWED = "beian/discovery/followed"  # new hosts followed (sites pending acceptance)
-LEFT_OUT = "beian/discovery/left_out"  # new hosts not followed: past a bound
-PAGES_OVER_LIMIT = "beian/discovery/pages_over_limit"  # pages past discover_per_page
-RUN_LIMIT_REACHED = "beian/discovery/run_limit_reached"  # 1 once discover_max was reached
-PAGES_CUT = "beian/links/pages_cut"  # pages with more links than links_per_page
-LINKS_NOT_READ = "beian/links/not_read"  # links past links_per_page, all pages together
-_CARRIED_STATS = ("beian/discovery/", "beian/links/")
 
 
 def _flag(value: Any) -> bool:
@@ -109,6 +109,7 @@ class SitesSpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SitesSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.setup(crawler.settings["BEIAN_SETTINGS"])
+        crawler.signals.connect(spider._on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
         return spider
 
@@ -165,16 +166,10 @@ class SitesSpider(Spider):
         self.proxy = options.get("proxy")
         exempt_proxy(self.proxy)  # through a proxy, the proxy decides which addresses to reach
         self.discover_depth = crawl.discover_depth
-        # A resumed run goes on with what its first part counted.
-        stats = self.crawler.stats
-        assert stats is not None
-        for key, value in self.previous_stats.items():
-            if key.startswith(_CARRIED_STATS) and isinstance(value, int):
-                stats.set_value(key, value)
         self.budget = DiscoveryBudget(
             per_page=crawl.discover_per_page,
             per_run=crawl.discover_max,
-            followed=max(self.discovered_before, stats.get_value(FOLLOWED, 0)),
+            followed=max(self.discovered_before, self.previous_stats.get(FOLLOWED, 0)),
         )
         self.size_cap = crawl.max_download_bytes
         self.max_redirects = self.crawler.settings.getint("REDIRECT_MAX_TIMES")
@@ -488,20 +483,25 @@ class SitesSpider(Spider):
                 host, analysis.links_not_read, self.beian.crawl.links_per_page,
             )  # fmt: skip
         follow = self.discover and depth < self.discover_depth
+        # Decided before anything is yielded: another page's callback runs at each yield,
+        # and must see the hosts this page follows as scheduled already.
+        links: list[LinkItem] = []
         new: dict[str, str] = {}  # host -> URL, in page order
         for url, target in analysis.jurisdiction_links:
             if target in self.inventory_hosts:
                 continue
             if (host, target) not in self.recorded_links:
                 self.recorded_links.add((host, target))
-                yield LinkItem(host=host, target_host=target, target_url=url)
+                links.append(LinkItem(host=host, target_host=target, target_url=url))
             # A site taken out of the inventory (beian sites remove) is not brought back.
             if follow and target not in self.scheduled and target not in self.retired_hosts:
                 new[target] = url
         if not new:
+            yield from links
             return
         was_reached = self.budget.run_limit_reached
         split = self.budget.take(list(new))
+        self.scheduled.update(split.followed)
         stats.set_value(FOLLOWED, self.budget.followed)
         if split.over_page:
             stats.inc_value(PAGES_OVER_LIMIT)
@@ -517,8 +517,8 @@ class SitesSpider(Spider):
                 " now on are left out",
                 self.budget.followed,
             )
+        yield from links
         for target in split.followed:
-            self.scheduled.add(target)
             try:
                 home_url = site_root(new[target])
             except BadURL:  # normalised already: cannot happen, but never stops a crawl
@@ -528,7 +528,15 @@ class SitesSpider(Spider):
             )
             yield self.home_request(target, home_url, depth + 1)
 
-    # -- closing ----------------------------------------------------------------------
+    # -- opening and closing -------------------------------------------------------------
+
+    def _on_opened(self, spider: Spider) -> None:
+        """A resumed run goes on with what its first part counted."""
+        stats = self.crawler.stats
+        assert stats is not None
+        for key, value in self.previous_stats.items():
+            if key.startswith(CARRIED_STATS) and isinstance(value, int):
+                stats.set_value(key, value)
 
     def _on_closed(self, spider: Spider, reason: str) -> None:
         """Mark the run: finished; incomplete when what it saw of some sites could not be
