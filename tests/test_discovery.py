@@ -168,6 +168,7 @@ def test_a_page_listing_100000_hosts_adds_only_what_the_bounds_allow(flooded: Fl
     # In the run that found them, they are crawled.
     assert set(crawled_hosts(flooded.store, run_id)) == discovered | {s.host for s in FLOODS}
     assert flooded.summary["state"] == "finished"
+    assert flooded.command.seconds < 120  # about 20 s here
 
 
 @pytest.mark.fault

@@ -14,13 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from audit.errors import UserError
 from audit.store.db import Store, first_line, is_transient
 from audit.store.models import CrawlRun, Link, Notice, Site, Snapshot, utcnow
-from audit.store.sites import site_ids_by_host
+from audit.store.sites import PENDING, site_ids_by_host
 from audit.store.upsert import upsert
 from audit.store.values import fit_row
 
@@ -136,7 +136,7 @@ def crawl_targets(
     if hosts is not None:
         query = query.where(Site.host.in_(list(hosts)))
     else:
-        query = query.where(or_(Site.accepted_at.is_not(None), Site.discovery_run_id == run_id))
+        query = query.where(or_(not_(PENDING), Site.discovery_run_id == run_id))
     rows = session.execute(query.order_by(Site.id))
     return [SiteTarget(*row) for row in rows]
 
@@ -165,7 +165,7 @@ def discovered_in_run(session: Session, run_id: int, *, pending: bool = False) -
     """Sites first discovered by a run (``pending``: those still awaiting acceptance)."""
     statement = select(func.count()).select_from(Site).where(Site.discovery_run_id == run_id)
     if pending:
-        statement = statement.where(Site.accepted_at.is_(None), Site.retired_at.is_(None))
+        statement = statement.where(PENDING, Site.retired_at.is_(None))
     return session.scalar(statement) or 0
 
 

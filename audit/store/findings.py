@@ -7,12 +7,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import not_, select
 from sqlalchemy.orm import Session
 
 from audit.outcomes import NOT_OBSERVED
 from audit.review import UNIT_FIXING
 from audit.store.models import CrawlRun, Finding, Notice, Site, Snapshot
+from audit.store.sites import PENDING
 
 
 def latest_finished_run(session: Session) -> CrawlRun | None:
@@ -49,7 +50,7 @@ def run_snapshots(session: Session, run_id: int) -> list[tuple[Site, Snapshot]]:
     rows = session.execute(
         select(Site, Snapshot)
         .join(Snapshot, Snapshot.site_id == Site.id)
-        .where(Snapshot.run_id == run_id, Site.accepted_at.is_not(None))
+        .where(Snapshot.run_id == run_id, not_(PENDING))
     ).all()
     return [(site, snapshot) for site, snapshot in rows]
 

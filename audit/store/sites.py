@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from audit.store.models import Notice, Site, Snapshot, utcnow
@@ -17,6 +17,9 @@ from audit.store.upsert import upsert
 # The fields an analyst's inventory describes a site with.
 DESCRIPTIVE_FIELDS = ("name", "sponsor", "district", "category", "key_unit")
 INVENTORY = "inventory"  # accepted_by of the sites the inventory lists
+# A site discovered through links that awaits an analyst's acceptance (beian sites accept):
+# crawled only in the run that discovered it, judged by no rule, counted by no bulletin.
+PENDING = and_(Site.source == "discovered", Site.accepted_at.is_(None))
 _LOOKUP_CHUNK = 5000  # hosts per IN (...): well under both backends' parameter limits
 
 
@@ -207,7 +210,7 @@ def list_sites(
     if source is not None:
         statement = statement.where(Site.source == source)
     if pending:
-        statement = statement.where(Site.accepted_at.is_(None))
+        statement = statement.where(PENDING)
     if host_contains:
         statement = statement.where(Site.host.contains(host_contains.lower(), autoescape=True))
     district_order: Any = Site.district
@@ -285,7 +288,7 @@ class Acceptance:
 
 def pending_hosts(session: Session) -> list[str]:
     """The discovered sites that await an analyst's acceptance, sorted."""
-    statement = select(Site.host).where(Site.accepted_at.is_(None), Site.retired_at.is_(None))
+    statement = select(Site.host).where(PENDING, Site.retired_at.is_(None))
     return sorted(session.scalars(statement))
 
 
@@ -298,7 +301,7 @@ def accept_sites(
     wanted = sorted({host.strip().lower().rstrip(".") for host in hosts if host.strip()})
     state: dict[str, bool] = {}  # host -> accepted before
     for chunk in _chunks(wanted):
-        statement = select(Site.host, Site.accepted_at.is_not(None)).where(
+        statement = select(Site.host, not_(PENDING)).where(
             Site.host.in_(chunk), Site.retired_at.is_(None)
         )
         state.update((host, bool(accepted)) for host, accepted in session.execute(statement))
@@ -306,7 +309,7 @@ def accept_sites(
     for chunk in _chunks(accepted):
         session.execute(
             update(Site)
-            .where(Site.host.in_(chunk), Site.accepted_at.is_(None))
+            .where(Site.host.in_(chunk), PENDING)
             .values(accepted_at=now, accepted_by=by)
             .execution_options(synchronize_session=False)
         )

@@ -184,8 +184,8 @@ class SitesSpider(Spider):
             )
         elif browser:
             self.logger.info("JavaScript rendering: %s, with %s", crawl.render, browser)
-        # Hosts with a homepage request this run (or a snapshot already), and links recorded.
-        self.scheduled: set[str] = {t.host for t in self.targets} | self.done_hosts
+        # Hosts with a homepage request this run, and links already recorded.
+        self.scheduled: set[str] = {t.host for t in self.targets}
         self.recorded_links: set[tuple[str, str]] = set()
         self.logger.info(
             "crawl run %s: %d sites to visit%s",
@@ -493,8 +493,7 @@ class SitesSpider(Spider):
             if (host, target) not in self.recorded_links:
                 self.recorded_links.add((host, target))
                 links.append(LinkItem(host=host, target_host=target, target_url=url))
-            # A site taken out of the inventory (beian sites remove) is not brought back.
-            if follow and target not in self.scheduled and target not in self.retired_hosts:
+            if follow and self.is_new(target):
                 new[target] = url
         if not new:
             yield from links
@@ -527,6 +526,11 @@ class SitesSpider(Spider):
                 host=target, start_url=home_url, discovered_from=host, depth=depth + 1
             )
             yield self.home_request(target, home_url, depth + 1)
+
+    def is_new(self, host: str) -> bool:
+        """Not visited by this run in any way, nor taken out of the inventory (beian sites
+        remove): discovery does not bring a removed site back."""
+        return not (host in self.scheduled or host in self.done_hosts or host in self.retired_hosts)
 
     # -- opening and closing -------------------------------------------------------------
 
