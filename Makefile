@@ -19,10 +19,12 @@ install: $(INSTALLED)
 
 ## demo: generate a 300-site sample jurisdiction, serve it on loopback, import and crawl it
 demo: install
+	scripts/system-packages.sh demo
 	$(BIN)/beian demo
 
 ## test: the whole suite (PostgreSQL too when BEIAN_TEST_POSTGRES_URL is set)
 test: install
+	scripts/system-packages.sh test
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: install

@@ -212,6 +212,11 @@ class CrawlSettings(_Strict):
         ),
     )
     browser_path: str | None = Field(None, description="Chromium executable (default: on PATH)")
+    browser_user: str = Field(
+        "nobody",
+        min_length=1,
+        description="The account Chromium runs as when the crawl runs as root (never root)",
+    )
     render_pages: int = Field(4, ge=1, le=64, description="Pages rendered at once")
     render_timeout: float = Field(
         30.0, gt=0, le=3600, description="Seconds to load and run a page in the browser"

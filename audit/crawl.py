@@ -71,7 +71,11 @@ def run_crawl(
         try:
             if resume:
                 with store.session() as session:
-                    run_id = store_crawls.resume_run(session, run_id).id
+                    run = store_crawls.resume_run(session, run_id)
+                    run_id, proxy = run.id, (run.options or {}).get("proxy")
+            # The run's proxy (--proxy, or the one a resumed run was started with) is a
+            # setting: the crawler's requests and the browser's guard proxy both read it.
+            beian = with_proxy(beian, proxy)
             return _run_scrapy(
                 beian, resume=resume, run_id=run_id, trigger=trigger, discover=discover,
                 max_pages=max_pages, proxy=proxy, hosts=hosts, progress=progress,
@@ -81,6 +85,13 @@ def run_crawl(
             heartbeat.stop()
             if lock is not None:
                 lock.release()
+
+
+def with_proxy(beian: Settings, proxy: str | None) -> Settings:
+    """The settings with ``[crawl] proxy`` set to ``proxy`` (unchanged when None)."""
+    if not proxy or proxy == beian.crawl.proxy:
+        return beian
+    return beian.model_copy(update={"crawl": beian.crawl.model_copy(update={"proxy": proxy})})
 
 
 LOCK_STALE = 120.0  # seconds without a heartbeat after which another machine's lock is stale

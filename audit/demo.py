@@ -19,6 +19,7 @@ from typing import Any
 
 from audit.config import LOCAL_TZ, Settings
 from audit.errors import UserError
+from audit.files import output_errors
 from audit.store.models import utcnow
 
 
@@ -67,10 +68,10 @@ def run_demo(
 
     began = time.monotonic()
     data_dir = (settings.data_dir / "demo").resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
     say(f"Generating a sample jurisdiction of {sites} sites for {settings.profile.name} ...")
     testbed = generate(settings.profile, sites, seed=seed)
-    testbed.write(data_dir)
+    with output_errors("the sample jurisdiction", data_dir):
+        testbed.write(data_dir)
     manifest, inventory = data_dir / "manifest.json", data_dir / "inventory.csv"
     before, last = demo_months(utcnow())
 

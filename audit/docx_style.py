@@ -16,6 +16,7 @@ substitutes from, while LibreOffice substitutes through fontconfig (Noto Serif C
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from audit.display import display_text
-from audit.files import replacing
+from audit.files import write_atomic
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -158,10 +159,13 @@ def set_core_properties(
 
 
 def save_document(document: DocxDocument, out: Path) -> Path:
-    """Save next to the target and rename, so that a failure leaves no half-written file."""
-    with replacing(out) as temporary:
-        document.save(str(temporary))
-    return Path(out).expanduser()
+    """Save next to the target and rename, so that a failure leaves no half-written file.
+
+    The package is built in memory first: python-docx leaves its zip file open when a
+    write fails, and the zip file's finaliser fails again later, with a traceback."""
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return write_atomic(out, buffer.getvalue())
 
 
 # --- fonts --------------------------------------------------------------------------------

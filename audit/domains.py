@@ -14,9 +14,11 @@ from urllib.parse import urlsplit, urlunsplit
 import tldextract
 
 from audit.config import Profile
+from audit.excerpt import excerpt
 
 _extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
+_LONGEST_HOST = 253  # DNS's limit; a longer one (from a file: any length) is not cached
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # host, host:port, [IPv6] or [IPv6]:port at the start of a URL typed without its scheme
 _HOST_PORT = re.compile(r"^(?:[^:/\[]+|\[[0-9a-fA-F:.]+\])(?::\d+)?(?:[/?#]|$)")
@@ -45,9 +47,9 @@ def normalise_url(raw: str) -> tuple[str, str]:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise BadURL(f"unparseable URL ({exc})") from None
+        raise BadURL(f"unparseable URL ({excerpt(str(exc))})") from None
     if parts.scheme.lower() not in ("http", "https"):
-        raise BadURL(f"unsupported scheme {parts.scheme!r}")
+        raise BadURL(f"unsupported scheme {excerpt(parts.scheme)!r}")
     host = normalise_host(parts.hostname or "")
     bracketed = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
     netloc = (
@@ -82,6 +84,8 @@ def normalise_host(host: str) -> str:
     host = host.strip().rstrip(".").lower()
     if not host:
         raise BadURL("no host name")
+    if len(host) > _LONGEST_HOST:
+        raise BadURL(f"host name longer than {_LONGEST_HOST} characters: {excerpt(host)!r}")
     try:
         ipaddress.ip_address(host.strip("[]"))
         return host
@@ -90,12 +94,12 @@ def normalise_host(host: str) -> str:
     try:
         ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
     except UnicodeError:
-        raise BadURL(f"invalid host name {host!r}") from None
+        raise BadURL(f"invalid host name {excerpt(host)!r}") from None
     labels = ascii_host.split(".")
     if len(labels) < 2 or not all(_HOST_LABEL.match(label) for label in labels):
-        raise BadURL(f"invalid host name {host!r}")
+        raise BadURL(f"invalid host name {excerpt(host)!r}")
     if labels[-1].isdigit():
-        raise BadURL(f"invalid host name {host!r}")
+        raise BadURL(f"invalid host name {excerpt(host)!r}")
     return ascii_host
 
 

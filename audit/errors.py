@@ -13,3 +13,7 @@ class ConfigError(UserError):
 
 class StoreError(UserError):
     pass
+
+
+class OutputError(UserError):
+    """A file could not be written (a full or read-only disk): nothing was left half-written."""

@@ -22,6 +22,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select, update
+
 from audit import review
 from audit.config import Profile
 from audit.domains import is_government_host
@@ -32,9 +34,11 @@ from audit.rules.model import AuditContext, SiteView, SnapshotView
 from audit.store import Finding, FindingEvent, Site, Snapshot, Store
 from audit.store import crawls as store_crawls
 from audit.store import findings as store_findings
+from audit.store import runs as store_runs
 from audit.store.models import utcnow
 
 GOVERNMENT_CATEGORY_WORDS = ("政府", "党政", "机关")
+_CHUNK = 900  # ids per IN (...) list: SQLite's default limit is 999 variables
 
 
 @dataclass
@@ -94,6 +98,49 @@ def snapshot_view(snapshot: Snapshot, url: str, notices: list[dict[str, Any]]) -
 def run_audit(
     store: Store, profile: Profile, *, run_id: int | None = None, unreachable_runs: int = 2
 ) -> AuditSummary:
+    """Audit a run (default: the finished run dated last) and return what changed.
+
+    A run dated before runs already audited (``beian crawl --dated`` for an earlier day)
+    adds to the history of its day without undoing what the later runs decided; the
+    findings it alone opens are then decided by the runs after it, audited again in
+    date order until none is left undecided."""
+    summary, opened = _audit(store, profile, run_id, unreachable_runs)
+    undecided = dict.fromkeys(opened, summary.run_id)  # finding -> the run that opened it
+    if undecided:
+        with store.session() as session:
+            key = store_runs.run_keys(session, [summary.run_id])[summary.run_id]
+            later = store_runs.ended_runs_after(session, key)
+        for later_id in later:
+            _, opened = _audit(store, profile, later_id, unreachable_runs)
+            undecided = _still_undecided(store, undecided) | dict.fromkeys(opened, later_id)
+            if not undecided:
+                break
+    return summary
+
+
+def _still_undecided(store: Store, opened_by: dict[int, int]) -> dict[int, int]:
+    """Of these findings (each with the run that opened it), those still open and seen by
+    no run after it."""
+    ids = sorted(opened_by)
+    undecided: dict[int, int] = {}
+    with store.session() as session:
+        for start in range(0, len(ids), _CHUNK):
+            rows = session.execute(
+                select(Finding.id, Finding.last_seen_run_id).where(
+                    Finding.id.in_(ids[start : start + _CHUNK]), Finding.state == "open"
+                )
+            )
+            for finding_id, last_seen in rows:
+                if last_seen == opened_by[finding_id]:
+                    undecided[finding_id] = last_seen
+    return undecided
+
+
+def _audit(
+    store: Store, profile: Profile, run_id: int | None, unreachable_runs: int
+) -> tuple[AuditSummary, set[int]]:
+    """Audit one run: its summary, and the findings it opened or reopened (when runs dated
+    after it were audited already, they never saw these: they decide them next)."""
     with store.session() as session:
         if run_id is None:
             run = store_findings.latest_finished_run(session)
@@ -104,6 +151,14 @@ def run_audit(
         # (a run of pending sites only, `beian crawl --site` of one, judges nothing)
         if not pairs and not store_crawls.snapshot_count(session, run_id):
             raise UserError(f"crawl run {run_id} has no snapshots")
+        # runs compared by date, not by id: a run dated earlier may have been entered later
+        keys = store_runs.run_keys(session)
+        this = keys[run_id]
+
+        def after_this(other: int | None) -> bool:
+            return other is not None and keys[other] > this
+
+        opened: set[int] = set()
         notices = store_findings.notices_by_snapshot(session, run_id)
         outcomes = store_findings.recent_outcomes(session, run_id, unreachable_runs)
         icp_users: dict[str, set[str]] = defaultdict(set)
@@ -160,11 +215,17 @@ def run_audit(
                     session.add(finding)
                     session.flush()
                     existing[key] = finding
+                    opened.add(finding.id)
                     _event(session, finding, run_id, "opened", None, "open")
                     changes["new"][rule.code] += 1
                     continue
-                if finding.last_seen_run_id > run_id or (finding.resolved_run_id or 0) > run_id:
-                    continue  # a later run already decided about it
+                if after_this(finding.last_seen_run_id) or after_this(finding.resolved_run_id):
+                    # a later run already decided about it; one that first saw it later
+                    # missed that it was there already
+                    if after_this(finding.first_seen_run_id):
+                        _open_earlier(session, finding, run_id)
+                        changes["new"][rule.code] += 1
+                    continue
                 if review.is_suppressed(finding, evidence):
                     # a false positive seen again with the evidence it was declared on
                     if finding.state == "open" and finding.last_seen_run_id != run_id:
@@ -179,6 +240,7 @@ def run_audit(
                     finding.resolved_run_id = finding.resolved_at = None
                     _seen(finding, run_id, now, snapshot.id, evidence)
                     _event(session, finding, run_id, "reopened", "resolved", "open")
+                    opened.add(finding.id)
                     if finding.review_state == "resolved":
                         # It came back: the analysts look at it again.
                         note = "the problem came back after it had been resolved"
@@ -191,8 +253,10 @@ def run_audit(
             for key, finding in existing.items():
                 if key[0] != site.id or key in seen or finding.state != "open":
                     continue
-                if finding.rule not in evaluation.judged or finding.last_seen_run_id >= run_id:
-                    continue  # not judged this time (site unreachable), or seen in this run
+                if finding.rule not in evaluation.judged:
+                    continue  # not judged this time (site unreachable)
+                if finding.last_seen_run_id == run_id or after_this(finding.last_seen_run_id):
+                    continue  # seen in this run, or by a run dated after it
                 finding.state = "resolved"
                 finding.resolved_run_id = run_id
                 finding.resolved_at = now
@@ -211,7 +275,20 @@ def run_audit(
                 note = f"the accepted risk ended on {finding.accepted_until}: back to review"
                 session.add(review.by_audit(finding, "new", run_id=run_id, note=note))
         summary.changes = dict(changes)
-        return summary
+        return summary, opened
+
+
+def _open_earlier(session: Any, finding: Finding, run_id: int) -> None:
+    """A run dated before the run that opened ``finding`` shows it too: the finding was
+    there already, and its opening moves back to this run (the lifecycle events keep
+    alternating in date order: opened, resolved, reopened, ...)."""
+    first = finding.first_seen_run_id
+    finding.first_seen_run_id = run_id
+    session.execute(
+        update(FindingEvent)
+        .where(FindingEvent.finding_id == finding.id, FindingEvent.kind == "opened")
+        .values(run_id=run_id, note=f"seen by run {run_id}, dated before run {first}")
+    )
 
 
 def _seen(

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from audit.domains import BadURL, normalise_url, registrable_domain
+from audit.excerpt import excerpt
 from audit.store import Site, Store
 from audit.store.sites import import_inventory_sites
-from audit.tabular import read_table
+from audit.tabular import DEFAULT_LIMITS, ReadLimits, Table, read_table
 
 # Canonical field -> headers it is found under (earlier aliases win when a file has two).
 INVENTORY_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -101,8 +102,9 @@ class RowProblem:
 
     line: int
     field: str | None  # the column at fault; None for the whole row
-    value: str | None  # what it held, when there is something to show
+    value: str | None  # what it held, when there is something to show (may be huge)
     reason: str
+    length: int | None = None  # the value's true length when ``value`` is its start only
 
     def __str__(self) -> str:
         """'line 7: url 'exa mple.gov.cn': unparseable URL (URL contains spaces)'."""
@@ -110,8 +112,22 @@ class RowProblem:
             return f"line {self.line}: {self.reason}"
         if not self.value:
             return f"line {self.line}: {self.field}: {self.reason}"
-        value = self.value if len(self.value) <= 80 else self.value[:77] + "..."
-        return f"line {self.line}: {self.field} {value!r}: {self.reason}"
+        return f"line {self.line}: {self.field} {self.excerpt!r}: {self.reason}"
+
+    @property
+    def excerpt(self) -> str | None:
+        """The value as messages quote it: its start, and how much more there is."""
+        return excerpt(self.value, length=self.length) if self.value else self.value
+
+
+def table_problems(table: Table) -> list[RowProblem]:
+    """The rows the table reader rejected (a cell too long), as row problems."""
+    return [RowProblem(p.line, p.field, p.value, p.reason, p.length) for p in table.problems]
+
+
+def by_line(problems: list[RowProblem]) -> list[RowProblem]:
+    """Problems in the order of the file (stable: a row's own order is kept)."""
+    return sorted(problems, key=lambda problem: problem.line)
 
 
 @dataclass(frozen=True)
@@ -122,6 +138,7 @@ class InventoryParse:
     columns: dict[str, str]  # field -> the header it was read from
     ignored_columns: list[str]
     description: str  # how the file was read: 'text, GB18030, comma-separated'
+    notes: list[str] = field(default_factory=list)  # what was not read, and why
 
 
 @dataclass(frozen=True)
@@ -134,6 +151,7 @@ class ImportReport:
     columns: dict[str, str]
     ignored_columns: list[str] = field(default_factory=list)
     description: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def imported(self) -> int:
@@ -151,14 +169,17 @@ class ImportReport:
             columns=parsed.columns,
             ignored_columns=parsed.ignored_columns,
             description=parsed.description,
+            notes=parsed.notes,
         )
 
 
-def parse_inventory(path: str | Path, *, sheet: str | None = None) -> InventoryParse:
+def parse_inventory(
+    path: str | Path, *, sheet: str | None = None, limits: ReadLimits = DEFAULT_LIMITS
+) -> InventoryParse:
     """Read an inventory file; raises TableError when the file as a whole is unreadable."""
-    table = read_table(path, INVENTORY_COLUMNS, required=("url",), sheet=sheet)
+    table = read_table(path, INVENTORY_COLUMNS, required=("url",), sheet=sheet, limits=limits)
     rows: list[InventoryRow] = []
-    problems: list[RowProblem] = []
+    problems = table_problems(table)
     first_line_of_host: dict[str, int] = {}
     for line, values in table.rows:
         row_problems: list[RowProblem] = []
@@ -215,21 +236,28 @@ def parse_inventory(path: str | Path, *, sheet: str | None = None) -> InventoryP
     return InventoryParse(
         path=table.path,
         rows=rows,
-        problems=problems,
+        problems=by_line(problems),
         columns=table.header,
         ignored_columns=table.ignored,
         description=table.description,
+        notes=table.notes,
     )
 
 
-def import_inventory(store: Store, path: str | Path, *, sheet: str | None = None) -> ImportReport:
+def import_inventory(
+    store: Store,
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> ImportReport:
     """Parse an inventory and upsert its good rows on the host, in one transaction.
 
     Values from the file overwrite what the store had, a discovered site listed in
     the inventory becomes an inventory site, and first_seen/last_seen are kept.
     A column the file does not have leaves that field of existing sites alone.
     """
-    parsed = parse_inventory(path, sheet=sheet)
+    parsed = parse_inventory(path, sheet=sheet, limits=limits)
     fields = [name for name in OPTIONAL_FIELDS if name in parsed.columns]
     sites = [
         {

@@ -41,8 +41,10 @@ from audit.docx_style import (
     set_font,
 )
 from audit.errors import UserError
+from audit.files import output_errors
 from audit.review import today as beijing_today
 from audit.rules import UnknownRule, get_rule
+from audit.rules.model import UNIT_SEVERITIES
 from audit.store import Finding, Site, Store
 
 if TYPE_CHECKING:
@@ -120,11 +122,12 @@ def write_notice(
 ) -> Path:
     """Write the 整改通知 of ``target`` (a host, or an exact sponsor name) and return its path.
 
-    Lists the target's open findings (not false positives, not accepted risks), each with
-    its deadline: the finding's own, else ``deadline``, else ``today`` + 15 days. ``out``
-    defaults to ``<data_dir>/notices/<sponsor>-<date>.docx``. The issuing unit defaults to
-    the profile's ``<name>网络与信息安全信息通报中心``. Raises UserError when the target is
-    unknown or has nothing open.
+    Lists the target's open findings (not false positives, not accepted risks, not the
+    info-level checks meant for the centre), each with its deadline: the finding's own,
+    else ``deadline``, else ``today`` + 15 days. ``out`` defaults to
+    ``<data_dir>/notices/<sponsor>-<date>.docx``. The issuing unit defaults to the profile's
+    ``<name>网络与信息安全信息通报中心``. Raises UserError when the target is unknown or has
+    nothing open, OutputError when the file cannot be written (nothing is left behind).
     """
     if isinstance(session_or_store, Store):
         with session_or_store.session() as session:
@@ -136,7 +139,9 @@ def write_notice(
     if out is None:
         name = f"{safe_filename(content.addressee)}-{content.date.isoformat()}.docx"
         out = Path(data_dir) / "notices" / name
-    return save_document(render_notice(content), Path(out))
+    document = render_notice(content)
+    with output_errors("the notice", out):  # a full or read-only disk: one line, no file
+        return save_document(document, Path(out))
 
 
 def collect_notice(
@@ -161,12 +166,15 @@ def collect_notice(
             Finding.site_id.in_(list(by_id)),
             Finding.state == "open",
             Finding.review_state.not_in(EXCLUDED_REVIEW_STATES),
+            # Info-level checks (供核实) are for the centre, not for the unit.
+            Finding.severity.in_(UNIT_SEVERITIES),
         )
     ).all()
     if not findings:
         raise UserError(
-            f"{target}: no open findings to notify (resolved findings, false positives and "
-            "accepted risks are left out); run `beian audit` after a crawl, or see "
+            f"{target}: no open findings to notify (resolved findings, false positives, "
+            "accepted risks and info-level checks for the centre are left out); run "
+            "`beian audit` after a crawl, or see "
             "`beian findings --site HOST`"
         )
     rows = [_row(by_id[f.site_id], f, default_deadline) for f in findings]

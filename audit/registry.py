@@ -18,19 +18,20 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from audit.domains import BadURL, normalise_url
-from audit.inventory import ImportReport, RowProblem
+from audit.excerpt import excerpt, excerpts
+from audit.inventory import ImportReport, RowProblem, by_line, table_problems
 from audit.notices import extract_notices
 from audit.notices.model import FATAL_REASONS
 from audit.rules.model import RegistryEntry
 from audit.store import RegistryRecord, Store
 from audit.store.registry import import_registry_records, registry_records
-from audit.tabular import read_table
+from audit.tabular import DEFAULT_LIMITS, ReadLimits, read_table
 
 # Canonical field -> headers it is found under (earlier aliases win when a file has two:
 # an export with both 网站备案号 and 主体备案号 is read by its site numbers).
@@ -91,6 +92,10 @@ _DATE_EXPECTED = "unreadable date (expected 2021-03-04, 2021/3/4, 2021年3月4�
 _POLICE_WORDS = ("公安", "公网安", "联网备案", "police", "mps")
 _ICP_WORDS = ("icp", "工信", "通信管理", "非经营", "许可证", "经营性", "miit")
 
+# A filing record lists a site's few domains; a cell of thousands is not one (and each
+# would be parsed). A number is at most its column's width.
+_MOST_DOMAINS = 100
+_LONGEST_NUMBER = 200
 _MAX_LENGTH = {
     name: getattr(RegistryRecord.__table__.c[name].type, "length", None)
     for name in ("number", "sponsor", "source_file")
@@ -116,6 +121,7 @@ class RegistryParse:
     columns: dict[str, str]  # field -> the header it was read from
     ignored_columns: list[str]
     description: str
+    notes: list[str] = field(default_factory=list)  # what was not read, and why
 
 
 class NumberError(ValueError):
@@ -133,6 +139,8 @@ def normalise_number(text: str) -> tuple[str, str, str]:
     wrong (a placeholder, a year in the future, too few digits).
     """
     text = unicodedata.normalize("NFKC", text).strip()
+    if len(text) > _LONGEST_NUMBER:  # not read: the extractor would parse it as a page
+        raise NumberError(f"longer than {_LONGEST_NUMBER} characters: not one filing number")
     if re.fullmatch(r"\d{14}", text):
         text = f"公网安备{text}号"
     page = f"<html><body><footer>{html.escape(text)}</footer></body></html>"
@@ -145,7 +153,7 @@ def normalise_number(text: str) -> tuple[str, str, str]:
     if not items:
         raise NumberError("not an ICP or public-security filing number")
     if len(items) > 1:
-        found = ", ".join(item.number for _, item in items)
+        found = excerpts((item.number for _, item in items), count=3)
         raise NumberError(f"more than one number ({found})")
     kind, item = items[0]
     if kind == "site_code":
@@ -154,7 +162,9 @@ def normalise_number(text: str) -> tuple[str, str, str]:
     excused = {"missing_province"} if kind == "police" and item.province else set()
     fatal = [r for r in item.reasons if r in FATAL_REASONS and r not in excused]
     if item.placeholder or (not item.valid and (fatal or not excused)):
-        raise NumberError(f"invalid filing number {item.number} ({', '.join(fatal) or 'invalid'})")
+        raise NumberError(
+            f"invalid filing number {excerpt(item.number)} ({', '.join(fatal) or 'invalid'})"
+        )
     if kind == "icp":
         return item.number, item.main_number or item.number, "icp"
     return item.number, item.number, "police" if kind == "police" else "licence"
@@ -190,11 +200,13 @@ def _kind_of_type(text: str) -> str | None:
 
 
 def _domains(line: int, text: str) -> tuple[tuple[str, ...], list[RowProblem]]:
-    hosts: list[str] = []
+    hosts: dict[str, None] = {}  # in the order written, once each
     problems: list[RowProblem] = []
-    for part in _DOMAIN_SEPARATORS.split(unicodedata.normalize("NFKC", text)):
-        if not part:
-            continue
+    parts = [p for p in _DOMAIN_SEPARATORS.split(unicodedata.normalize("NFKC", text)) if p]
+    if len(parts) > _MOST_DOMAINS:
+        reason = f"{len(parts):,} domains, more than the {_MOST_DOMAINS} one record may list"
+        return (), [RowProblem(line, "domains", text, reason)]
+    for part in parts:
         try:
             _, host = normalise_url(part.removeprefix("*."))  # *.example.com: the domain
         except BadURL as exc:
@@ -203,16 +215,17 @@ def _domains(line: int, text: str) -> tuple[tuple[str, ...], list[RowProblem]]:
                 reason = f"unparseable domain ({reason})"
             problems.append(RowProblem(line, "domains", part, reason))
             continue
-        if host not in hosts:
-            hosts.append(host)
+        hosts[host] = None
     return tuple(hosts), problems
 
 
-def parse_registry(path: str | Path, *, sheet: str | None = None) -> RegistryParse:
+def parse_registry(
+    path: str | Path, *, sheet: str | None = None, limits: ReadLimits = DEFAULT_LIMITS
+) -> RegistryParse:
     """Read a registry export; raises TableError when the file as a whole is unreadable."""
-    table = read_table(path, REGISTRY_COLUMNS, required=("number",), sheet=sheet)
+    table = read_table(path, REGISTRY_COLUMNS, required=("number",), sheet=sheet, limits=limits)
     rows: list[RegistryRow] = []
-    problems: list[RowProblem] = []
+    problems = table_problems(table)
     first_line_of_number: dict[str, int] = {}
     for line, values in table.rows:
         if not any(values.values()):
@@ -271,10 +284,11 @@ def parse_registry(path: str | Path, *, sheet: str | None = None) -> RegistryPar
     return RegistryParse(
         path=table.path,
         rows=rows,
-        problems=problems,
+        problems=by_line(problems),
         columns=table.header,
         ignored_columns=table.ignored,
         description=table.description,
+        notes=table.notes,
     )
 
 
@@ -284,7 +298,13 @@ def _source_file(path: Path) -> str:
     return text if len(text) <= limit else "…" + text[-(limit - 1) :]
 
 
-def import_registry(store: Store, path: str | Path, *, sheet: str | None = None) -> ImportReport:
+def import_registry(
+    store: Store,
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> ImportReport:
     """Parse a registry export and upsert its good rows on the number, in one transaction.
 
     Values from the file overwrite the stored record's; a column the file does not have
@@ -292,7 +312,7 @@ def import_registry(store: Store, path: str | Path, *, sheet: str | None = None)
     Records the file does not list are kept (an export of one district does not revoke
     the others').
     """
-    parsed = parse_registry(path, sheet=sheet)
+    parsed = parse_registry(path, sheet=sheet, limits=limits)
     fields = [name for name in OPTIONAL_COLUMNS if name in parsed.columns]
     source_file = _source_file(parsed.path)
     records = [

@@ -12,6 +12,9 @@ A host whose every address is refused fails like a name with no address; the spi
 getaddrinfo in the reactor's thread pool (IPv4 and IPv6, unlike Scrapy's default resolver),
 with a cache of raw answers; ``[crawl] resolve`` fixes addresses for names, like curl's
 ``--resolve``. The proxy's own name is exempt: through a proxy, the proxy decides.
+
+:func:`lookup` and :func:`screen` are the same lookup and the same check for the browser's
+guard proxy (``crawler/guard_proxy.py``), which has no Twisted reactor.
 """
 
 from __future__ import annotations
@@ -34,6 +37,33 @@ from audit.config import Settings, load_settings
 
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")
 _EXEMPT: set[str] = set()  # proxies the spiders were given (see exempt_proxy)
+
+
+def looked_up_name(host: str, fixed: Mapping[str, str]) -> str:
+    """The name (or address) to hand getaddrinfo for ``host``: its ``[crawl] resolve`` entry,
+    else the host itself, without IPv6 brackets."""
+    bare = host.strip("[]")
+    return fixed.get(bare.lower(), bare)
+
+
+def lookup(host: str, port: int, fixed: Mapping[str, str] | None = None) -> list[str]:
+    """The addresses of ``host`` for a TCP connection, in getaddrinfo's order, without
+    repeats (blocking; OSError when the name does not resolve)."""
+    name = looked_up_name(host, fixed or {})
+    infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def screen(addresses: Iterable[str], policy: AddressPolicy) -> tuple[list[str], list[str]]:
+    """(the addresses the policy allows, the refusals of the others: ``127.0.0.1 is loopback``)."""
+    allowed, refusals = [], []
+    for address in addresses:
+        refusal = policy.refusal(address)
+        if refusal is None:
+            allowed.append(address)
+        else:
+            refusals.append(refusal)
+    return allowed, refusals
 
 
 def proxy_hosts(configured: str | None, environ: Mapping[str, str] = os.environ) -> set[str]:
@@ -143,13 +173,9 @@ class GuardedResolver:
     def _allowed(self, host: str, addresses: list[IAddress]) -> list[IAddress]:
         if host.lower() in self.exempt_hosts or host.lower() in _EXEMPT:
             return addresses
-        allowed, refusals = [], []
-        for address in addresses:
-            refusal = self.policy.refusal(getattr(address, "host", ""))
-            if refusal is None:
-                allowed.append(address)
-            else:
-                refusals.append(refusal)
+        ips = [getattr(address, "host", "") for address in addresses]
+        passed, refusals = screen(ips, self.policy)
+        allowed = [address for address, ip in zip(addresses, ips, strict=True) if ip in passed]
         key = host.strip("[]").lower()
         if refusals and not allowed:
             self._refused[key] = refusals[0]
@@ -158,8 +184,7 @@ class GuardedResolver:
         return allowed
 
     def _getaddrinfo(self, host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
-        fixed = self.fixed.get(host.strip("[]").lower())
-        return socket.getaddrinfo(fixed or host, port, *args, **kwargs)
+        return socket.getaddrinfo(looked_up_name(host, self.fixed), port, *args, **kwargs)
 
 
 def _installed() -> GuardedResolver | None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 from scrapy.settings import BaseSettings
 
 from audit.config import Settings, load_settings
 from crawler.render import find_chromium, playwright_settings
+from crawler.sandbox import browser_account
 
 
 def configure_from_beian(settings: BaseSettings) -> None:
@@ -37,12 +36,15 @@ def apply_beian_settings(settings: BaseSettings, beian: Settings, priority: str 
         priority=priority,
     )
     browser = find_chromium(crawl.browser_path) if crawl.render != "off" else None
+    if browser:
+        try:
+            browser_account(crawl.browser_user)
+        except ValueError as exc:  # never Chromium as root: the pages are read as served
+            settings.set("BEIAN_BROWSER_OFF", str(exc), priority=priority)
+            browser = None
     settings.set("BEIAN_BROWSER", browser, priority=priority)
     if browser:
-        proxy = crawl.proxy or os.environ.get("http_proxy") or os.environ.get("HTTP_PROXY")
         settings.setdict(
-            playwright_settings(
-                browser, proxy=proxy, timeout=crawl.render_timeout, pages=crawl.render_pages
-            ),
+            playwright_settings(browser, timeout=crawl.render_timeout, pages=crawl.render_pages),
             priority=priority,
         )

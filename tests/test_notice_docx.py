@@ -154,6 +154,32 @@ def test_reviewed_and_resolved_findings_are_left_out(audited: Store, tmp_path: P
     assert not (tmp_path / "b.docx").exists() and not (tmp_path / "c.docx").exists()
 
 
+def test_info_level_checks_are_for_the_centre_not_in_the_letter(
+    store: Store, tmp_path: Path
+) -> None:
+    # A filed site whose police number was issued in Beijing: BA114 (info, 供核实) is
+    # for the centre to check; the unit gets no letter over it.
+    beijing = COMPLIANT.replace("14080202000123", "11010502000001").replace(
+        "晋公网安备", "京公网安备"
+    )
+    with store.session() as session:
+        run = store_crawls.create_run(session)
+        url = f"http://{YANHU}/"
+        add_site(session, url, YANHU, name="盐湖区人民政府", sponsor=SPONSOR)
+        html = f"<html><body>{beijing}</body></html>"
+        notices = extract_notices(html, url, profile=PROFILE).records()
+        store_crawls.write_batch(session, run.id, snapshots=[{
+            "host": YANHU, "outcome": "ok", "fetched_at": run.started_at, "http_status": 200,
+            "final_url": url, "notices": notices,
+        }])  # fmt: skip
+        store_crawls.finish_run(session, run.id, "finished", {})
+        run_id = run.id
+    assert run_audit(store, PROFILE, run_id=run_id).changes["new"] == {"BA114": 1}
+    with pytest.raises(UserError, match="info-level checks for the centre are left out"):
+        write_notice(store, SPONSOR, tmp_path / "n.docx", today=TODAY)
+    assert not (tmp_path / "n.docx").exists()
+
+
 def test_an_unknown_target_is_a_clear_error(audited: Store, tmp_path: Path) -> None:
     with pytest.raises(UserError, match="no site with this host and no sponsor"):
         write_notice(audited, "盐湖区人民政府", tmp_path / "x.docx")  # a name, not a sponsor

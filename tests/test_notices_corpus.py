@@ -25,12 +25,18 @@ REPO = Path(__file__).resolve().parents[1]
 CORPORA = {
     "project": REPO / "tests" / "data" / "footers",
     "real": REPO.parent / "shared" / "real-footers",
+    # tests/data/real-footers/README.md: collected from public pages; the extractor is
+    # tuned on "seen" only, "blind" is scored as a whole.
+    "real-seen": REPO / "tests" / "data" / "real-footers" / "seen",
+    "real-blind": REPO / "tests" / "data" / "real-footers" / "blind",
 }
 # Fixed so that "future year" means the same thing in every run.
 TODAY = datetime.date(2025, 11, 1)
 FIELDS = ("icp", "icp_licence", "police", "police_region_code", "site_code", "conac")
 MIN_PRECISION = 1.0
 MIN_RECALL = 0.98
+# The bar for pages the extractor was not written against (issue 11).
+REAL_WORLD = {"real-seen": (0.99, 0.98), "real-blind": (0.99, 0.98)}
 
 
 @dataclass
@@ -110,7 +116,15 @@ def evaluate(directory: Path) -> Report:
     return report
 
 
-@pytest.mark.parametrize("name", sorted(CORPORA))
+NOT_YET = pytest.mark.xfail(
+    strict=True, reason="issue 11: the extractor is not yet at the bar on real-world pages"
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(name, marks=NOT_YET) if name in REAL_WORLD else name for name in sorted(CORPORA)],
+)
 def test_corpus_precision_and_recall(name: str) -> None:
     directory = CORPORA[name]
     if not (directory / "labels.jsonl").exists():
@@ -118,13 +132,16 @@ def test_corpus_precision_and_recall(name: str) -> None:
     report = evaluate(directory)
     table = report.table(name)
     print("\n" + table)
+    min_precision, min_recall = REAL_WORLD.get(name, (MIN_PRECISION, MIN_RECALL))
     below = [
         f"{key}: precision {s.precision:.3f} recall {s.recall:.3f}"
         for key, s in report.scores.items()
-        if s.precision < MIN_PRECISION or s.recall < MIN_RECALL
+        if s.precision < min_precision or s.recall < min_recall
     ]
     link_errors = [e for e in report.errors if "links_" in e]
-    message = "\n".join([table, *below, *report.errors])
+    # The blind part is judged as a whole: its cases are not shown (README).
+    errors = [] if name == "real-blind" else report.errors
+    message = "\n".join([table, *below, *errors])
     assert not below and not link_errors, message
 
 
@@ -138,3 +155,14 @@ def test_project_corpus_is_large_and_covers_encodings() -> None:
     assert {"encoding:gbk", "encoding:big5", "no-charset", "negative", "placeholder"} <= tags
     for label in labels:
         assert (directory / label["file"]).exists(), label["file"]
+
+
+def test_the_real_world_corpus_has_300_cases_with_their_sources() -> None:
+    labels = [
+        json.loads(line)
+        for name in REAL_WORLD
+        for line in (CORPORA[name] / "labels.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert len(labels) >= 300
+    for label in labels:
+        assert label["source"] and label["notes"], label["file"]

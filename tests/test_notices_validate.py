@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from audit.config import load_builtin_profile
-from audit.notices import divisions, validate
+from audit.notices import divisions, extract_notices, validate
 
 TODAY = datetime.date(2025, 11, 1)
 YUNCHENG = load_builtin_profile("yuncheng")
@@ -139,6 +139,20 @@ def test_unknown_code_is_a_doubt_not_an_error() -> None:
     checked = validate.police("京", "11040102700068", None)
     assert checked.reasons == ("code_not_in_gb2260",)
     assert checked.division_name is None
+
+
+def test_a_number_that_contradicts_itself_is_not_valid() -> None:
+    # 14 is Shanxi, not Beijing; and 149999 is no division of GB/T 2260: nothing in the
+    # number says where it was issued.
+    found = extract_notices("<footer>京公网安备14999902000123号</footer>", "http://x.cn/")
+    [number] = found.police
+    assert {"province_code_mismatch", "code_not_in_gb2260", "self_contradictory"} <= set(
+        number.reasons
+    )
+    assert number.valid is False
+    # Each doubt alone is kept as a remark, the number still counted.
+    [alone] = extract_notices("<footer>京公网安备11040102700068号</footer>", "http://x.cn/").police
+    assert alone.valid is True
 
 
 def test_old_twelve_digit_numbers() -> None:

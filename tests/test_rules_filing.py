@@ -26,10 +26,12 @@ def test_ba101_silent_when_a_linked_number_is_shown() -> None:
     assert hits("BA101", make_ctx(LINKED_ICP)) == []
 
 
-def test_a_placeholder_is_not_a_number_shown_ba101_and_ba102() -> None:
+def test_a_placeholder_is_one_finding_ba102_not_also_ba101() -> None:
+    # One problem, one finding: the specific rule (malformed or placeholder) tells the unit
+    # what to fix; "no number shown" stays quiet but is judged, so an open BA101 resolves.
     ctx = make_ctx(f"京ICP备xxxxxxxx号 {LINKED_POLICE}")
-    [missing] = hits("BA101", ctx)
-    assert missing.details["shown_invalid"] == ["京ICP备xxxxxxxx号"]
+    assert hits("BA101", ctx) == []
+    assert "BA101" in evaluate(ctx).judged
     [placeholder] = hits("BA102", ctx)
     assert placeholder.fingerprint == "京ICP备xxxxxxxx号"
     assert placeholder.excerpt == "京ICP备xxxxxxxx号"
@@ -45,7 +47,14 @@ def test_a_malformed_number_is_ba102_with_its_reasons() -> None:
     assert malformed.fingerprint == "晋ICP备123号"
     assert malformed.details["reasons"] == ["digit_count"]
     assert malformed.details["placeholder"] is False
-    assert len(hits("BA101", ctx)) == 1  # no valid number shown either
+    assert hits("BA101", ctx) == []  # BA102 says it: no second finding for one problem
+
+
+def test_a_malformed_number_beside_a_valid_one_is_ba102_alone() -> None:
+    # A malformed number beside a valid one: BA102 alone (BA101 would not fire anyway).
+    ctx = make_ctx(f"{LINKED_ICP} 晋ICP备123号")
+    assert fingerprints("BA102", ctx) == ["晋ICP备123号"]
+    assert hits("BA101", ctx) == []
 
 
 def test_a_licence_shaped_filing_number_counts_as_shown() -> None:
@@ -101,9 +110,9 @@ def test_ba111_fires_without_a_police_number() -> None:
     assert hits("BA111", make_ctx(f"{LINKED_ICP} {LINKED_POLICE}")) == []
 
 
-def test_a_police_placeholder_is_ba111_and_ba112() -> None:
+def test_a_police_placeholder_is_ba112_alone() -> None:
     ctx = make_ctx(f"{LINKED_ICP} 京公网安备11000000000001号")
-    assert len(hits("BA111", ctx)) == 1
+    assert hits("BA111", ctx) == []  # superseded by the more specific BA112
     assert fingerprints("BA112", ctx) == ["京公网安备11000000000001号"]
     # Neither linked nor in the jurisdiction, but a placeholder is not judged on that.
     assert hits("BA113", ctx) == []
@@ -214,3 +223,33 @@ def test_filing_rules_judge_every_readable_site() -> None:
     judged = evaluate(make_ctx()).judged
     assert {"BA101", "BA102", "BA103", "BA111", "BA112", "BA113", "BA114", "BA115"} <= judged
     assert "BA121" in judged
+
+
+# -- BA100 a homepage not fully read ---------------------------------------------------
+
+
+def test_a_partial_reading_accuses_no_one_and_says_why() -> None:
+    # The footer box is filled by a script the crawl could not run: no "no ICP number".
+    ctx = make_ctx(
+        "版权所有 运城市某局",
+        reading="partial",
+        reading_gaps=("script_writes_footer", "empty_footer"),
+    )
+    codes = [rule.code for rule, _ in evaluate(ctx).hits]
+    assert codes == ["BA100"]
+    assert not {"BA101", "BA111"} & evaluate(ctx).judged  # an open BA101 neither resolves
+    [hit] = hits("BA100", ctx)
+    assert hit.excerpt == "页脚由页面脚本拼接生成；页脚区域为空，内容由脚本填充"
+    assert hit.details["icp_shown"] is False
+    assert get_rule("BA100").severity == "info"  # for the centre: never in a letter
+
+
+def test_a_partial_reading_still_reports_what_it_did_see() -> None:
+    # A malformed number shown in the served HTML is wrong whatever scripts add.
+    ctx = make_ctx("晋ICP备123号", reading="partial", reading_gaps=("script_shell",))
+    assert {"BA100", "BA102"} <= {rule.code for rule, _ in evaluate(ctx).hits}
+
+
+def test_a_complete_reading_is_not_ba100() -> None:
+    assert hits("BA100", make_ctx("版权所有 运城市某局")) == []
+    assert len(hits("BA101", make_ctx("版权所有 运城市某局"))) == 1

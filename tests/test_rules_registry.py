@@ -13,6 +13,7 @@ from audit.rules import RULES, AuditContext, Hit, UnknownRule, evaluate, get_rul
 from tests.test_rules_support import make_ctx
 
 EXPECTED = {
+    "BA100": "info",
     "BA101": "high",
     "BA102": "medium",
     "BA103": "medium",
@@ -108,6 +109,7 @@ def test_a_duplicate_code_raises() -> None:
         ("BA499", {"severity": "critical"}, "severity"),
         ("BA499", {"applies_to": "companies"}, "applies_to"),
         ("BA499", {"advice_en": " "}, "empty advice_en"),
+        ("BA499", {"supersedes": ("BA499",)}, "cannot supersede itself"),
     ],
 )
 def test_bad_metadata_raises(code: str, change: dict[str, str], message: str) -> None:
@@ -171,6 +173,7 @@ def _contexts(run_id: int, snapshot_id: int) -> list[AuditContext]:
         make_ctx(None, outcome="timeout", recent_outcomes=("timeout", "dns_error"), **common),
         make_ctx(None, host="www.ycjyj.gov.cn", final_url="http://bet.example.com/", **common),
         make_ctx(None, outcome="http_error", http_status=500, **common),
+        make_ctx("版权所有", reading="partial", reading_gaps=("script_shell",), **common),
     ]
 
 
@@ -211,3 +214,8 @@ def test_details_are_json() -> None:
         for r, h in evaluate(ctx).hits:
             json.dumps(h.details, ensure_ascii=False)
             assert isinstance(h.excerpt, str), r.code
+
+
+def test_every_superseded_code_is_in_the_catalogue() -> None:
+    for item in RULES.values():
+        assert set(item.supersedes) <= set(RULES), item.code

@@ -43,7 +43,7 @@ def page(footer: str, title: str = "某单位网站") -> str:
 def make_ctx(footer: str | None = GOOD_FOOTER, **overrides: Any) -> AuditContext:
     """A context for one site whose homepage shows ``footer``; keyword overrides set the
     site (host, sponsor, government, ...), the snapshot (outcome, http_status, final_url,
-    rendered, notices, ...) or the context (recent_outcomes, icp_users, unreachable_runs).
+    rendered, notices, reading, ...) or the context (recent_outcomes, icp_users, unreachable_runs).
     """
     host = overrides.pop("host", "www.example.com")
     url = overrides.pop("url", f"http://{host}/")
@@ -78,6 +78,8 @@ def make_ctx(footer: str | None = GOOD_FOOTER, **overrides: Any) -> AuditContext
         footer_text=overrides.pop("footer_text", text),
         rendered=overrides.pop("rendered", False),
         notices=tuple(overrides.pop("notices", notices)),
+        reading=overrides.pop("reading", "complete"),
+        reading_gaps=tuple(overrides.pop("reading_gaps", ())),
     )
     # By default the site is the only one showing its numbers.
     own = site.sponsor or host

@@ -8,7 +8,17 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from audit.tabular import Table, TableError, cell_text, normalise_header, read_table
+from audit.excerpt import excerpt, excerpts
+from audit.tabular import (
+    ReadLimits,
+    Table,
+    TableError,
+    cell_text,
+    normalise_header,
+    read_table,
+)
+from audit.tabular.cells import excel_date, is_date_format
+from audit.tabular.zipparts import declared_entries
 
 COLUMNS = {
     "url": ("网址", "域名", "网站地址"),
@@ -330,3 +340,90 @@ def test_a_text_file_named_xlsx_is_refused(tmp_path: Path) -> None:
 )
 def test_cell_text(value: object, text: str) -> None:
     assert cell_text(value) == text
+
+
+def test_xlsx_merged_cells_fill_only_rows_that_have_values_of_their_own(tmp_path: Path) -> None:
+    path = tmp_path / "sites.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["所属区县", "网址"])
+    sheet.append(["盐湖区", "www.a.gov.cn"])
+    sheet.append([None, "www.b.gov.cn"])
+    sheet.merge_cells("A2:A900")  # merged far below the last row with a value
+    workbook.save(path)
+    table = read_table(path, COLUMNS)
+    assert [(line, v["district"]) for line, v in table.rows] == [(2, "盐湖区"), (3, "盐湖区")]
+
+
+def test_xlsx_dates_in_chinese_formats_are_dates(tmp_path: Path) -> None:
+    path = tmp_path / "sites.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["网址", "网站名称", "所属区县"])
+    sheet.append(["www.a.gov.cn", 44621, 0.5])
+    sheet["B2"].number_format = 'yyyy"年"m"月"d"日"'
+    sheet["C2"].number_format = 'h"时"mm"分"'
+    workbook.save(path)
+    (row,) = read_table(path, COLUMNS).rows
+    assert row[1] == {"url": "www.a.gov.cn", "name": "2022-03-01", "district": "12:00:00"}
+
+
+@pytest.mark.parametrize(
+    ("format_id", "code", "is_date"),
+    [
+        (14, None, True),  # m/d/yyyy
+        (31, None, True),  # the Chinese Excel's yyyy"年"m"月"d"日"
+        (58, None, True),
+        (0, None, False),  # General
+        (49, None, False),  # @ (text)
+        (176, "yyyy-mm-dd", True),
+        (177, '0.00"m"', False),  # a quoted m is text
+        (178, "[Red]0.00", False),  # a colour is not a date part
+        (179, "[h]:mm", True),  # elapsed time
+        (180, "0.00E+00", False),
+    ],
+)
+def test_date_formats(format_id: int, code: str | None, is_date: bool) -> None:
+    assert is_date_format(format_id, code) is is_date
+
+
+@pytest.mark.parametrize(
+    ("serial", "shown"),
+    [(1, "1900-01-01"), (59, "1900-02-28"), (61, "1900-03-01"), (45351.75, "2024-02-29 18:00:00")],
+)
+def test_excel_serials_are_read_as_excel_reads_them(serial: float, shown: str) -> None:
+    assert cell_text(excel_date(serial)) == shown
+
+
+def test_a_cell_longer_than_excel_allows_is_a_problem_of_its_row_only(tmp_path: Path) -> None:
+    text = f"网址,网站名称\nwww.a.gov.cn,{'长' * 40_000}\nwww.b.gov.cn,乙\n"
+    table = read_table(write(tmp_path, "sites.csv", text.encode()), COLUMNS)
+    assert [line for line, _ in table.rows] == [3]
+    (problem,) = table.problems
+    assert (problem.line, problem.field, problem.length) == (2, "name", 40_000)
+    assert problem.value == "长" * 80
+
+
+def test_reading_stops_after_a_run_of_empty_rows_with_a_note(tmp_path: Path) -> None:
+    text = "网址\nwww.a.gov.cn\n\n\n\nwww.b.gov.cn\n"
+    path = write(tmp_path, "sites.csv", text.encode())
+    table = read_table(path, COLUMNS, limits=ReadLimits(max_empty_rows=3))
+    assert [(line, v["url"]) for line, v in table.rows] == [(2, "www.a.gov.cn")]
+    assert table.notes == [
+        "lines 3-5 are empty (3 in a row): reading stopped there;"
+        " rows below them, if any, were not read"
+    ]
+
+
+def test_excerpts_quote_huge_values_briefly() -> None:
+    assert excerpt("a" * 1000) == "a" * 80 + "…[+920]"
+    assert excerpt("abc", length=5_000_000) == "abc…[+4,999,997]"  # the start of a longer one
+    assert excerpts(["网址"] * 12, count=2) == "网址, 网址 … and 10 more"
+
+
+def test_the_end_record_of_a_zip_gives_its_number_of_parts() -> None:
+    assert declared_entries(b"junk" + b"PK\x05\x06" + bytes(4) + (7).to_bytes(2, "little") * 2
+                            + bytes(10)) == 7  # fmt: skip
+    assert declared_entries(b"not a zip") is None

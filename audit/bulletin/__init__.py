@@ -12,16 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audit.bulletin.figures import Figures, Period
-from audit.bulletin.numbering import Issue, record_issue, reserve_issue
+from audit.bulletin.numbering import Issue, next_issue, record_issue, reserve_issue
 from audit.bulletin.period import local_date, parse_month
 from audit.config import Settings
 from audit.errors import UserError
+from audit.files import output_errors, staged
 from audit.store import Store
 from audit.store.models import utcnow
 
 __all__ = ["BulletinResult", "Figures", "make_bulletin", "parse_month"]
 
 FORMATS = ("docx", "html", "md", "xlsx")
+ISSUE_ATTEMPTS = 3  # renders when other processes keep taking the next number
 
 
 @dataclass
@@ -55,10 +57,14 @@ def make_bulletin(
     now: dt.datetime | None = None,
 ) -> BulletinResult:
     """Compile and write the bulletin of ``month`` (YYYY-MM); number and record it unless
-    ``draft``. A month not over yet can only be drafted: its figures would still change."""
-    from audit.bulletin.charts import draw_charts
+    ``draft``. A month not over yet can only be drafted: its figures would still change.
+
+    All or nothing: the files (charts included) are written into a staging directory
+    and published together, and the number is claimed and the record written in the
+    transaction that commits only once they are in place. A disk that is full or
+    read-only raises :class:`~audit.errors.OutputError` and leaves the directory and the
+    numbering as they were."""
     from audit.bulletin.compile import compile_figures
-    from audit.bulletin.document import build_document
 
     period = parse_month(month)
     now = now or utcnow()
@@ -70,17 +76,83 @@ def make_bulletin(
             f"{period.month} is not over yet (it ends {period.end.astimezone().isoformat()}): "
             "its figures would still change; use --draft to preview it"
         )
-    out = Path(out_dir) if out_dir is not None else settings.data_dir / "bulletins" / month
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir or settings.data_dir / "bulletins" / month).expanduser()
     with store.session() as session:
         figures = compile_figures(
             session, settings.profile, period, settings=settings.bulletin, now=now
         )
-        issue = None if draft else reserve_issue(session, period)
-    result = BulletinResult(period=period, issue=issue, figures=figures)
-    stem = f"bulletin-{period.month}" + ("-draft" if draft else "")
+    for _ in range(ISSUE_ATTEMPTS):
+        with store.session() as session:
+            expected = None if draft else next_issue(session, period)
+        try:
+            with output_errors("the bulletin", out):
+                return _issue(store, settings, figures, expected, out, formats, now)
+        except _Renumbered:  # another process issued a bulletin meanwhile: render again
+            continue
+    raise RuntimeError(f"could not number the bulletin of {period.month}")
 
-    chart_set = draw_charts(figures, out)
+
+class _Renumbered(Exception):
+    """The number the files were rendered with was taken before it could be claimed."""
+
+
+def _issue(
+    store: Store,
+    settings: Settings,
+    figures: Figures,
+    expected: Issue | None,
+    out: Path,
+    formats: tuple[str, ...],
+    now: dt.datetime,
+) -> BulletinResult:
+    """Render into a staging directory with the ``expected`` issue (None: a draft), then
+    claim the number, publish the files and record them, in one transaction."""
+    period = figures.period
+    with staged(out) as staging:
+        result = BulletinResult(period=period, issue=expected, figures=figures)
+        _render(result, settings, staging.path, formats, now, draft=expected is None)
+        if expected is None:
+            staging.publish()
+        else:
+            with store.session() as session:
+                issue = reserve_issue(session, period)
+                if (issue.year, issue.number) != (expected.year, expected.number):
+                    raise _Renumbered
+                result.issue = issue
+                placed = staging.publish()
+                changed = record_issue(
+                    session, issue, settings.bulletin.title_for(settings.profile), figures,
+                    sorted(str(path) for path in placed), now,
+                )  # fmt: skip
+            # committed: a failed commit has raised through staged(), which took the
+            # files back
+            if changed:
+                result.warnings.append(
+                    f"{issue.label} was issued before with other figures: the records of "
+                    f"{period.month} changed since (back-dated crawls or reviews?); the "
+                    "record now holds the new figures"
+                )
+    result.files = {kind: out / path.name for kind, path in result.files.items()}
+    return result
+
+
+def _render(
+    result: BulletinResult,
+    settings: Settings,
+    directory: Path,
+    formats: tuple[str, ...],
+    now: dt.datetime,
+    *,
+    draft: bool,
+) -> None:
+    """Draw the charts and write the documents into ``directory``; ``result.files``
+    says which file is which."""
+    from audit.bulletin.charts import draw_charts
+    from audit.bulletin.document import build_document
+
+    figures = result.figures
+    stem = f"bulletin-{figures.period.month}" + ("-draft" if draft else "")
+    chart_set = draw_charts(figures, directory)
     result.warnings.extend(chart_set.warnings)
     result.files.update({key: path for key, path in chart_set.paths.items() if path})
     document = build_document(
@@ -95,32 +167,19 @@ def make_bulletin(
     if "docx" in formats:
         from audit.bulletin.render_docx import render_docx
 
-        result.files["docx"] = render_docx(document, out / f"{stem}.docx")
+        result.files["docx"] = render_docx(document, directory / f"{stem}.docx")
     if "html" in formats:
         from audit.bulletin.render_html import render_html
 
-        result.files["html"] = render_html(document, out / f"{stem}.html")
+        result.files["html"] = render_html(document, directory / f"{stem}.html")
     if "md" in formats:
         from audit.bulletin.render_markdown import render_markdown
 
-        result.files["md"] = render_markdown(document, out / f"{stem}.md")
+        result.files["md"] = render_markdown(document, directory / f"{stem}.md")
     if "xlsx" in formats:
         from audit.bulletin.render_xlsx import render_xlsx
 
-        result.files["xlsx"] = render_xlsx(figures, out / f"{stem}-attachment.xlsx")
-    if issue is not None:
-        with store.session() as session:
-            changed = record_issue(
-                session, issue, settings.bulletin.title_for(settings.profile), figures,
-                sorted(str(path) for path in result.files.values()), now,
-            )  # fmt: skip
-        if changed:
-            result.warnings.append(
-                f"{issue.label} was issued before with other figures: the records of "
-                f"{period.month} changed since (back-dated crawls or reviews?); the record "
-                "now holds the new figures"
-            )
-    return result
+        result.files["xlsx"] = render_xlsx(figures, directory / f"{stem}-attachment.xlsx")
 
 
 def month_before(moment: dt.datetime) -> str:

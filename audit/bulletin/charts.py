@@ -19,7 +19,9 @@ set carries a warning saying which package to install.
 Empty data (no trend points, no districts) gives a chart with the title and "无数据";
 no trend points at all is also a warning (the trend always holds the bulletin's month).
 A chart that fails to draw is None in ``paths``, with a warning: the bulletin then prints
-its caption and "（图表未生成）" (:class:`audit.bulletin.blocks.Chart`).
+its caption and "（图表未生成）" (:class:`audit.bulletin.blocks.Chart`). A chart that cannot
+be written (a full or read-only disk) is not a drawing problem: the ``OSError`` is raised,
+and the bulletin is not issued.
 
 District names (and anything else from data) go through :func:`_literal`: a ``$`` would
 otherwise start mathtext.
@@ -28,6 +30,7 @@ otherwise start mathtext.
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import math
 import os
@@ -48,6 +51,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from audit.bulletin.figures import Figures, TrendPoint
 from audit.display import display_text
+from audit.files import write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -260,10 +264,10 @@ _warned_no_font = False
 
 
 def draw_charts(figures: Figures, out_dir: Path) -> ChartSet:
-    """Draw the three charts as ``<key>.png`` in ``out_dir`` (created if need be)."""
+    """Draw the three charts as ``<key>.png`` in ``out_dir`` (created if need be), each
+    written whole (:func:`audit.files.write_atomic`)."""
     global _warned_no_font
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     charts = ChartSet()
     font = find_cjk_font()
     if font is None:
@@ -282,16 +286,14 @@ def draw_charts(figures: Figures, out_dir: Path) -> ChartSet:
         if font is None:  # one warning above, not one per missing glyph
             warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
         for key, draw in drawers.items():
-            path = out_dir / f"{key}.png"
             try:
-                _save(draw(figures), path)
+                data = _png(draw(figures))
             except Exception as exc:
                 logger.exception("chart %s not drawn", key)
-                path.unlink(missing_ok=True)
                 charts.paths[key] = None
                 charts.warnings.append(f"chart {key} not drawn: {type(exc).__name__}: {exc}")
-            else:
-                charts.paths[key] = path
+                continue
+            charts.paths[key] = write_atomic(out_dir / f"{key}.png", data)
     return charts
 
 
@@ -332,12 +334,12 @@ def _new_figure(title: str, height_cm: float = HEIGHT_CM) -> Figure:
     return figure
 
 
-def _save(figure: Figure, path: Path) -> None:
+def _png(figure: Figure) -> bytes:
     FigureCanvasAgg(figure)
-    partial = path.with_name(path.name + ".part")
+    buffer = io.BytesIO()
     # no "Software: matplotlib x.y" stamp: the same figures give the same bytes
-    figure.savefig(partial, format="png", dpi=DPI, metadata={"Software": None})
-    partial.replace(path)
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
 
 
 def _no_data(ax: Axes) -> None:

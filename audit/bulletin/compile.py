@@ -159,8 +159,12 @@ class Timeline:
         self.run_start: dict[int, dt.datetime] = {run_id: started for run_id, started in rows}
 
     def runs_between(self, start: dt.datetime, end: dt.datetime) -> list[int]:
+        """The runs started in [start, end), oldest first (by date: a run dated with
+        ``--dated`` may have been entered after later runs)."""
         end = min(end, self.as_of)
-        return sorted(rid for rid, at in self.run_start.items() if start <= at < end)
+        starts = self.run_start
+        return sorted((rid for rid, at in starts.items() if start <= at < end),
+                      key=lambda rid: (starts[rid], rid))  # fmt: skip
 
     def dated_between(self, start: dt.datetime, end: dt.datetime) -> Any:
         """SQL: the event happened in [start, end) (a run's event: its run started then)."""
@@ -490,9 +494,15 @@ def _chunks(values: Iterable[int]) -> Iterable[list[int]]:
 
 def _sites(session: Session, timeline: Timeline) -> dict[int, SiteInfo]:
     # A site imported after the crawls that saw it (a back-dated run) was known from its
-    # first crawl: known since the earlier of the two.
-    statement = select(Snapshot.site_id, func.min(Snapshot.run_id)).group_by(Snapshot.site_id)
-    first_run = {site_id: run_id for site_id, run_id in _stream(session, statement)}
+    # first crawl: known since the earlier of the two. First by date: a run entered
+    # later with --dated can be the earliest.
+    statement = (
+        select(Snapshot.site_id, func.min(CrawlRun.started_at))
+        .join(CrawlRun, CrawlRun.id == Snapshot.run_id)
+        .where(CrawlRun.started_at < timeline.as_of)
+        .group_by(Snapshot.site_id)
+    )
+    first_crawled = {site_id: started for site_id, started in _stream(session, statement)}
     sites: dict[int, SiteInfo] = {}
     shared: dict[str, str] = {}  # districts and categories: one string each, not per site
     rows = _stream(
@@ -513,7 +523,7 @@ def _sites(session: Session, timeline: Timeline) -> dict[int, SiteInfo]:
     )
     for row in rows:
         known = row.first_seen
-        crawled = timeline.run_start.get(first_run.get(row.id, -1))
+        crawled = first_crawled.get(row.id)
         if crawled is not None and crawled < known:
             known = crawled
         if row.source == "discovered":
@@ -571,23 +581,26 @@ def _overdue(reported: set[int], reviews: ReviewStates, on: dt.date) -> set[int]
 
 
 def _status_statement(session: Session, run_ids: Sequence[int], as_of: dt.datetime) -> Any:
-    """Each site's last snapshot among these runs: its outcome, whether it was rendered,
-    whether it showed a valid ICP number (1 or 0), a valid public-security number. The
-    discovered sites not accepted before ``as_of`` are left out (see _sites)."""
+    """Each site's last snapshot among these runs (oldest first: the last is the one of
+    the run dated last): its outcome, whether it was rendered, whether it showed a valid
+    ICP number (1 or 0), a valid public-security number. The discovered sites not accepted
+    before ``as_of`` are left out (see _sites)."""
     not_accepted = select(Site.id).where(
         Site.source == "discovered", or_(Site.accepted_at.is_(None), Site.accepted_at >= as_of)
     )
     runs = and_(Snapshot.run_id.in_(list(run_ids)), Snapshot.site_id.not_in(not_accepted))
+    # the run's place in date order; a month has a few dozen runs
+    order = case({run_id: place for place, run_id in enumerate(run_ids)}, value=Snapshot.run_id)
     columns = (Snapshot.id, Snapshot.site_id, Snapshot.outcome, Snapshot.rendered)
     if session.get_bind().dialect.name == "postgresql":
-        # PostgreSQL joins max(id) back to the snapshots by merging with the whole table's
-        # primary key: ranking the month's snapshots takes half the time
-        rank = func.row_number().over(partition_by=Snapshot.site_id, order_by=Snapshot.id.desc())
+        # ranking the month's snapshots: half the time of joining max() back to them
+        rank = func.row_number().over(partition_by=Snapshot.site_id, order_by=order.desc())
         ranked = select(*columns, rank.label("rank")).where(runs).subquery()
         latest = select(*(ranked.c[c.key] for c in columns)).where(ranked.c.rank == 1).subquery()
     else:
-        last = select(func.max(Snapshot.id).label("id")).where(runs).group_by(Snapshot.site_id)
-        ids = last.subquery()
+        # SQLite takes the bare columns of a max() aggregate from the row holding the max
+        last = select(Snapshot.id.label("id"), func.max(order)).where(runs)
+        ids = last.group_by(Snapshot.site_id).subquery()
         latest = select(*columns).join(ids, ids.c.id == Snapshot.id).subquery()
     shows = Notice.valid.is_(True)
     return (

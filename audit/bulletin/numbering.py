@@ -28,17 +28,24 @@ class Issue:
         return f"{self.year}年第{self.number}期"
 
 
+def next_issue(session: Session, period: Period) -> Issue:
+    """The issue ``period`` would take now, without claiming it: its recorded number,
+    else the next of its year. The files are rendered with it before it is claimed."""
+    return _lookup(session, period)[0]
+
+
 def reserve_issue(session: Session, period: Period, *, attempts: int = 5) -> Issue:
-    """The issue of ``period``: its recorded number, else the next of its year, claimed at
-    once (a unique year + number means two schedulers can never issue the same number)."""
+    """The issue of ``period``: its recorded number, else the next of its year, claimed in
+    the session's transaction (a unique year + number means two schedulers can never
+    issue the same number). The claim holds once the transaction commits: commit it
+    after the files are in place, so that a bulletin that could not be written takes no
+    number."""
     for _ in range(attempts):
-        existing = session.scalars(select(Bulletin).where(Bulletin.period == period.month)).first()
-        if existing is not None:
-            figures = existing.figures or None
-            return Issue(period.month, existing.year, existing.number, figures)
-        last = session.scalar(select(func.max(Bulletin.number)).where(Bulletin.year == period.year))
+        issue, recorded = _lookup(session, period)
+        if recorded:
+            return issue
         claim = Bulletin(
-            period=period.month, year=period.year, number=(last or 0) + 1, title="",
+            period=period.month, year=issue.year, number=issue.number, title="",
             as_of=period.end, generated_at=utcnow(), files=[], figures={},
         )  # fmt: skip
         try:
@@ -46,8 +53,18 @@ def reserve_issue(session: Session, period: Period, *, attempts: int = 5) -> Iss
                 session.add(claim)
         except IntegrityError:  # another process took this number or month: look again
             continue
-        return Issue(period.month, claim.year, claim.number, None)
+        return issue
     raise RuntimeError(f"could not number the bulletin of {period.month}")
+
+
+def _lookup(session: Session, period: Period) -> tuple[Issue, bool]:
+    """The issue of ``period``, and whether it is recorded already."""
+    existing = session.scalars(select(Bulletin).where(Bulletin.period == period.month)).first()
+    if existing is not None:
+        issue = Issue(period.month, existing.year, existing.number, existing.figures or None)
+        return issue, True
+    last = session.scalar(select(func.max(Bulletin.number)).where(Bulletin.year == period.year))
+    return Issue(period.month, period.year, (last or 0) + 1, None), False
 
 
 def record_issue(

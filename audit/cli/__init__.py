@@ -52,8 +52,14 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Console entry point: user errors print one line and exit 1, without a traceback."""
+    from audit.cli.output import to_stdout
+
     try:
-        return cli.main(args=argv, prog_name="beian", standalone_mode=False)
+        try:
+            return cli.main(args=argv, prog_name="beian", standalone_mode=False)
+        finally:
+            with to_stdout():  # what is still buffered: a full disk shows here, not at exit
+                sys.stdout.flush()
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)

@@ -125,14 +125,15 @@ def findings(ctx: click.Context, rules: tuple[str, ...], severities: tuple[str, 
         ]  # fmt: skip
     if xlsx_path:
         from audit.cli.output import write_xlsx
+        from audit.files import output_errors
 
         sheet_rows = [
             {**row, "evidence": (row["evidence"] or {}).get("excerpt", "")
              if isinstance(row["evidence"], dict) else row["evidence"]}
             for row in rows
         ]  # fmt: skip
-        write_xlsx(sheet_rows, FINDING_COLUMNS,
-                   xlsx_path, sheet="findings")  # fmt: skip
+        with output_errors("the findings", xlsx_path):
+            write_xlsx(sheet_rows, FINDING_COLUMNS, xlsx_path, sheet="findings")
         echo(f"{xlsx_path}: {len(rows)} findings", err=True)
     if fmt != "table":
         emit(rows, FINDING_COLUMNS, fmt, title=f"{len(rows)} findings")

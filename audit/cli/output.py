@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
+import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 import click
 
 from audit.config import LOCAL_TZ
 from audit.display import display_text
+from audit.errors import OutputError
+from audit.files import describe
 
 # The cell cleaning lives with the workbook writer (audit.spreadsheet); safe_cell and
 # FORMULA_START stay importable from here.
@@ -38,20 +44,45 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+@contextmanager
+def to_stdout() -> Iterator[None]:
+    """Writing to standard output (flushed at the end): a full disk, a file too large or
+    a reader gone is one line (OutputError), not a traceback."""
+    try:
+        yield
+        sys.stdout.flush()
+    except OSError as exc:
+        _silence_stdout()
+        raise OutputError(f"cannot write to standard output: {describe(exc)}") from exc
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's last flush at exit
+    does not fail again ("Exception ignored ...")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):  # not a real file (a test runner)
+        pass
+
+
 def print_json(data: Any) -> None:
     """Print data as JSON for programs: exact values, nothing a terminal would interpret."""
     text = json.dumps(jsonable(data), ensure_ascii=False, indent=2)
-    click.echo(display_text(text, how="json"))
+    with to_stdout():
+        click.echo(display_text(text, how="json"))
 
 
 def echo(message: str, *, err: bool = False, fg: str | None = None) -> None:
     """Print one line that may hold crawled text: its control characters (a newline too)
     and bidi overrides shown as escapes."""
     text = display_text(message, keep="")
-    if fg:
-        click.secho(text, err=err, fg=fg)
-    else:  # secho would add a reset code even without a colour
-        click.echo(text, err=err)
+    with nullcontext() if err else to_stdout():
+        if fg:
+            click.secho(text, err=err, fg=fg)
+        else:  # secho would add a reset code even without a colour
+            click.echo(text, err=err)
 
 
 def emit(
@@ -66,10 +97,11 @@ def emit(
     if fmt == "json":
         print_json([dict(r) for r in rows])
     elif fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([safe_cell(display_text(_plain(row.get(c)))) for c in columns])
+        with to_stdout():
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(columns)
+            for row in rows:
+                writer.writerow([safe_cell(display_text(_plain(row.get(c)))) for c in columns])
     else:
         print_table(rows, columns, title=title, headers=headers)
 
@@ -95,7 +127,8 @@ def print_table(
         table.add_row(*(Text(display_text(_plain(row.get(c)))) for c in columns))
     # Off a terminal (a pipe, a log file) rich would wrap at 80 columns: give room.
     console = Console() if sys.stdout.isatty() else Console(width=200)
-    console.print(table)
+    with to_stdout():
+        console.print(table)
 
 
 def _plain(value: Any) -> str:
@@ -148,31 +181,72 @@ def write_xlsx(
     )
 
 
-def report_import(file: Any, report: Any, as_json: bool) -> None:
-    """What an import did (inventory, registry): counts, and each rejected row by line.
-    Exit status 2 when rows were rejected (the good ones are imported all the same)."""
-    problems = [
-        {"line": p.line, "field": p.field, "value": p.value, "reason": p.reason,
-         "message": f"{file}: {p}"}
-        for p in report.problems
-    ]  # fmt: skip
+# Per-row messages printed on the terminal; the rest are counted (--report writes them all).
+SHOWN_PROBLEMS = 50
+
+
+def report_import(
+    file: Any,
+    report: Any,
+    as_json: bool,
+    *,
+    report_file: Path | None = None,
+    shown: int = SHOWN_PROBLEMS,
+) -> None:
+    """What an import did (inventory, registry): counts, and each rejected row by line
+    (the first ``shown`` of them on the terminal, all of them in ``report_file``), and
+    what was not read (notes). Exit status 2 when rows were rejected (the good ones are
+    imported all the same). A rejected value is quoted by an excerpt, never whole."""
+    messages = [f"{file}: {problem}" for problem in report.problems]
+    notes = [f"{file}: {note}" for note in report.notes]
+    rejected = len({problem.line for problem in report.problems})
+    summary = (
+        f"{file}: {report.inserted:,} added, {report.updated:,} updated, "
+        f"{report.unchanged:,} unchanged, {rejected:,} rows rejected"
+    )
     if as_json:
-        summary = {
-            "file": str(file),
-            "read_as": report.description,
-            "columns": report.columns,
-            "inserted": report.inserted,
-            "updated": report.updated,
-            "unchanged": report.unchanged,
-            "problems": problems,
-        }
-        print_json(summary)
-    else:
-        for problem in problems:  # a rejected value is shown as the file holds it: hostile
-            echo(problem["message"], fg="yellow", err=True)
-        echo(
-            f"{file}: {report.inserted} added, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {len(problems)} rows rejected"
+        print_json(
+            {
+                "file": str(file),
+                "read_as": report.description,
+                "columns": report.columns,
+                "inserted": report.inserted,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected_rows": rejected,
+                "problems": [
+                    _problem_json(problem, message)
+                    for problem, message in zip(report.problems, messages, strict=True)
+                ],
+                "notes": report.notes,
+            }
         )
-    if problems:
+    else:
+        for message in messages[:shown]:  # a rejected value is shown as the file holds it
+            echo(message, fg="yellow", err=True)
+        if len(messages) > shown:
+            where = f"all in {report_file}" if report_file else "--report FILE lists them all"
+            more = len(messages) - shown
+            echo(f"{file}: … and {more:,} more problems ({where})", fg="yellow", err=True)
+        for note in notes:
+            echo(note, fg="yellow", err=True)
+        echo(summary)
+    if report_file is not None:  # last: the import is done and said so even if this fails
+        write_report(report_file, [*messages, *notes, summary])
+    if messages:
         raise SystemExit(2)
+
+
+def _problem_json(problem: Any, message: str) -> dict[str, Any]:
+    return {"line": problem.line, "field": problem.field, "value": problem.excerpt,
+            "reason": problem.reason, "message": message}  # fmt: skip
+
+
+def write_report(path: Path, lines: Sequence[str]) -> None:
+    """The full report of an import: one line per problem, then the notes and the counts,
+    control characters shown as escapes (as on the terminal)."""
+    from audit.files import output_errors, write_atomic
+
+    text = "".join(display_text(line, keep="") + "\n" for line in lines)
+    with output_errors("the report", path):
+        write_atomic(path, text.encode("utf-8"))

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from audit.cli.context import AppContext, pass_app
+from audit.cli.importing import import_options, read_limits
 from audit.cli.output import emit, format_option, report_import
 
 RECORD_COLUMNS = [
@@ -30,8 +31,16 @@ def registry() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--sheet", help="The workbook's sheet to read (default: the first).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@import_options
 @pass_app
-def import_(app: AppContext, file: Path, sheet: str | None, as_json: bool) -> None:
+def import_(
+    app: AppContext,
+    file: Path,
+    sheet: str | None,
+    as_json: bool,
+    max_rows: int,
+    report_file: Path | None,
+) -> None:
     """Import filing records from a CSV or XLSX FILE (an export of the filing system).
 
     \b
@@ -42,13 +51,14 @@ def import_(app: AppContext, file: Path, sheet: str | None, as_json: bool) -> No
       approved / 审核通过日期, 审核时间, 备案日期 (2021-03-04, 2021/3/4, 2021年3月4日)
       type / 类型, 备案类型 (checked against the number: ICP or 公安)
     Numbers are normalised (晋ICP备 2021001234号－1 is 晋ICP备2021001234号-1). Bad rows are
-    reported with their line number; every good row is imported. Records are keyed by
-    number: importing the same file again changes nothing, a newer export updates them.
+    reported with their line number (the first 50 on the terminal, all with --report
+    FILE); every good row is imported. Records are keyed by number: importing the same
+    file again changes nothing, a newer export updates them.
     """
     from audit.registry import import_registry
 
-    report = import_registry(app.store(), file, sheet=sheet)
-    report_import(file, report, as_json)
+    report = import_registry(app.store(), file, sheet=sheet, limits=read_limits(max_rows))
+    report_import(file, report, as_json, report_file=report_file)
 
 
 @registry.command("list")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from audit.cli.context import AppContext, pass_app
+from audit.cli.importing import import_options, read_limits
 from audit.cli.output import echo, emit, format_option, report_import
 
 SITE_COLUMNS = [
@@ -37,8 +38,11 @@ def sites() -> None:
 @sites.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@import_options
 @pass_app
-def import_(app: AppContext, file: Path, as_json: bool) -> None:
+def import_(
+    app: AppContext, file: Path, as_json: bool, max_rows: int, report_file: Path | None
+) -> None:
     """Import an inventory from a CSV or XLSX FILE.
 
     \b
@@ -46,13 +50,15 @@ def import_(app: AppContext, file: Path, as_json: bool) -> None:
       url / 网址 (required), name / 网站名称, sponsor / 主办单位,
       district / 所属区县, category / 类别, key_unit / 重点单位 (是/否)
     CSV may be UTF-8 (with or without BOM) or GBK/GB18030, as Excel writes it.
-    Bad rows are reported with their line number; every good row is imported.
-    Importing the same file again changes nothing (sites are keyed by host).
+    Bad rows are reported with their line number (the first 50 on the terminal,
+    all with --report FILE); every good row is imported. Importing the same file
+    again changes nothing (sites are keyed by host). A file beyond a limit (rows,
+    columns, a part's size; see the README) is refused in one line.
     """
     from audit.inventory import import_inventory
 
-    report = import_inventory(app.store(), file)
-    report_import(file, report, as_json)
+    report = import_inventory(app.store(), file, limits=read_limits(max_rows))
+    report_import(file, report, as_json, report_file=report_file)
 
 
 @sites.command("add")

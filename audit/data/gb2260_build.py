@@ -16,6 +16,8 @@ import csv
 import importlib
 from pathlib import Path
 
+from audit.files import replacing
+
 # Code -> year it left the table, for codes in the 2019-04 revision that the 2025
 # list no longer has. From xihan123/gb2260 data/build/changes.csv ("retired" rows),
 # except 莱芜 (371200/371202/371203): that log says 2018, but the abolition took
@@ -114,7 +116,7 @@ def main() -> None:
         rows[code] = [code, name, str(start), end, kind]
 
     out = Path(__file__).with_name("gb2260.csv")
-    with out.open("w", encoding="utf-8", newline="") as fh:
+    with replacing(out) as temporary, temporary.open("w", encoding="utf-8", newline="") as fh:
         fh.write("# GB/T 2260 county-level and higher codes with lifecycle; see SOURCE.md\n")
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["code", "name", "start_year", "end_year", "kind"])

@@ -79,15 +79,17 @@ def _tokens(element: etree._Element) -> list[str]:
     return _SPLIT.split(words) if words else []
 
 
+def is_footer_word(token: str) -> bool:
+    """Whether one lower-case word of an id, a class or a file name names a footer."""
+    if token in _FOOTER_TOKENS or token.startswith(_FOOTER_PREFIXES):
+        return True
+    return any(s in token for s in _FOOTER_SUBSTRINGS)
+
+
 def is_footer_element(element: etree._Element) -> bool:
     if element.tag == "footer" or element.get("role") == "contentinfo":
         return True
-    for token in _tokens(element):
-        if token in _FOOTER_TOKENS or token.startswith(_FOOTER_PREFIXES):
-            return True
-        if any(s in token for s in _FOOTER_SUBSTRINGS):
-            return True
-    return False
+    return any(is_footer_word(token) for token in _tokens(element))
 
 
 def is_partner_element(element: etree._Element) -> bool:

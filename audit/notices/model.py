@@ -32,6 +32,7 @@ FATAL_REASONS = frozenset(
         "missing_province",
         "unknown_province",
         "bad_site_index",
+        "self_contradictory",  # a police code not in GB/T 2260 and another province's prefix
     }
 )
 

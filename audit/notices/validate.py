@@ -180,6 +180,10 @@ def police(province: str | None, token: str, profile: Profile | None) -> PoliceC
         name, full_name, retired = division.name, division.full_name, division.retired_year
         if retired is not None:
             reasons.append("retired_code")
+    if matches is False and "code_not_in_gb2260" in reasons:
+        # Either doubt alone may be a typo of the site's; both together leave nothing
+        # that says where the number was issued: not a number to count as a filing.
+        reasons.append("self_contradictory")
     in_jurisdiction = None
     if profile is not None:
         in_jurisdiction = code.startswith(profile.division_prefix)

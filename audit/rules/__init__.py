@@ -8,7 +8,7 @@ In the manner of a linter's registry: a rule is a check function registered with
     >>> get_rule("BA101").severity
     'high'
     >>> list(RULES)[:3]
-    ['BA101', 'BA102', 'BA103']
+    ['BA100', 'BA101', 'BA102']
 
 Codes are stable and never reused, even when a rule is retired:
 
@@ -82,6 +82,8 @@ def rule(
     message_en: str,
     advice_zh: str,
     advice_en: str,
+    supersedes: tuple[str, ...] = (),
+    needs_complete: bool = False,
 ) -> Callable[[Check], Check]:
     """Register the decorated check function as rule ``code``; returns it unchanged.
 
@@ -108,6 +110,8 @@ def rule(
         }
         if empty := [key for key, value in texts.items() if not value.strip()]:
             raise ValueError(f"{code}: empty {', '.join(empty)}")
+        if code in supersedes:
+            raise ValueError(f"{code}: a rule cannot supersede itself")
         RULES[code] = Rule(
             code=code,
             name=name,
@@ -120,6 +124,8 @@ def rule(
             advice_zh=advice_zh,
             advice_en=advice_en,
             check=check,
+            supersedes=supersedes,
+            needs_complete=needs_complete,
         )
         return check
 
@@ -141,7 +147,9 @@ def evaluate(ctx: AuditContext) -> Evaluation:
     A rule is skipped (and not judged) when it is for government sites and the site is not
     one, or when it needs a readable page and the snapshot is not one: a site that could not
     be fetched neither opens nor resolves filing findings. Hits are unique per (code,
-    fingerprint), in code order.
+    fingerprint), in code order. A rule that hits quiets the rules it ``supersedes`` on this
+    site; they are still judged, so a finding of theirs resolves (the problem is now told
+    by the more specific rule).
     """
     hits: list[tuple[Rule, Hit]] = []
     judged: set[str] = set()
@@ -155,6 +163,8 @@ def evaluate(ctx: AuditContext) -> Evaluation:
                 continue
             seen.add(hit.fingerprint)
             hits.append((item, hit))
+    quiet = {code for item, _ in hits for code in item.supersedes}
+    hits = [(item, hit) for item, hit in hits if item.code not in quiet]
     return Evaluation(hits=hits, judged=frozenset(judged))
 
 

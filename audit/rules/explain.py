@@ -6,7 +6,7 @@ import textwrap
 from typing import Any
 
 from audit.rules import RULES
-from audit.rules.model import Rule
+from audit.rules.model import UNIT_SEVERITIES, Rule
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低", "info": "提示"}
 APPLIES_ZH = {"all": "全部网站", "government": "政府网站"}
@@ -52,7 +52,25 @@ def explain(rule: Rule) -> str:
         _INDENT + rule.advice_zh,
         _english(rule.advice_en),
     ]
+    lines += _relations(rule)
     return "\n".join(lines) + "\n"
+
+
+def _relations(rule: Rule) -> list[str]:
+    """Which rules this one quiets or is quieted by, and whom its findings are for."""
+    lines: list[str] = []
+    if rule.supersedes:
+        codes = ", ".join(rule.supersedes)
+        lines += ["", f"取代 Supersedes:      {codes}（本规则命中时不再另报 / not also reported)"]
+    if by := [other.code for other in RULES.values() if rule.code in other.supersedes]:
+        codes = ", ".join(by)
+        lines += ["", f"让位 Yields to:       {codes}（其命中时本规则不报 / quiet when they hit)"]
+    if rule.severity not in UNIT_SEVERITIES:
+        lines += [
+            "",
+            "供中心核实，不列入整改通知 For the centre to check; never in a notice to a unit.",
+        ]
+    return lines
 
 
 def catalogue_rows() -> list[dict[str, Any]]:

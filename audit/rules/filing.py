@@ -73,6 +73,59 @@ def _link_excerpt(row: dict[str, Any]) -> str:
     return f"{row.get('raw')} → {url}" if url else str(row.get("raw"))
 
 
+# -- how well the homepage was read --------------------------------------------------------
+
+GAPS_ZH = {
+    "frames": "框架页面（frameset/iframe）未能读取",
+    "empty_footer": "页脚区域为空，内容由脚本填充",
+    "footer_script": "页脚由外部脚本文件生成，未能读取",
+    "script_writes_footer": "页脚由页面脚本拼接生成",
+    "ssi": "页脚为服务器端包含（SSI）文件，未能读取",
+    "noscript": "页面要求启用JavaScript",
+    "script_shell": "页面内容全部由脚本生成",
+}
+
+
+@rule(
+    code="BA100",
+    name="filing-unverified",
+    severity="info",
+    needs_reachable=True,
+    basis=f"{MIIT_33}第十三条；{MPS_33}第十二条（本项为核验状态，不是违规认定）",
+    message_zh="首页备案信息由脚本或框架生成，本次巡检未能核验",
+    message_en=(
+        "The homepage's filing notices are written by scripts or frames this crawl could not"
+        " run or fetch: not verified"
+    ),
+    advice_zh=(
+        "供核实：在浏览器中打开首页查看底部备案信息；或在巡检服务器上安装 Chromium"
+        "（apt-get install chromium）渲染脚本生成的页脚后复测。核实前不据此认定未备案。"
+    ),
+    advice_en=(
+        "For checking: open the homepage in a browser and read its footer, or install"
+        " Chromium on the crawl server (apt-get install chromium) and crawl again so that"
+        " footers written by scripts are rendered. Not a finding of an unfiled site."
+    ),
+)
+def filing_unverified(ctx: AuditContext) -> Iterator[Hit]:
+    """A partial reading: the absence rules (BA101, BA111, BA201-BA203) stay silent and
+    this says why, so that the site is neither accused nor forgotten."""
+    snapshot = ctx.snapshot
+    if snapshot.reading == "complete":
+        return
+    gaps = [gap.partition(":")[0] for gap in snapshot.reading_gaps]
+    yield Hit(
+        fingerprint="",
+        excerpt="；".join(dict.fromkeys(GAPS_ZH.get(gap, gap) for gap in gaps)) or "未能核验",
+        details={
+            "reading": snapshot.reading,
+            "gaps": list(snapshot.reading_gaps),
+            "icp_shown": any(_shown(row) for row in snapshot.notices_of("icp")),
+            "police_shown": any(_shown(row) for row in snapshot.notices_of("police")),
+        },
+    )
+
+
 # -- ICP ----------------------------------------------------------------------------------
 
 
@@ -81,6 +134,7 @@ def _link_excerpt(row: dict[str, Any]) -> str:
     name="icp-number-not-shown",
     severity="high",
     needs_reachable=True,
+    needs_complete=True,
     basis=f"{MIIT_33}第十三条、第二十五条；{STATE_292}",
     message_zh="网站首页未标明有效的ICP备案编号",
     message_en="The homepage shows no valid ICP filing number",
@@ -104,6 +158,7 @@ def icp_not_shown(ctx: AuditContext) -> Iterator[Hit]:
     name="icp-number-malformed",
     severity="medium",
     needs_reachable=True,
+    supersedes=("BA101",),
     basis=f"{MIIT_33}第十三条",
     message_zh="ICP备案编号格式错误或为模板占位符",
     message_en="The ICP filing number is malformed or a template placeholder",
@@ -168,6 +223,7 @@ def icp_not_linked(ctx: AuditContext) -> Iterator[Hit]:
     name="police-number-not-shown",
     severity="medium",
     needs_reachable=True,
+    needs_complete=True,
     basis=f"{MPS_33}第十二条、第二十三条",
     message_zh="网站首页未标明有效的公安机关备案号（公网安备）",
     message_en="The homepage shows no valid public-security filing number (公网安备)",
@@ -190,6 +246,7 @@ def police_not_shown(ctx: AuditContext) -> Iterator[Hit]:
     name="police-number-malformed",
     severity="medium",
     needs_reachable=True,
+    supersedes=("BA111",),
     basis=f"{MPS_33}第十二条",
     message_zh="公安机关备案号格式错误或为模板占位符",
     message_en="The public-security filing number is malformed or a template placeholder",

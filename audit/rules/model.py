@@ -20,6 +20,8 @@ AppliesTo = Literal["all", "government"]
 EXCERPT_LIMIT = 240
 
 SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low", "info")
+# "info" findings are for the centre to check (供核实), never put to a unit in a letter.
+UNIT_SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low")
 APPLIES_TO: tuple[AppliesTo, ...] = ("all", "government")
 
 
@@ -69,6 +71,10 @@ class SnapshotView:
     footer_text: str | None
     rendered: bool
     notices: tuple[dict[str, Any], ...]  # Notices.records() rows
+    # How well the page was read (audit/reading.py): complete, partial (it depends on
+    # scripts or frames the crawl could not run or fetch) or unread; and what was missed.
+    reading: str = "complete"
+    reading_gaps: tuple[str, ...] = ()
 
     @property
     def readable(self) -> bool:
@@ -151,6 +157,12 @@ class Rule:
     advice_zh: str
     advice_en: str
     check: Check = field(repr=False, compare=False)
+    # Codes of more general rules that stay quiet on a site where this one hits: one
+    # problem, one finding (a malformed number is not also "no number shown").
+    supersedes: tuple[str, ...] = ()
+    # A rule that concludes from absence ("no number shown") judges only a complete
+    # reading: a page whose footer a script writes may show what we did not see (BA100).
+    needs_complete: bool = False
 
     def applies(self, ctx: AuditContext) -> bool:
         """Whether this rule judges the site at all in this context."""
@@ -158,6 +170,8 @@ class Rule:
             return False
         if ctx.snapshot.outcome in NOT_OBSERVED:
             return False  # the crawler did not see the site: nothing to judge
+        if self.needs_complete and ctx.snapshot.reading != "complete":
+            return False
         return not (self.needs_reachable and not ctx.snapshot.readable)
 
 

@@ -12,17 +12,14 @@ from sqlalchemy.orm import Session
 
 from audit.outcomes import NOT_OBSERVED
 from audit.review import UNIT_FIXING
+from audit.store import runs
 from audit.store.models import CrawlRun, Finding, Notice, Site, Snapshot
 from audit.store.sites import PENDING
 
 
 def latest_finished_run(session: Session) -> CrawlRun | None:
-    return session.scalars(
-        select(CrawlRun)
-        .where(CrawlRun.state.in_(["finished", "incomplete"]))  # store.crawls.ENDED
-        .order_by(CrawlRun.id.desc())
-        .limit(1)
-    ).first()
+    """The finished (or incomplete) run dated last (:mod:`audit.store.runs`)."""
+    return runs.latest_ended_run(session)
 
 
 def retest_hosts(session: Session) -> list[str]:
@@ -73,13 +70,16 @@ def notices_by_snapshot(session: Session, run_id: int) -> dict[int, list[dict[st
 
 
 def recent_outcomes(session: Session, run_id: int, depth: int) -> dict[int, tuple[str, ...]]:
-    """Each site's outcomes in its latest ``depth`` snapshots up to this run, newest first,
-    leaving out the runs in which the crawler did not look at it (NOT_OBSERVED)."""
+    """Each site's outcomes in its latest ``depth`` snapshots up to this run, newest first
+    by the runs' dates, leaving out the runs in which the crawler did not look at it
+    (NOT_OBSERVED)."""
     outcomes: dict[int, list[str]] = defaultdict(list)
     rows = session.execute(
         select(Snapshot.site_id, Snapshot.outcome)
-        .where(Snapshot.run_id <= run_id, Snapshot.outcome.not_in(NOT_OBSERVED))
-        .order_by(Snapshot.site_id, Snapshot.run_id.desc())
+        .join(CrawlRun, CrawlRun.id == Snapshot.run_id)
+        .where(runs.up_to(runs.run_keys(session, [run_id])[run_id]))
+        .where(Snapshot.outcome.not_in(NOT_OBSERVED))
+        .order_by(Snapshot.site_id, *runs.NEWEST_FIRST)
     )
     for site_id, outcome in rows:
         if len(outcomes[site_id]) < depth:

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
-from audit.store.models import Notice, Site, Snapshot, utcnow
+from audit.store.models import CrawlRun, Notice, Site, Snapshot, utcnow
+from audit.store.runs import NEWEST_FIRST
 from audit.store.upsert import upsert
 
 # The fields an analyst's inventory describes a site with.
@@ -198,7 +199,14 @@ def list_sites(
     if not retired:
         statement = statement.where(Site.retired_at.is_(None))
     if number:
-        latest = select(func.max(Snapshot.id)).group_by(Snapshot.site_id)
+        # each site's snapshot of the run dated last (not the one written last)
+        rank = func.row_number().over(partition_by=Snapshot.site_id, order_by=NEWEST_FIRST)
+        ranked = (
+            select(Snapshot.id, rank.label("rank"))
+            .join(CrawlRun, CrawlRun.id == Snapshot.run_id)
+            .subquery()
+        )
+        latest = select(ranked.c.id).where(ranked.c.rank == 1)
         shows = or_(Notice.number == number, Notice.number.startswith(f"{number}-"))
         statement = statement.where(
             Site.id.in_(select(Notice.site_id).where(shows, Notice.snapshot_id.in_(latest)))

@@ -20,16 +20,17 @@ def expected_rules(site: dict[str, Any]) -> set[str]:
     if expected["outcome"] != "ok":
         return rules
     shown_badly = expected["placeholders"] + expected["malformed"]
-    if not expected["icp"]:
-        rules.add("BA101")
+    # One problem, one finding: a malformed number (BA102/BA112) supersedes "none shown".
     if any("ICP" in number for number in shown_badly):
         rules.add("BA102")
+    elif not expected["icp"]:
+        rules.add("BA101")
     if expected["icp"] and (not expected["icp_linked"] or "icp_outdated_link" in traits):
         rules.add("BA103")
-    if not expected["police"]:
-        rules.add("BA111")
     if any("公网安备" in number for number in shown_badly):
         rules.add("BA112")
+    elif not expected["police"]:
+        rules.add("BA111")
     if expected["police"] and not expected["police_linked"]:
         rules.add("BA113")
     rules |= {

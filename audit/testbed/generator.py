@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.config import Profile
+from audit.files import staged
 from audit.testbed import content as C
 
 GENERATOR_VERSION = 1
@@ -1371,30 +1372,22 @@ class Testbed:
         }
 
     def write(self, directory: Path | str) -> tuple[Path, Path]:
-        """Write manifest.json and inventory.csv into `directory`; return their paths."""
+        """Write manifest.json and inventory.csv into `directory`, both or neither
+        (:func:`audit.files.staged`); return their paths."""
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        manifest_path = directory / "manifest.json"
-        manifest_path.write_text(
-            json.dumps(self.manifest(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
-        inventory_path = directory / "inventory.csv"
-        with inventory_path.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["url", "name", "sponsor", "district", "category", "key_unit"])
-            for s in self.sites:
-                if s.in_inventory:
-                    writer.writerow(
-                        [
-                            s.url,
-                            s.name,
-                            s.sponsor,
-                            s.district,
-                            s.category,
-                            "是" if s.key_unit else "否",
-                        ]
-                    )
-        return manifest_path, inventory_path
+        with staged(directory) as staging:
+            manifest = json.dumps(self.manifest(), ensure_ascii=False, indent=2) + "\n"
+            (staging.path / "manifest.json").write_text(manifest, encoding="utf-8")
+            with (staging.path / "inventory.csv").open("w", encoding="utf-8", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(["url", "name", "sponsor", "district", "category", "key_unit"])
+                for s in self.sites:
+                    if s.in_inventory:
+                        key_unit = "是" if s.key_unit else "否"
+                        writer.writerow([s.url, s.name, s.sponsor, s.district, s.category,
+                                         key_unit])  # fmt: skip
+            staging.publish()
+        return directory / "manifest.json", directory / "inventory.csv"
 
     # serving --------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import socket
 import struct
@@ -35,6 +36,7 @@ from audit.testbed.server import TestbedServer
 GIB = 1 << 30
 SUFFIX = "hostile.yuncheng.gov.cn"
 INTERNAL_MARKER = "INTERNAL-ONLY-7f3a"  # in every internal page: must never be stored
+OFFSITE_MARKER = "OFFSITE-ONLY-5c2e"  # written by another site's script: must never be stored
 
 
 def compliant_footer(index: int) -> str:
@@ -123,17 +125,23 @@ class Kind:
     handler: Handler
     compliant: bool = False  # its page, read as a browser reads it, deserves no filing finding
     direct_only: bool = False  # meaningful only without a proxy (the address guard)
+    browser: bool = False  # its point is what a browser does with it (tests that render)
 
 
 KINDS: dict[str, Kind] = {}
 
 
 def kind(
-    name: str, expected: str, *, compliant: bool = False, direct_only: bool = False
+    name: str,
+    expected: str,
+    *,
+    compliant: bool = False,
+    direct_only: bool = False,
+    browser: bool = False,
 ) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         doc = (handler.__doc__ or "").strip()
-        KINDS[name] = Kind(name, expected, doc, handler, compliant, direct_only)
+        KINDS[name] = Kind(name, expected, doc, handler, compliant, direct_only, browser)
         return handler
 
     return register
@@ -370,6 +378,120 @@ async def script_internal(req: Request) -> None:
     await _send(req, body.encode())
 
 
+# --- pages for the browser: what their scripts try, the browser guard must stop ------------
+
+
+def _script_footer(index: int) -> str:
+    """JavaScript that writes the compliant footer into the page."""
+    return f"document.body.insertAdjacentHTML('beforeend', {json.dumps(compliant_footer(index))});"
+
+
+def _script_page(title: str, body: str) -> bytes:
+    # No filing number in the served HTML, and scripts: the crawl renders it.
+    return f"<html><head><title>{title}</title></head><body>{body}</body></html>".encode()
+
+
+async def _footer_script(req: Request) -> bool:
+    """Answer ``/footer.js`` (the script that writes the page's footer); False: another path."""
+    if req.path != "/footer.js":
+        return False
+    body = _script_footer(_index(req)).encode()
+    await _send(req, body, headers=(("Content-Type", "text/javascript"),))
+    return True
+
+
+@kind("browser-internal", "ok", compliant=True, direct_only=True, browser=True)
+async def browser_internal(req: Request) -> None:
+    """Scripts that reach for the internal server every way a page can (fetch, XHR, image,
+    iframe, script, stylesheet, prefetch, WebSocket, navigation), at 127.0.0.1 and at a name
+    of the site's own domain that resolves there; its own /footer.js writes its footer."""
+    if await _footer_script(req):
+        return
+    server = req.server
+    urls = [server.internal_url, server.internal_url.replace("127.0.0.1", server.internal_name)]
+    calls = "".join(
+        f"fetch({u!r}).catch(()=>0);"
+        f"var x=new XMLHttpRequest();x.open('GET',{u!r});x.send();"
+        f"new Image().src={u!r};"
+        f"try{{new WebSocket({u.replace('http:', 'ws:')!r})}}catch(e){{}}"
+        for u in urls
+    )
+    tags = "".join(
+        f'<img src="{u}"><iframe src="{u}"></iframe><script src="{u}x.js"></script>'
+        f'<link rel="stylesheet" href="{u}s.css"><link rel="prefetch" href="{u}p">'
+        for u in urls
+    )
+    script = (
+        f'<script src="/footer.js"></script><script>{calls}'
+        f"onload=function(){{location.href={urls[0]!r}}};</script>"
+    )
+    await _send(req, _script_page("internal", tags + script))
+
+
+@kind("browser-udp", "ok", compliant=True, direct_only=True, browser=True)
+async def browser_udp(req: Request) -> None:
+    """WebRTC (STUN and TURN) and WebTransport, which would use UDP outside any HTTP proxy,
+    aimed at the internal UDP port; its own /footer.js writes its footer."""
+    if await _footer_script(req):
+        return
+    target = f"127.0.0.1:{req.server.internal_udp_port}"
+    script = (
+        "<script>var pc = new RTCPeerConnection({iceServers: ["
+        f"{{urls: 'stun:{target}'}}, "
+        f"{{urls: 'turn:{target}?transport=udp', username: 'u', credential: 'p'}}]}});"
+        "pc.createDataChannel('x'); pc.createOffer().then(o => pc.setLocalDescription(o));"
+        f"try {{ new WebTransport('https://{target}/').ready.catch(() => 0) }} catch (e) {{}}"
+        '</script><script src="/footer.js"></script>'
+    )
+    await _send(req, _script_page("udp", script))
+
+
+@kind("browser-offsite", "ok", compliant=True, browser=True)
+async def browser_offsite(req: Request) -> None:
+    """Its footer comes from its own script (/own.js); another site's script, and a fetch to
+    that site, would overwrite it."""
+    if req.path == "/own.js":
+        body = _script_footer(_index(req)).encode()
+        await _send(req, body, headers=(("Content-Type", "text/javascript"),))
+        return
+    other = f"http://{req.server.offsite_host}"
+    html = (
+        f'<script src="/own.js"></script><script src="{other}/evil.js"></script>'
+        f"<script>fetch('{other}/data').then(r=>r.text()).then(t=>"
+        "{document.body.innerHTML=t})</script>"
+    )
+    await _send(req, _script_page("offsite", html))
+
+
+@kind("offsite-script", "ok", browser=True)
+async def offsite_script(req: Request) -> None:
+    """Another site's resources: a script that replaces the page with a marker."""
+    body = f"document.body.innerHTML = {OFFSITE_MARKER!r};".encode()
+    await _send(req, body, headers=(("Content-Type", "text/javascript"),))
+
+
+@kind("browser-slow", "ok", compliant=True, browser=True)
+async def browser_slow(req: Request) -> None:
+    """Its footer comes from its own script, which takes ``render_hold`` seconds to arrive:
+    the browser is busy that long (to look at its processes)."""
+    if req.path == "/slow.js":
+        await asyncio.sleep(req.server.render_hold)
+        body = _script_footer(_index(req)).encode()
+        await _send(req, body, headers=(("Content-Type", "text/javascript"),))
+        return
+    await _send(req, _script_page("slow", '<script src="/slow.js"></script>'))
+
+
+@kind("browser-rebind", "blocked_address", direct_only=True, browser=True)
+async def browser_rebind(req: Request) -> None:
+    """Shows the crawler a page that needs rendering, then sends the browser (its second
+    visitor) to a name of its own domain that resolves to the internal server."""
+    if req.server.hits.get(req.host, 0) <= 1:
+        await _send(req, _script_page("rebind", "<script>var x = 1;</script>"))
+        return
+    await _redirect(req, req.server.internal_url.replace("127.0.0.1", req.server.internal_name))
+
+
 @dataclass(frozen=True)
 class HostileSite:
     host: str
@@ -383,7 +505,7 @@ class HostileSite:
 
 def hostile_sites(kinds: Sequence[str] | None = None, copies: int = 1) -> list[HostileSite]:
     """Sites named ``<kind>-<n>.hostile.yuncheng.gov.cn`` (served through the proxy)."""
-    chosen = kinds or [k for k, v in KINDS.items() if not v.direct_only]
+    chosen = kinds or [k for k, v in KINDS.items() if not (v.direct_only or v.browser)]
     return [
         HostileSite(f"{name}-{n}.{SUFFIX}", name, 900 + i * copies + n)
         for i, name in enumerate(chosen)
@@ -401,15 +523,24 @@ class HostileServer(TestbedServer):
         sites: Sequence[HostileSite],
         *,
         internal_url: str = "http://127.0.0.1:9/",
+        internal_name: str = "intranet.yuncheng.gov.cn",
         linked_host: str = "linked.yuncheng.gov.cn",
+        offsite_host: str = "static.example-cdn.com",
+        render_hold: float = 5.0,
+        internal_udp_port: int = 9,
         also_listen: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(testbed, also_listen=also_listen, **kwargs)
         self.sites = {site.host: site for site in sites}
         self.internal_url = internal_url
+        self.internal_name = internal_name  # a name of the sites' domain that leads inward
         self.linked_host = linked_host  # where the compliant page's link leads
+        self.offsite_host = offsite_host  # another site, whose resources pages load
+        self.render_hold = render_hold
+        self.internal_udp_port = internal_udp_port  # an internal service on UDP (127.0.0.1)
         self.hits: dict[str, int] = {}
+        self.requests: list[tuple[str, str]] = []  # (host, path) of each hostile request
 
     def index_of(self, host: str) -> int:
         site = self.sites.get(host)
@@ -423,6 +554,7 @@ class HostileServer(TestbedServer):
         if site is None and _FLOODED.fullmatch(host) is None:
             return await super()._respond(head, reader, writer)
         self.hits[host] = self.hits.get(host, 0) + 1
+        self.requests.append((host, path))
         handler = KINDS[site.kind].handler if site is not None else flooded
         await handler(Request(method, host, path, self, reader, writer))
         return False

@@ -30,6 +30,7 @@ from audit.domains import BadURL, site_root
 from audit.store import CrawlRun, Store
 from audit.store import crawls as store_crawls
 from crawler.analysis import AnalysisFailed, PageAnalyser
+from crawler.browser import REFUSAL_KEY
 from crawler.discovery import (
     CARRIED_STATS,
     FOLLOWED,
@@ -177,10 +178,13 @@ class SitesSpider(Spider):
         self.render_timeout = crawl.render_timeout
         self.render = crawl.render if browser else "off"
         if crawl.render != "off" and not browser:
+            why = self.crawler.settings.get("BEIAN_BROWSER_OFF") or (
+                "no Chromium found (install Debian's chromium package or set [crawl] browser_path)"
+            )
             self.logger.warning(
-                "JavaScript rendering is off: no Chromium found (install Debian's chromium"
-                " package or set [crawl] browser_path); footers written by scripts will be"
-                " read as served"
+                "JavaScript rendering is off: %s; footers written by scripts will be read"
+                " as served",
+                why,
             )
         elif browser:
             self.logger.info("JavaScript rendering: %s, with %s", crawl.render, browser)
@@ -284,11 +288,6 @@ class SitesSpider(Spider):
             "site_depth": response.meta["site_depth"],
             "handle_httpstatus_list": HTTP_ERRORS,
         }
-        if self.proxy:
-            # The browser's own context goes through the crawl's proxy (the browser was
-            # launched before this run's options were known).
-            meta["playwright_context"] = "proxy"
-            meta["playwright_context_kwargs"] = {"proxy": {"server": self.proxy}}
         return Request(
             response.url,
             callback=self.parse_rendered,
@@ -302,6 +301,10 @@ class SitesSpider(Spider):
         self, response: Response, item: SnapshotItem, extras: list[str]
     ) -> AsyncIterator[Any]:
         """The page as a browser shows it: its notices replace those of the served HTML."""
+        if refused := response.meta.get(REFUSAL_KEY):
+            for output in self.render_refused(item, refused, extras):
+                yield output
+            return
         analysis = None
         if response.status < 400 and response.body:
             # scrapy-playwright encodes the rendered DOM itself and says how.
@@ -330,10 +333,22 @@ class SitesSpider(Spider):
 
     def render_failed(self, failure: Failure) -> Iterator[Any]:
         """The snapshot keeps what the served HTML showed, and says why rendering failed."""
-        kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
+        request: Request = failure.request  # type: ignore[attr-defined]
+        kwargs = request.cb_kwargs
         item: SnapshotItem = kwargs["item"]
+        if refused := request.meta.get(REFUSAL_KEY):
+            yield from self.render_refused(item, refused, kwargs["extras"])
+            return
         item.error = f"render failed: {type(failure.value).__name__}: {failure.value}"[:2000]
         yield from self.continue_with(item, kwargs["extras"])
+
+    def render_refused(self, item: SnapshotItem, reason: str, extras: list[str]) -> Iterator[Any]:
+        """The browser guard refused the address of the page itself (a name that resolves
+        inward by the time the browser asks): what the crawl saw is not the site's, so no
+        rule judges it."""
+        item.outcome = "blocked_address"
+        item.error = f"render refused by the address guard: {reason}"[:2000]
+        yield from self.continue_with(item, extras)
 
     async def parse_extra(
         self, response: Response, item: SnapshotItem, remaining: list[str]
