@@ -29,6 +29,7 @@ class AnalysisOptions:
     extra_pages: int = 0
     priority_words: tuple[str, ...] = ()
     evidence_max_bytes: int = 1024 * 1024
+    links_per_page: int | None = 1000  # links read from the page (None: all)
 
 
 @dataclass
@@ -39,6 +40,7 @@ class PageAnalysis:
     notices: list[dict[str, Any]] = field(default_factory=list)
     # (absolute URL, host) of links to other hosts under the jurisdiction's suffixes
     jurisdiction_links: list[tuple[str, str]] = field(default_factory=list)
+    links_not_read: int = 0  # links past options.links_per_page
     extra_pages: list[str] = field(default_factory=list)
     meta_refresh: str | None = None
     has_scripts: bool = False  # the page runs scripts: what it shows may differ from its HTML
@@ -64,12 +66,13 @@ def analyse_page(
     from audit.notices import extract_from_tree
     from crawler.links import choose_extra_pages
 
-    page = parse_page(body, url, content_type)
+    page = parse_page(body, url, content_type, max_links=options.links_per_page)
     result = PageAnalysis(
         encoding=page.encoding,
         title=page.title,
         footer_text=page.footer_text,
         content_length=len(body),
+        links_not_read=page.links_not_read,
     )
     result.jurisdiction_links = jurisdiction_links(page.links, url, site_host, options.profile)
     if not homepage:
@@ -100,7 +103,9 @@ def analyse_page(
 def jurisdiction_links(
     links: Sequence[tuple[str, str]], base_url: str, site_host: str, profile: Profile
 ) -> list[tuple[str, str]]:
-    """Absolute links to hosts under the profile's domain suffixes, other than this site."""
+    """(URL, host) of links to hosts under the profile's domain suffixes, other than this
+    site: the first link to each host, its URL normalised (a port other than the scheme's
+    default is kept: ``http://host:8080/`` is not ``http://host/``)."""
     from audit.domains import BadURL, normalise_url, same_website
 
     suffixes = tuple("." + s for s in profile.all_domain_suffixes())
@@ -113,11 +118,11 @@ def jurisdiction_links(
             continue
         absolute = urljoin(base_url, href)
         try:
-            _, host = normalise_url(absolute)
+            normalised, host = normalise_url(absolute)
         except BadURL:
             continue
         if not same_website(host, site_host) and host not in found:
-            found[host] = absolute
+            found[host] = normalised
     return [(url, host) for host, url in found.items()]
 
 

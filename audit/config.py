@@ -170,6 +170,19 @@ class CrawlSettings(_Strict):
     )
     discover: bool = Field(False, description="Crawl jurisdiction hosts found through links")
     discover_depth: int = Field(1, ge=0, le=5)
+    # One page listing 100,000 hosts must not add 100,000 sites (nor take 20 s to read).
+    links_per_page: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        description="Links read from one page, in document order; the rest are not read",
+    )
+    discover_per_page: int = Field(
+        200, ge=0, le=100_000, description="New hosts followed from one page (--discover)"
+    )
+    discover_max: int = Field(
+        1000, ge=0, le=1_000_000, description="New hosts followed in one run (--discover)"
+    )
     batch_size: int = Field(200, ge=1, le=10000, description="Snapshots per database write")
     analysis_workers: int | Literal["auto"] = Field(
         "auto",

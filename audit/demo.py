@@ -57,7 +57,8 @@ def run_demo(
     bulletin: bool = True,
 ) -> DemoResult:
     """Two months of the centre's work on the testbed: a crawl dated in the month before
-    last, the analysts notifying the units of the unfiled sites, a crawl dated last month
+    last, the analysts accepting the sites it discovered through links and notifying the
+    units of the unfiled sites, a crawl dated last month
     after some units fixed their footers (the testbed's epoch 1), then last month's
     bulletin. Each crawl runs in its own process (Twisted's reactor cannot restart)."""
     from audit.bulletin import make_bulletin
@@ -87,6 +88,13 @@ def run_demo(
         crawl = _Crawl(settings, proxy, timeout, progress, log_level)
         say(f"Crawl 1, dated {before:%Y-%m-%d %H:%M} (Beijing time) ...")
         first = crawl(before)
+        accepted_on = before + dt.timedelta(days=1)
+        with Store(settings.database_url) as store:
+            accepted = accept_discovered_sites(store, accepted_on)
+        say(
+            f"Analysts accepted the {accepted} sites the crawl discovered through links"
+            f" (dated {accepted_on:%Y-%m-%d})"
+        )
         with Store(settings.database_url) as store:
             notified = notify_unfiled_sites(store, last.replace(day=3))
         say(f"Analysts notified the units of {notified} unfiled sites (dated {last:%Y-%m}-03)")
@@ -157,6 +165,15 @@ def _set_epoch(proxy: str, epoch: int) -> None:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy}))
     with opener.open(request, timeout=10) as response:
         response.read()
+
+
+def accept_discovered_sites(store: Any, when: dt.datetime) -> int:
+    """The analysts look at the sites the first crawl found through links, and accept them
+    all into the regular crawl (beian sites accept --all)."""
+    from audit.store.sites import accept_sites, pending_hosts
+
+    with store.session() as session:
+        return len(accept_sites(session, pending_hosts(session), by="demo", now=when).accepted)
 
 
 def notify_unfiled_sites(store: Any, when: dt.datetime) -> int:

@@ -59,6 +59,21 @@ def normalise_url(raw: str) -> tuple[str, str]:
     return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, "")), host
 
 
+def site_root(url: str) -> str:
+    """The homepage of the website a URL is on: its scheme, host and port, path ``/``.
+
+    The port stays: a site served on 8080 is not the one on 80.
+
+    >>> site_root("http://WWW.Example.gov.cn:8080/news/1.html?id=2#top")
+    'http://www.example.gov.cn:8080/'
+    >>> site_root("https://www.example.gov.cn:443/a")
+    'https://www.example.gov.cn/'
+    """
+    start, _ = normalise_url(url)
+    parts = urlsplit(start)
+    return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
+
+
 def _default_port(scheme: str) -> int:
     return 443 if scheme.lower() == "https" else 80
 

@@ -4,7 +4,10 @@ A finding is keyed by (site, rule, fingerprint). An audit of a run opens the fin
 sees, keeps those it sees again, resolves the open findings of the rules it judged that it
 no longer sees (the re-test), and reopens resolved ones that come back; each change is an
 event. A site whose page could not be read is not judged by the rules that need it, so its
-filing findings neither open nor resolve. Auditing the same run twice changes nothing.
+filing findings neither open nor resolve. A discovered site awaiting an analyst's
+acceptance is not judged at all: its snapshots are judged from the first audit after it
+was accepted. Auditing the same run twice changes nothing (unless a site of the run was
+accepted in between: it is judged then).
 
 The analysts' triage (audit/review.py) meets the audit in three places: a notified or
 rectifying finding the re-test no longer sees is resolved, and the event says the unit
@@ -29,6 +32,7 @@ from audit.registry import load_registry
 from audit.rules import evaluate
 from audit.rules.model import AuditContext, SiteView, SnapshotView
 from audit.store import Finding, FindingEvent, Site, Snapshot, Store
+from audit.store import crawls as store_crawls
 from audit.store import findings as store_findings
 from audit.store import runs as store_runs
 from audit.store.models import utcnow
@@ -144,7 +148,8 @@ def _audit(
                 raise UserError("no finished crawl run to audit: run `beian crawl` first")
             run_id = run.id
         pairs = store_findings.run_snapshots(session, run_id)
-        if not pairs:
+        # (a run of pending sites only, `beian crawl --site` of one, judges nothing)
+        if not pairs and not store_crawls.snapshot_count(session, run_id):
             raise UserError(f"crawl run {run_id} has no snapshots")
         # runs compared by date, not by id: a run dated earlier may have been entered later
         keys = store_runs.run_keys(session)

@@ -27,20 +27,26 @@ class Page:
     title: str | None
     footer_text: str | None
     links: list[tuple[str, str]] = field(default_factory=list)  # (href as written, text)
+    links_not_read: int = 0  # links past ``max_links``
 
 
-def parse_page(body: bytes, url: str, content_type: str | None = None) -> Page:
+def parse_page(
+    body: bytes, url: str, content_type: str | None = None, *, max_links: int | None = None
+) -> Page:
+    """``max_links``: read at most this many links, in document order (see page_links)."""
     text, encoding = decode_html(body, content_type)
     doc = parse_html(text)
     if doc is None:
         return Page(url=url, encoding=encoding, doc=None, title=None, footer_text=None)
+    links, not_read = page_links(doc, max_links)
     return Page(
         url=url,
         encoding=encoding,
         doc=doc,
         title=page_title(doc),
         footer_text=footer_text(doc),
-        links=page_links(doc),
+        links=links,
+        links_not_read=not_read,
     )
 
 
@@ -63,20 +69,29 @@ def footer_text(doc: lxml.html.HtmlElement) -> str | None:
 _ABSOLUTE = re.compile(r"^\s*(?:(https?):)?//([^/?#\\\s]+)", re.IGNORECASE)
 
 
-def page_links(doc: lxml.html.HtmlElement) -> list[tuple[str, str]]:
-    """(href as written, anchor text) of every <a href>, in document order.
+def page_links(
+    doc: lxml.html.HtmlElement, limit: int | None = None
+) -> tuple[list[tuple[str, str]], int]:
+    """(href as written, anchor text) of the first ``limit`` <a href> (all without a limit),
+    in document order, and how many more the page has.
 
     Hrefs are not resolved here: a homepage has hundreds of links and most are only
-    looked at cheaply (see link_host); resolve the few that are used with urljoin.
+    looked at cheaply (see link_host); resolve the few that are used with urljoin. The
+    limit bounds what a page of 100,000 links costs its readers (they resolve each link);
+    the links past it are only counted.
     """
     links: list[tuple[str, str]] = []
+    not_read = 0
     for anchor in doc.iter("a"):
         href = anchor.get("href")
         if href and not href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            if limit is not None and len(links) >= limit:
+                not_read += 1
+                continue
             # The anchor's own text and title: text_content() of hundreds of anchors
             # per page costs more than the rest of this function.
             links.append((href.strip(), f"{anchor.text or ''} {anchor.get('title') or ''}"))
-    return links
+    return links, not_read
 
 
 def link_host(href: str) -> str | None:

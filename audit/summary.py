@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import distinct, func, select
 
 from audit.store import CrawlRun, Link, Notice, Snapshot, Store
+from audit.store.crawls import discovered_in_run
+from crawler.discovery import discovery_figures
 
 
 def run_summary(store: Store, run_id: int) -> dict[str, Any]:
@@ -40,6 +42,12 @@ def run_summary(store: Store, run_id: int) -> dict[str, Any]:
             or 0
         )
         duration = _duration(run)
+        stats = run.stats if isinstance(run.stats, dict) else {}
+        discovery = {
+            **discovery_figures(stats),
+            "discover": bool((run.options or {}).get("discover")),
+            "pending": discovered_in_run(session, run_id, pending=True),
+        }
         return {
             "run_id": run.id,
             "state": run.state,
@@ -52,6 +60,7 @@ def run_summary(store: Store, run_id: int) -> dict[str, Any]:
             "with_icp": sites_showing("icp"),
             "with_police": sites_showing("police"),
             "discovered_links": linked_hosts,
+            "discovery": discovery,
             "outcomes": outcomes,
         }
 

@@ -243,6 +243,9 @@ def gen_sites(rng: random.Random, world: World, count: int, districts: list[str]
             "first_seen": first_seen,
             "last_seen": max(first_seen, last_crawl),
             "retired_at": retired_at,
+            # accepted when first seen (a discovered site awaiting acceptance is not counted)
+            "accepted_at": first_seen,
+            "accepted_by": "benchmark",
         }
 
 

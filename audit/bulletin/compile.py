@@ -11,7 +11,9 @@ bulletin compiled again after later crawls and reviews says the same thing.
   review events before that instant (an event the audit made for a run is dated by the
   run). The current columns of ``findings`` are never used for a past month.
 - A site is monitored at an instant when it was known (first seen, or first crawled)
-  before it and not yet taken out of the inventory.
+  before it and not yet taken out of the inventory. A site discovered through links is
+  known from its acceptance (beian sites accept): until then it is in no count, not even
+  among the sites crawled, whose snapshots it has.
 - False positives are left out of every count and list of open findings.
 """
 
@@ -64,6 +66,7 @@ NO_CATEGORY = "未分类"
 _CHUNK = 900  # ids per IN (...) list: SQLite's default limit is 999 variables
 _BATCH = 10_000  # rows fetched at a time from the large reads, rather than all at once
 EXCERPT_LIMIT = 200
+NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)  # when a pending discovered site is known
 
 
 class SiteInfo(NamedTuple):  # a tuple: 100,000s of them are read per compile
@@ -364,8 +367,10 @@ def compile_figures(
     false_positives = history.false_positives(previous.end)
     reported_before = _reported(open_before, false_positives, findings, monitored_before)
 
-    status_now = _site_status(session, timeline.runs_between(period.start, period.end))
-    status_before = _site_status(session, timeline.runs_between(previous.start, previous.end))
+    status_now = _site_status(session, timeline.runs_between(period.start, period.end), as_of)
+    status_before = _site_status(
+        session, timeline.runs_between(previous.start, previous.end), previous.end
+    )
     activity_now = _activity(session, timeline, period.start, period.end, findings)
     activity_before = _activity(session, timeline, previous.start, previous.end, findings)
 
@@ -513,6 +518,7 @@ def _sites(session: Session, timeline: Timeline) -> dict[int, SiteInfo]:
             Site.source,
             Site.first_seen,
             Site.retired_at,
+            Site.accepted_at,
         ),
     )
     for row in rows:
@@ -520,6 +526,9 @@ def _sites(session: Session, timeline: Timeline) -> dict[int, SiteInfo]:
         crawled = first_crawled.get(row.id)
         if crawled is not None and crawled < known:
             known = crawled
+        if row.source == "discovered":
+            # known from its acceptance (never, while it waits for it)
+            known = max(known, row.accepted_at) if row.accepted_at is not None else NEVER
         district = (row.district or "").strip() or NO_DISTRICT
         category = (row.category or "").strip() or NO_CATEGORY
         sites[row.id] = SiteInfo(
@@ -571,11 +580,15 @@ def _overdue(reported: set[int], reviews: ReviewStates, on: dt.date) -> set[int]
     }
 
 
-def _status_statement(session: Session, run_ids: Sequence[int]) -> Any:
+def _status_statement(session: Session, run_ids: Sequence[int], as_of: dt.datetime) -> Any:
     """Each site's last snapshot among these runs (oldest first: the last is the one of
     the run dated last): its outcome, whether it was rendered, whether it showed a valid
-    ICP number (1 or 0), a valid public-security number."""
-    runs = Snapshot.run_id.in_(list(run_ids))
+    ICP number (1 or 0), a valid public-security number. The discovered sites not accepted
+    before ``as_of`` are left out (see _sites)."""
+    not_accepted = select(Site.id).where(
+        Site.source == "discovered", or_(Site.accepted_at.is_(None), Site.accepted_at >= as_of)
+    )
+    runs = and_(Snapshot.run_id.in_(list(run_ids)), Snapshot.site_id.not_in(not_accepted))
     # the run's place in date order; a month has a few dozen runs
     order = case({run_id: place for place, run_id in enumerate(run_ids)}, value=Snapshot.run_id)
     columns = (Snapshot.id, Snapshot.site_id, Snapshot.outcome, Snapshot.rendered)
@@ -606,12 +619,14 @@ def _status_statement(session: Session, run_ids: Sequence[int]) -> Any:
     )
 
 
-def _site_status(session: Session, run_ids: Sequence[int]) -> dict[int, SiteStatus]:
+def _site_status(
+    session: Session, run_ids: Sequence[int], as_of: dt.datetime
+) -> dict[int, SiteStatus]:
     """Each site's last snapshot among these runs: readable, showing a valid ICP number,
-    a valid public-security number."""
+    a valid public-security number (the sites known at ``as_of``)."""
     if not run_ids:
         return {}
-    statement = _status_statement(session, run_ids)
+    statement = _status_statement(session, run_ids, as_of)
     status: dict[int, SiteStatus] = {}
     shared: dict[tuple[bool, bool, bool], SiteStatus] = {}  # a few values for 100,000s of sites
     for site_id, outcome, rendered, icp, police in _stream(session, statement):
@@ -645,12 +660,12 @@ class StatusCounts:
         )
 
 
-def _status_counts(session: Session, run_ids: Sequence[int]) -> StatusCounts:
-    """``StatusCounts.of(_site_status(session, run_ids))``, counted by the database (the
-    trend needs no more for its months)."""
+def _status_counts(session: Session, run_ids: Sequence[int], as_of: dt.datetime) -> StatusCounts:
+    """``StatusCounts.of(_site_status(session, run_ids, as_of))``, counted by the database
+    (the trend needs no more for its months)."""
     if not run_ids:
         return StatusCounts()
-    status = _status_statement(session, run_ids).subquery()
+    status = _status_statement(session, run_ids, as_of).subquery()
     readable = or_(status.c.outcome == "ok", status.c.rendered.is_(True))
     icp, police = status.c.icp == 1, status.c.police == 1
 
@@ -964,7 +979,7 @@ def _trend(
         if month.month in known and known[month.month][0] == end:
             _, counts, reported = known[month.month]
         else:
-            counts = _status_counts(session, timeline.runs_between(month.start, month.end))
+            counts = _status_counts(session, timeline.runs_between(month.start, month.end), end)
             open_ids, false_positives = history.open_at(end), history.false_positives(end)
             reported = _reported(open_ids, false_positives, findings, monitoring.at(end))
 

@@ -199,7 +199,32 @@ def print_run_summary(summary: dict) -> None:  # type: ignore[type-arg]
         {"figure": "showing an ICP notice", "value": summary["with_icp"]},
         {"figure": "showing a police notice", "value": summary["with_police"]},
         {"figure": "discovered hosts linked", "value": summary["discovered_links"]},
+        *discovery_rows(summary["discovery"]),
         {"figure": "duration (s)", "value": summary["duration_s"]},
     ]
     rows += [{"figure": f"outcome {k}", "value": v} for k, v in summary["outcomes"].items()]
     print_table(rows, ["figure", "value"], title=f"Crawl run {summary['run_id']}")
+
+
+def discovery_rows(discovery: dict) -> list[dict]:  # type: ignore[type-arg]
+    """What --discover followed and what the bounds left out ([crawl] links_per_page,
+    discover_per_page, discover_max); nothing when neither applied."""
+    rows = []
+    if discovery["discover"]:
+        rows += [
+            {"figure": "new hosts followed", "value": discovery["followed"]},
+            {"figure": "  sites it added, awaiting acceptance", "value": discovery["pending"]},
+            {"figure": "new hosts left out (discovery bounds)", "value": discovery["left_out"]},
+        ]
+        if discovery["pages_over_limit"]:
+            rows.append(
+                {"figure": "  pages past discover_per_page", "value": discovery["pages_over_limit"]}
+            )
+        if discovery["run_limit_reached"]:
+            rows.append({"figure": "  discover_max reached", "value": "yes"})
+    if discovery["pages_links_cut"]:
+        rows += [
+            {"figure": "pages past links_per_page", "value": discovery["pages_links_cut"]},
+            {"figure": "  links not read", "value": discovery["links_not_read"]},
+        ]
+    return rows

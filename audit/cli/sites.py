@@ -21,13 +21,18 @@ SITE_COLUMNS = [
     "start_url",
     "first_seen",
     "last_seen",
+    "discovered_from",
+    "discovery_run_id",
+    "accepted_at",
+    "accepted_by",
 ]
 TABLE_COLUMNS = ["host", "name", "sponsor", "district", "category", "key_unit", "source"]
+PENDING_COLUMNS = ["host", "start_url", "discovered_from", "discovery_run_id", "first_seen"]
 
 
 @click.group()
 def sites() -> None:
-    """The inventory: import it, add a site, list what is known."""
+    """The inventory: import it, add a site, accept discovered ones, list what is known."""
 
 
 @sites.command("import")
@@ -142,6 +147,9 @@ def normalise_number(text: str) -> str:
 )
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many sites.")
 @click.option("--retired", is_flag=True, help="Include the sites taken out (beian sites remove).")
+@click.option(
+    "--pending", is_flag=True, help="Only the discovered sites awaiting acceptance (sites accept)."
+)
 @format_option
 @pass_app
 def list_(
@@ -153,6 +161,7 @@ def list_(
     number: str | None,
     limit: int | None,
     retired: bool,
+    pending: bool,
     fmt: str,
 ) -> None:
     """List the sites, with filters; --json or --csv for programs and spreadsheets."""
@@ -168,6 +177,61 @@ def list_(
             number=normalise_number(number) if number else None,
             limit=limit,
             retired=retired,
+            pending=pending,
         )
         rows = [{c: getattr(site, c) for c in SITE_COLUMNS} for site in found]
-    emit(rows, SITE_COLUMNS if fmt != "table" else TABLE_COLUMNS, fmt, title=f"{len(rows)} sites")
+    columns = SITE_COLUMNS if fmt != "table" else PENDING_COLUMNS if pending else TABLE_COLUMNS
+    title = f"{len(rows)} sites awaiting acceptance" if pending else f"{len(rows)} sites"
+    emit(rows, columns, fmt, title=title)
+
+
+@sites.command("accept")
+@click.argument("hosts", nargs=-1)
+@click.option("--all", "accept_all", is_flag=True, help="Every site awaiting acceptance.")
+@click.option("--yes", is_flag=True, help="With --all: do not ask for confirmation.")
+@click.option("--by", "actor", help="Who decides (default: your user name).")
+@pass_app
+def accept(
+    app: AppContext, hosts: tuple[str, ...], accept_all: bool, yes: bool, actor: str | None
+) -> None:
+    """Accept sites discovered through links (beian crawl --discover) into the regular crawl.
+
+    A discovered site waits for an analyst: it is crawled only in the run that found it,
+    not audited, and not counted by the bulletins, until it is accepted (see them with
+    `beian sites list --pending`). From its acceptance on it is crawled with the others,
+    audited and counted. To refuse one, `beian sites remove` it: discovery does not bring
+    it back. Exit status 2 when a host is unknown.
+    """
+    from audit.errors import UserError
+    from audit.review import default_actor
+    from audit.store.sites import accept_sites, pending_hosts
+
+    if accept_all == bool(hosts):
+        raise UserError("give the hosts to accept, or --all")
+    by = (actor or "").strip() or default_actor()
+    if len(by) > 100:
+        raise UserError("--by: at most 100 characters")
+    store = app.store()
+    if accept_all:
+        with store.session() as session:
+            hosts = tuple(pending_hosts(session))
+        if not hosts:
+            echo("no site awaits acceptance")
+            return
+        question = f"Accept {len(hosts)} discovered sites into the regular crawl?"
+        if not yes and not click.confirm(question):
+            echo("nothing accepted", err=True)
+            raise SystemExit(1)
+    with store.session() as session:
+        done = accept_sites(session, hosts, by=by)
+    if accept_all:
+        echo(f"{len(done.accepted)} sites accepted by {by}")
+    else:
+        for host in done.accepted:
+            echo(f"{host}: accepted by {by}")
+    for host in done.already:
+        echo(f"{host}: accepted already")
+    for host in done.unknown:
+        echo(f"{host}: no such site", fg="yellow", err=True)
+    if done.unknown:
+        raise SystemExit(2)

@@ -14,13 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from audit.errors import UserError
 from audit.store.db import Store, first_line, is_transient
 from audit.store.models import CrawlRun, Link, Notice, Site, Snapshot, utcnow
-from audit.store.sites import site_ids_by_host
+from audit.store.sites import PENDING, site_ids_by_host
 from audit.store.upsert import upsert
 from audit.store.values import fit_row
 
@@ -126,19 +126,47 @@ def finish_run(session: Session, run_id: int, state: str, stats: Mapping[str, An
 def crawl_targets(
     session: Session, run_id: int, hosts: Sequence[str] | None = None
 ) -> list[SiteTarget]:
-    """Sites to visit in a run: all of them (or the given hosts), less those it has done."""
+    """Sites to visit in a run, less those it has done: the accepted sites and those this
+    run discovered (a resumed run goes on with them); or the given hosts, pending or not
+    (an analyst looks at a pending site with ``beian crawl --site HOST``)."""
     done = select(Snapshot.site_id).where(Snapshot.run_id == run_id)
     query = select(Site.id, Site.host, Site.start_url, Site.source, Site.discovery_depth).where(
         Site.id.not_in(done), Site.retired_at.is_(None)
     )
     if hosts is not None:
         query = query.where(Site.host.in_(list(hosts)))
+    else:
+        query = query.where(or_(not_(PENDING), Site.discovery_run_id == run_id))
     rows = session.execute(query.order_by(Site.id))
     return [SiteTarget(*row) for row in rows]
 
 
 def inventory_hosts(session: Session) -> set[str]:
     return set(session.scalars(select(Site.host).where(Site.source == "inventory")))
+
+
+def retired_hosts(session: Session) -> set[str]:
+    """Sites taken out of the inventory: discovery does not bring them back."""
+    return set(session.scalars(select(Site.host).where(Site.retired_at.is_not(None))))
+
+
+def hosts_done(session: Session, run_id: int) -> set[str]:
+    """The hosts that have their snapshot in a run (a resumed run does not visit them)."""
+    return set(
+        session.scalars(
+            select(Site.host)
+            .join(Snapshot, Snapshot.site_id == Site.id)
+            .where(Snapshot.run_id == run_id)
+        )
+    )
+
+
+def discovered_in_run(session: Session, run_id: int, *, pending: bool = False) -> int:
+    """Sites first discovered by a run (``pending``: those still awaiting acceptance)."""
+    statement = select(func.count()).select_from(Site).where(Site.discovery_run_id == run_id)
+    if pending:
+        statement = statement.where(PENDING, Site.retired_at.is_(None))
+    return session.scalar(statement) or 0
 
 
 def snapshot_count(session: Session, run_id: int) -> int:
@@ -174,6 +202,7 @@ def write_batch(
                         "source": "discovered",
                         "discovered_from": d["discovered_from"],
                         "discovery_depth": d["depth"],
+                        "discovery_run_id": run_id,  # pending: accepted_at stays empty
                         "key_unit": False,
                         "first_seen": now,
                         "last_seen": now,

@@ -7,13 +7,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import not_, select
 from sqlalchemy.orm import Session
 
 from audit.outcomes import NOT_OBSERVED
 from audit.review import UNIT_FIXING
 from audit.store import runs
 from audit.store.models import CrawlRun, Finding, Notice, Site, Snapshot
+from audit.store.sites import PENDING
 
 
 def latest_finished_run(session: Session) -> CrawlRun | None:
@@ -41,10 +42,12 @@ def retest_hosts(session: Session) -> list[str]:
 
 
 def run_snapshots(session: Session, run_id: int) -> list[tuple[Site, Snapshot]]:
+    """The snapshots of a run that the audit judges: those of accepted sites (a discovered
+    site awaiting acceptance is not the centre's to judge yet)."""
     rows = session.execute(
         select(Site, Snapshot)
         .join(Snapshot, Snapshot.site_id == Site.id)
-        .where(Snapshot.run_id == run_id)
+        .where(Snapshot.run_id == run_id, not_(PENDING))
     ).all()
     return [(site, snapshot) for site, snapshot in rows]
 

@@ -98,6 +98,14 @@ class Site(Base):
     last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # taken out of the inventory (beian sites remove): no longer crawled, history kept
     retired_at: Mapped[dt.datetime | None]
+    # A site joins the regular crawl, the audit and the bulletin once accepted: inventory
+    # sites are accepted when imported; sites discovered through links wait for an analyst
+    # (beian sites accept), crawled meanwhile only in the run that found them.
+    accepted_at: Mapped[dt.datetime | None]
+    accepted_by: Mapped[str | None] = mapped_column(String(100))
+    # The run that discovered it. No foreign key: adding one makes SQLite copy the table,
+    # and dropping the old sites table would cascade to every snapshot.
+    discovery_run_id: Mapped[int | None] = mapped_column(BigID)
 
     snapshots: Mapped[list[Snapshot]] = relationship(back_populates="site", lazy="raise")
 

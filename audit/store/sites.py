@@ -1,4 +1,5 @@
-"""Sites: adding one, importing many from the inventory, listing, looking up ids."""
+"""Sites: adding one, importing many from the inventory, accepting discovered ones,
+listing, looking up ids."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from audit.store.models import CrawlRun, Notice, Site, Snapshot, utcnow
@@ -16,6 +17,10 @@ from audit.store.upsert import upsert
 
 # The fields an analyst's inventory describes a site with.
 DESCRIPTIVE_FIELDS = ("name", "sponsor", "district", "category", "key_unit")
+INVENTORY = "inventory"  # accepted_by of the sites the inventory lists
+# A site discovered through links that awaits an analyst's acceptance (beian sites accept):
+# crawled only in the run that discovered it, judged by no rule, counted by no bulletin.
+PENDING = and_(Site.source == "discovered", Site.accepted_at.is_(None))
 _LOOKUP_CHUNK = 5000  # hosts per IN (...): well under both backends' parameter limits
 
 
@@ -37,9 +42,10 @@ def import_inventory_sites(
 
     Each mapping has host, registrable_domain, start_url and the DESCRIPTIVE_FIELDS.
     Only the ``fields`` given (the columns the file has) overwrite existing sites;
-    every site becomes source 'inventory' at depth 0. first_seen, last_seen and
-    discovered_from of existing sites are left alone. Unchanged sites are not
-    written, so a re-import is cheap and changes nothing.
+    every site becomes source 'inventory' at depth 0, accepted (a pending discovered
+    site listed in the inventory is accepted by it). first_seen, last_seen,
+    discovered_from and an earlier acceptance of existing sites are left alone.
+    Unchanged sites are not written, so a re-import is cheap and changes nothing.
     """
     unknown = set(fields) - set(DESCRIPTIVE_FIELDS)
     if unknown:
@@ -57,6 +63,8 @@ def import_inventory_sites(
                 Site.source,
                 Site.discovery_depth,
                 Site.retired_at,
+                Site.accepted_at,
+                Site.accepted_by,
                 *(Site.__table__.c[c] for c in compared),
             )
         )
@@ -72,6 +80,7 @@ def import_inventory_sites(
             old.source == "inventory"
             and old.discovery_depth == 0
             and old.retired_at is None
+            and old.accepted_at is not None
             and all(getattr(old, c) == site[c] for c in compared)
         ):
             unchanged += 1
@@ -91,6 +100,7 @@ def import_inventory_sites(
                 "first_seen": now,  # new sites only: not in the update list
                 "last_seen": now,
                 "retired_at": None,  # a removed site listed again comes back
+                **_accepted(old, now, INVENTORY),
             }
         )
     upsert(
@@ -98,7 +108,7 @@ def import_inventory_sites(
         Site.__table__,
         writes,
         key=["host"],
-        update=[*compared, "source", "discovery_depth", "retired_at"],
+        update=[*compared, "source", "discovery_depth", "retired_at", *ACCEPTANCE],
     )
     return ImportCounts(inserted=inserted, updated=updated, unchanged=unchanged)
 
@@ -122,8 +132,8 @@ def add_site(
 
     ``start_url`` and ``host`` are normalised already (``audit.domains.normalise_url``).
     For an existing inventory addition, the values given overwrite and those left None
-    stay as they are; a discovered site becomes an inventory one. Adding a site as
-    'discovered' never changes a site the store already has.
+    stay as they are; a discovered site becomes an inventory one, accepted. Adding a site
+    as 'discovered' (pending acceptance) never changes a site the store already has.
     """
     if source not in ("inventory", "discovered"):
         raise ValueError(f"source must be 'inventory' or 'discovered', not {source!r}")
@@ -139,6 +149,9 @@ def add_site(
         "key_unit": key_unit,
     }
     now = utcnow()
+    old = session.execute(
+        select(Site.accepted_at, Site.accepted_by).where(Site.host == host)
+    ).first()
     row = {
         "host": host,
         "registrable_domain": registrable_domain,
@@ -151,11 +164,12 @@ def add_site(
         "first_seen": now,
         "last_seen": now,
         "retired_at": None,
+        **(_accepted(old, now, INVENTORY) if source == "inventory" else {}),
     }
     update: list[str] = []
     if source == "inventory":
         update = ["registrable_domain", "start_url", "source", "discovery_depth", "retired_at"]
-        update += [field for field, value in given.items() if value is not None]
+        update += [*ACCEPTANCE, *(field for field, value in given.items() if value is not None)]
     upsert(session, Site.__table__, [row], key=["host"], update=update)
     # populate_existing: a Site already in this session must show what was just written.
     statement = select(Site).where(Site.host == host).execution_options(populate_existing=True)
@@ -172,9 +186,11 @@ def list_sites(
     number: str | None = None,
     limit: int | None = None,
     retired: bool = False,
+    pending: bool = False,
 ) -> list[Site]:
     """Sites matching every filter given, by district (sites without one last), then host;
-    the sites taken out of the inventory only with ``retired``.
+    the sites taken out of the inventory only with ``retired``; with ``pending``, only the
+    discovered sites that await acceptance.
 
     ``number``: a normalised filing number the site's latest snapshot shows; a number
     without a site index (晋ICP备2021001234号) also finds its sites' numbers (…号-1, …号-2).
@@ -201,6 +217,8 @@ def list_sites(
         statement = statement.where(Site.category == category)
     if source is not None:
         statement = statement.where(Site.source == source)
+    if pending:
+        statement = statement.where(PENDING)
     if host_contains:
         statement = statement.where(Site.host.contains(host_contains.lower(), autoescape=True))
     district_order: Any = Site.district
@@ -257,3 +275,59 @@ def retire_sites(
                 )
             )  # fmt: skip
     return sorted(found), [host for host in wanted if host not in found]
+
+
+ACCEPTANCE = ("accepted_at", "accepted_by")
+
+
+def _accepted(old: Any, now: dt.datetime, by: str) -> dict[str, Any]:
+    """The acceptance to write: an earlier one stays as it was."""
+    if old is not None and old.accepted_at is not None:
+        return {"accepted_at": old.accepted_at, "accepted_by": old.accepted_by}
+    return {"accepted_at": now, "accepted_by": by}
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    accepted: list[str]  # accepted now
+    already: list[str]  # accepted before (inventory sites, or by an analyst)
+    unknown: list[str]  # no such site (or taken out of the inventory)
+
+
+def pending_hosts(session: Session) -> list[str]:
+    """The discovered sites that await an analyst's acceptance, sorted."""
+    statement = select(Site.host).where(PENDING, Site.retired_at.is_(None))
+    return sorted(session.scalars(statement))
+
+
+def accept_sites(
+    session: Session, hosts: Iterable[str], *, by: str, now: dt.datetime | None = None
+) -> Acceptance:
+    """Accept discovered sites (``beian sites accept``): from now on they are crawled with
+    the others, audited, and counted by the bulletins. ``by``: who decided."""
+    now = now or utcnow()
+    wanted = sorted({host.strip().lower().rstrip(".") for host in hosts if host.strip()})
+    state: dict[str, bool] = {}  # host -> accepted before
+    for chunk in _chunks(wanted):
+        statement = select(Site.host, not_(PENDING)).where(
+            Site.host.in_(chunk), Site.retired_at.is_(None)
+        )
+        state.update((host, bool(accepted)) for host, accepted in session.execute(statement))
+    accepted = [host for host in wanted if state.get(host) is False]
+    for chunk in _chunks(accepted):
+        session.execute(
+            update(Site)
+            .where(Site.host.in_(chunk), PENDING)
+            .values(accepted_at=now, accepted_by=by)
+            .execution_options(synchronize_session=False)
+        )
+    return Acceptance(
+        accepted,
+        [host for host in wanted if state.get(host) is True],
+        [host for host in wanted if host not in state],
+    )
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), _LOOKUP_CHUNK):
+        yield values[start : start + _LOOKUP_CHUNK]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import socket
 import struct
 import threading
@@ -299,11 +300,32 @@ async def deep_nesting(req: Request) -> None:
     await _send(req, body)
 
 
+FLOOD_HOSTS = 100_000
+_FLOODED = re.compile(r"f(\d+)\.yuncheng\.gov\.cn")
+
+
+def flooded_host(number: int) -> str:
+    """The ``number``-th host a link-flood page lists (this server answers each of them)."""
+    return f"f{number}.yuncheng.gov.cn"
+
+
+@cache
+def link_flood_page(index: int) -> bytes:
+    links = "".join(f'<a href="http://{flooded_host(i)}/">{i}</a>\n' for i in range(FLOOD_HOSTS))
+    return page("links", links, index)
+
+
 @kind("link-flood", "ok", compliant=True)
 async def link_flood(req: Request) -> None:
-    """A 4.6 MB page listing 100,000 hosts of the jurisdiction."""
-    links = "".join(f'<a href="http://f{i}.yuncheng.gov.cn/">{i}</a>\n' for i in range(100_000))
-    await _send(req, page("links", links, _index(req)))
+    """A 4.6 MB page listing 100,000 hosts of the jurisdiction (each answers a page that
+    shows no filing notice)."""
+    await _send(req, link_flood_page(_index(req)))
+
+
+async def flooded(req: Request) -> None:
+    """A host listed by a link-flood page: a small page without any filing notice."""
+    body = f"<html><head><title>{req.host}</title></head><body><p>listed</p></body></html>"
+    await _send(req, body.encode())
 
 
 @kind("huge-title", "ok", compliant=True)
@@ -529,11 +551,12 @@ class HostileServer(TestbedServer):
     ) -> bool:
         method, host, path = _request_of(head)
         site = self.sites.get(host)
-        if site is None:
+        if site is None and _FLOODED.fullmatch(host) is None:
             return await super()._respond(head, reader, writer)
-        self.hits[site.host] = self.hits.get(site.host, 0) + 1
+        self.hits[host] = self.hits.get(host, 0) + 1
         self.requests.append((host, path))
-        await KINDS[site.kind].handler(Request(method, host, path, self, reader, writer))
+        handler = KINDS[site.kind].handler if site is not None else flooded
+        await handler(Request(method, host, path, self, reader, writer))
         return False
 
 

@@ -5,7 +5,9 @@
     scrapy crawl sites -a discover=1        # also crawl jurisdiction hosts found through links
 
 `beian crawl` runs this same spider with a progress bar. A failure is an outcome
-recorded in the snapshot, never a missing row.
+recorded in the snapshot, never a missing row. Hosts found through links are followed
+within the bounds of crawler/discovery.py and become sites pending an analyst's
+acceptance: crawled in the run that found them, then only once accepted.
 """
 
 from __future__ import annotations
@@ -24,10 +26,21 @@ from twisted.python.failure import Failure
 
 from audit.analyse import AnalysisOptions, PageAnalysis
 from audit.config import Settings
+from audit.domains import BadURL, site_root
 from audit.store import CrawlRun, Store
 from audit.store import crawls as store_crawls
 from crawler.analysis import AnalysisFailed, PageAnalyser
 from crawler.browser import REFUSAL_KEY
+from crawler.discovery import (
+    CARRIED_STATS,
+    FOLLOWED,
+    LEFT_OUT,
+    LINKS_NOT_READ,
+    PAGES_CUT,
+    PAGES_OVER_LIMIT,
+    RUN_LIMIT_REACHED,
+    DiscoveryBudget,
+)
 from crawler.extensions import cut_reason
 from crawler.items import DiscoveredSiteItem, LinkItem, SnapshotItem
 from crawler.outcomes import outcome_of_failure, outcome_of_response
@@ -97,6 +110,7 @@ class SitesSpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SitesSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.setup(crawler.settings["BEIAN_SETTINGS"])
+        crawler.signals.connect(spider._on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
         return spider
 
@@ -123,6 +137,7 @@ class SitesSpider(Spider):
                 extra_pages=self.max_pages - 1,
                 priority_words=tuple(w.lower() for w in crawl.priority_link_words),
                 evidence_max_bytes=crawl.evidence_max_bytes,
+                links_per_page=crawl.links_per_page,
             ),
             workers=crawl.analysis_worker_count(),
             timeout=crawl.analysis_timeout,
@@ -139,7 +154,11 @@ class SitesSpider(Spider):
             self.run_id = run.id
             self.targets = store_crawls.crawl_targets(session, run.id, options.get("hosts"))
             self.already_done = store_crawls.snapshot_count(session, run.id)
+            self.done_hosts = store_crawls.hosts_done(session, run.id) if resume else set()
             self.inventory_hosts = store_crawls.inventory_hosts(session)
+            self.retired_hosts = store_crawls.retired_hosts(session)
+            self.previous_stats = dict(run.stats or {}) if resume else {}
+            self.discovered_before = store_crawls.discovered_in_run(session, run.id)
 
         self.store.run(start_run)
         self.resumed = resume
@@ -148,6 +167,11 @@ class SitesSpider(Spider):
         self.proxy = options.get("proxy")
         exempt_proxy(self.proxy)  # through a proxy, the proxy decides which addresses to reach
         self.discover_depth = crawl.discover_depth
+        self.budget = DiscoveryBudget(
+            per_page=crawl.discover_per_page,
+            per_run=crawl.discover_max,
+            followed=max(self.discovered_before, self.previous_stats.get(FOLLOWED, 0)),
+        )
         self.size_cap = crawl.max_download_bytes
         self.max_redirects = self.crawler.settings.getint("REDIRECT_MAX_TIMES")
         browser = self.crawler.settings.get("BEIAN_BROWSER")
@@ -462,22 +486,76 @@ class SitesSpider(Spider):
         return analysis
 
     def follow_links(self, host: str, depth: int, analysis: PageAnalysis) -> Iterator[Any]:
-        """Record links to jurisdiction hosts outside the inventory; with discover, crawl them."""
+        """Record links to jurisdiction hosts outside the inventory; with discover, crawl the
+        new ones, as many as the discovery bounds allow (crawler/discovery.py)."""
+        stats = self.crawler.stats
+        assert stats is not None
+        if analysis.links_not_read:
+            stats.inc_value(PAGES_CUT)
+            stats.inc_value(LINKS_NOT_READ, analysis.links_not_read)
+            self.logger.info(
+                "%s: %d links not read past the first %d (links_per_page)",
+                host, analysis.links_not_read, self.beian.crawl.links_per_page,
+            )  # fmt: skip
+        follow = self.discover and depth < self.discover_depth
+        # Decided before anything is yielded: another page's callback runs at each yield,
+        # and must see the hosts this page follows as scheduled already.
+        links: list[LinkItem] = []
+        new: dict[str, str] = {}  # host -> URL, in page order
         for url, target in analysis.jurisdiction_links:
             if target in self.inventory_hosts:
                 continue
             if (host, target) not in self.recorded_links:
                 self.recorded_links.add((host, target))
-                yield LinkItem(host=host, target_host=target, target_url=url)
-            if self.discover and depth < self.discover_depth and target not in self.scheduled:
-                self.scheduled.add(target)
-                home_url = f"{url.split('://', 1)[0]}://{target}/"
-                yield DiscoveredSiteItem(
-                    host=target, start_url=home_url, discovered_from=host, depth=depth + 1
-                )
-                yield self.home_request(target, home_url, depth + 1)
+                links.append(LinkItem(host=host, target_host=target, target_url=url))
+            if follow and self.is_new(target):
+                new[target] = url
+        if not new:
+            yield from links
+            return
+        was_reached = self.budget.run_limit_reached
+        split = self.budget.take(list(new))
+        self.scheduled.update(split.followed)
+        stats.set_value(FOLLOWED, self.budget.followed)
+        if split.over_page:
+            stats.inc_value(PAGES_OVER_LIMIT)
+            self.logger.warning(
+                "%s links to %d new hosts: %d followed, the others left out (discover_per_page"
+                " = %d)",
+                host, len(new), len(split.followed), self.budget.per_page,
+            )  # fmt: skip
+        if self.budget.run_limit_reached and not was_reached:
+            stats.set_value(RUN_LIMIT_REACHED, 1)
+            self.logger.warning(
+                "%d new hosts followed in this run (discover_max): the new hosts found from"
+                " now on are left out",
+                self.budget.followed,
+            )
+        yield from links
+        for target in split.followed:
+            try:
+                home_url = site_root(new[target])
+            except BadURL:  # normalised already: cannot happen, but never stops a crawl
+                continue
+            yield DiscoveredSiteItem(
+                host=target, start_url=home_url, discovered_from=host, depth=depth + 1
+            )
+            yield self.home_request(target, home_url, depth + 1)
 
-    # -- closing ----------------------------------------------------------------------
+    def is_new(self, host: str) -> bool:
+        """Not visited by this run in any way, nor taken out of the inventory (beian sites
+        remove): discovery does not bring a removed site back."""
+        return not (host in self.scheduled or host in self.done_hosts or host in self.retired_hosts)
+
+    # -- opening and closing -------------------------------------------------------------
+
+    def _on_opened(self, spider: Spider) -> None:
+        """A resumed run goes on with what its first part counted."""
+        stats = self.crawler.stats
+        assert stats is not None
+        for key, value in self.previous_stats.items():
+            if key.startswith(CARRIED_STATS) and isinstance(value, int):
+                stats.set_value(key, value)
 
     def _on_closed(self, spider: Spider, reason: str) -> None:
         """Mark the run: finished; incomplete when what it saw of some sites could not be
@@ -510,6 +588,17 @@ class SitesSpider(Spider):
                         for t in left
                     ],
                 )
+        if self.discover:
+            left_out = self.budget.left_out_count() + self.previous_stats.get(LEFT_OUT, 0)
+            stats.set_value(LEFT_OUT, left_out)
+            stats.set_value(FOLLOWED, self.budget.followed)
+            if left_out:
+                self.logger.warning(
+                    "discovery: %d new hosts followed, %d left out by the bounds"
+                    " (discover_per_page = %d, discover_max = %d); the links to them are"
+                    " recorded",
+                    self.budget.followed, left_out, self.budget.per_page, self.budget.per_run,
+                )  # fmt: skip
         summary = dict(stats.get_stats())
         summary["close_reason"] = reason
         summary["render"] = self.render

@@ -47,5 +47,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_finding_events_run_id", table_name="finding_events")
     op.drop_table("bulletins")
-    with op.batch_alter_table("sites") as batch:
-        batch.drop_column("retired_at")
+    # Native DROP COLUMN (SQLite >= 3.35), not a batch copy: SQLite would drop the old
+    # sites table, and with foreign keys on, that DROP cascades to every snapshot.
+    op.drop_column("sites", "retired_at")
