@@ -24,5 +24,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("snapshots") as batch:
-        batch.drop_column("rendered")
+    # Native DROP COLUMN (SQLite >= 3.35), not a batch copy: dropping the old snapshots
+    # table would cascade to what points at it (see 0006).
+    op.drop_column("snapshots", "rendered")

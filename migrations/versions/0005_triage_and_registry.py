@@ -49,9 +49,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("registry_records")
-    with op.batch_alter_table("finding_events") as batch:
-        batch.drop_column("deadline")
-    with op.batch_alter_table("findings") as batch:
-        batch.drop_column("suppressed_evidence")
-        batch.drop_column("accepted_until")
-        batch.drop_column("deadline")
+    # Native DROP COLUMN (SQLite >= 3.35), not a batch copy: dropping the old findings
+    # table would cascade to every finding event (see 0006).
+    op.drop_column("finding_events", "deadline")
+    for column in ("suppressed_evidence", "accepted_until", "deadline"):
+        op.drop_column("findings", column)
