@@ -17,8 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
+import lxml.etree
+import lxml.html
+
 from audit.config import Profile
+from audit.encoding import decode_html
 from audit.page import link_host, parse_page
+from audit.reading import Include, Signal, examine
 
 _REFRESH_URL = re.compile(r"^\s*(\d*\.?\d*)\s*[;,]?\s*(?:url\s*=\s*)?['\"]?([^'\"]*)", re.I)
 
@@ -44,6 +49,10 @@ class PageAnalysis:
     extra_pages: list[str] = field(default_factory=list)
     meta_refresh: str | None = None
     has_scripts: bool = False  # the page runs scripts: what it shows may differ from its HTML
+    # Same-site files that may hold the footer, and what the page leaves to frames and
+    # scripts (audit/reading.py): the spider fetches the first, grades with the second.
+    includes: list[Include] = field(default_factory=list)
+    signals: list[Signal] = field(default_factory=list)
     html_gz: bytes | None = None
     html_truncated: bool = False
     content_hash: str | None = None
@@ -51,6 +60,15 @@ class PageAnalysis:
 
     def shows_filing_number(self) -> bool:
         return any(n["kind"] in ("icp", "police") for n in self.notices)
+
+    def shows_both_numbers(self) -> bool:
+        """An ICP and a police number (any form): nothing a footer include could add."""
+        return shows_both_numbers(self.notices)
+
+
+def shows_both_numbers(notices: Sequence[dict[str, Any]]) -> bool:
+    kinds = {row["kind"] for row in notices}
+    return "icp" in kinds and "police" in kinds
 
 
 def analyse_page(
@@ -61,10 +79,15 @@ def analyse_page(
     site_host: str,
     options: AnalysisOptions,
     homepage: bool = True,
+    include: str | None = None,
 ) -> PageAnalysis:
-    """Analyse a fetched page. ``homepage``: also notices, evidence and extra pages."""
+    """Analyse a fetched page. ``homepage``: also notices, evidence and extra pages;
+    ``include``: a file the homepage pulls in, of this kind (only its footer is read)."""
     from audit.notices import extract_from_tree
     from crawler.links import choose_extra_pages
+
+    if include is not None:
+        return analyse_include(body, url, content_type, kind=include, options=options)
 
     page = parse_page(body, url, content_type, max_links=options.links_per_page)
     result = PageAnalysis(
@@ -89,6 +112,8 @@ def analyse_page(
         script.get("src") or (script.text or "").strip() for script in page.doc.iter("script")
     )
     result.meta_refresh = meta_refresh(page.doc, url)
+    examined = examine(page.doc, url, site_host)
+    result.includes, result.signals = list(examined.includes), list(examined.signals)
     if options.extra_pages:
         result.extra_pages = choose_extra_pages(
             page.links,
@@ -97,6 +122,34 @@ def analyse_page(
             limit=options.extra_pages,
             priority_words=options.priority_words,
         )
+    return result
+
+
+def analyse_include(
+    body: bytes, url: str, content_type: str | None, *, kind: str, options: AnalysisOptions
+) -> PageAnalysis:
+    """A file the homepage pulls in: a frame (a page of its own), a script that writes the
+    footer, or a fragment of markup loaded into it. Its notices are read as the footer's,
+    each marked with the file it came from (the evidence's source)."""
+    from audit.notices import extract_from_tree, parse_html
+    from audit.page import footer_text
+
+    text, encoding = decode_html(body, content_type)
+    if kind == "script":
+        doc = lxml.html.document_fromstring("<html><body><footer></footer></body></html>")
+        script = lxml.etree.SubElement(doc.find(".//footer"), "script")
+        script.text = text
+    elif kind == "frame":
+        doc = parse_html(text)
+    else:
+        doc = parse_html(f"<html><body><footer>{text}</footer></body></html>")
+    result = PageAnalysis(encoding=encoding, content_length=len(body))
+    if doc is None:
+        return result
+    result.footer_text = footer_text(doc)
+    result.notices = extract_from_tree(doc, url, profile=options.profile).records()
+    for row in result.notices:
+        row["details"]["included_from"] = url
     return result
 
 

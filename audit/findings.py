@@ -92,6 +92,8 @@ def snapshot_view(snapshot: Snapshot, url: str, notices: list[dict[str, Any]]) -
         footer_text=snapshot.footer_text,
         rendered=snapshot.rendered,
         notices=tuple(notices),
+        reading=snapshot.reading,
+        reading_gaps=tuple(snapshot.reading_gaps or ()),
     )
 
 

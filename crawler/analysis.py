@@ -60,12 +60,18 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _analyse_in_worker(
-    body: bytes, url: str, content_type: str | None, site_host: str, homepage: bool
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    site_host: str,
+    homepage: bool,
+    include: str | None,
 ) -> PageAnalysis:
     assert _options is not None
     return _analyse(
-        body, url, content_type, site_host=site_host, options=_options, homepage=homepage
-    )
+        body, url, content_type, site_host=site_host, options=_options, homepage=homepage,
+        include=include,
+    )  # fmt: skip
 
 
 class PageAnalyser:
@@ -112,13 +118,16 @@ class PageAnalyser:
         *,
         site_host: str,
         homepage: bool = True,
+        include: str | None = None,
     ) -> PageAnalysis:
-        args = (body, url, content_type, site_host, homepage)
+        """``include``: the page is a file the homepage pulls in (its kind, see
+        audit/reading.py), read for its notices as the homepage's footer."""
+        args = (body, url, content_type, site_host, homepage, include)
         if self.pool is None:
             try:
                 return self._analyse(
                     body, url, content_type, site_host=site_host, options=self.options,
-                    homepage=homepage,
+                    homepage=homepage, include=include,
                 )  # fmt: skip
             except Exception as exc:
                 raise self._failed(url, exc) from exc

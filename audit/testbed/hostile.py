@@ -344,6 +344,104 @@ async def huge_header(req: Request) -> None:
         await req.writer.drain()
 
 
+# --- footers kept in other files: read without a browser (audit/reading.py) ------------
+
+_NEWS = "<div class='news'><p>全市召开网络安全工作会议，部署近期重点工作。</p></div>"
+
+
+def _shell(title: str, body: str, charset: str = "utf-8") -> str:
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="{charset}"><title>{title}</title>'
+        f"</head><body>{_NEWS}{body}</body></html>"
+    )
+
+
+async def _send_text(
+    req: Request, text: str, kind: str = "text/html", charset: str = "utf-8"
+) -> None:
+    await _send(
+        req, text.encode(charset), headers=(("Content-Type", f"{kind}; charset={charset}"),)
+    )
+
+
+@kind("frameset", "ok", compliant=True)
+async def frameset(req: Request) -> None:
+    """A homepage that is a <frameset>: the footer is in its bottom frame."""
+    if req.path.startswith("/foot.html"):
+        await _send_text(req, _shell("foot", compliant_footer(_index(req))))
+    elif req.path.startswith("/main.html"):
+        await _send_text(req, _shell("main", ""))
+    else:
+        body = (
+            '<html><head><meta charset="utf-8"><title>frameset</title></head>'
+            '<frameset rows="*,80"><frame src="/main.html"><frame src="/foot.html"></frameset>'
+            "</html>"
+        )
+        await _send_text(req, body)
+
+
+@kind("iframe-footer", "ok", compliant=True)
+async def iframe_footer(req: Request) -> None:
+    """The footer is an <iframe src="/inc/copyright.html"> at the bottom of the page."""
+    if req.path.startswith("/inc/copyright.html"):
+        await _send_text(req, compliant_footer(_index(req)))
+    else:
+        frame = (
+            '<div class="bottom"><iframe src="/inc/copyright.html" frameborder="0"></iframe></div>'
+        )
+        await _send_text(req, _shell("iframe", frame))
+
+
+def _written_footer(index: int) -> str:
+    """document.write of the compliant footer, line by line, as CMS footer scripts do."""
+    lines = compliant_footer(index).replace("</p>", "</p>\n").split("\n")
+    return "".join(f"document.writeln({json.dumps(line, ensure_ascii=False)});\n" for line in lines)
+
+
+@kind("script-footer", "ok", compliant=True)
+async def script_footer(req: Request) -> None:
+    """<script src="/js/footer.js"> writes the footer with document.write (UTF-8)."""
+    if req.path.startswith("/js/footer.js"):
+        await _send_text(req, _written_footer(_index(req)), "application/javascript")
+    else:
+        await _send_text(req, _shell("script", '<script src="/js/footer.js"></script>'))
+
+
+@kind("script-footer-gbk", "ok", compliant=True)
+async def script_footer_gbk(req: Request) -> None:
+    """The same, the page and its footer script in GBK, the script served without a charset."""
+    if req.path.startswith("/js/bottom.js"):
+        body = _written_footer(_index(req)).encode("gbk")
+        await _send(req, body, headers=(("Content-Type", "application/javascript"),))
+    else:
+        page_ = _shell("script", '<script src="/js/bottom.js"></script>', "gbk")
+        await _send_text(req, page_, charset="gbk")
+
+
+@kind("load-footer", "ok", compliant=True)
+async def load_footer(req: Request) -> None:
+    """An empty #footer filled by jQuery's $("#footer").load("/inc/footer.html")."""
+    if req.path.startswith("/inc/footer.html"):
+        await _send_text(req, compliant_footer(_index(req)))
+    else:
+        script = '<div id="footer"></div><script>$("#footer").load("/inc/footer.html");</script>'
+        await _send_text(req, _shell("load", script))
+
+
+@kind("load-footer-gbk", "ok", compliant=True)
+async def load_footer_gbk(req: Request) -> None:
+    """The same in GBK: a footer fragment with no <meta charset>, served without a charset."""
+    if req.path.startswith("/include/foot.shtml"):
+        body = compliant_footer(_index(req)).encode("gbk")
+        await _send(req, body, headers=(("Content-Type", "text/html"),))
+    else:
+        script = (
+            '<div class="foot"></div><script>$(function(){$(".foot").load("/include/foot.shtml")})'
+            "</script>"
+        )
+        await _send_text(req, _shell("load", script, "gbk"), charset="gbk")
+
+
 @kind("compliant", "ok", compliant=True)
 async def compliant(req: Request) -> None:
     """An ordinary compliant page that links to another host of the jurisdiction."""

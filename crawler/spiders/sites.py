@@ -12,8 +12,10 @@ acceptance: crawled in the run that found them, then only once accepted.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy import Request, Spider, signals
@@ -24,9 +26,10 @@ from scrapy.utils.httpobj import urlparse_cached
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
-from audit.analyse import AnalysisOptions, PageAnalysis
+from audit.analyse import AnalysisOptions, PageAnalysis, shows_both_numbers
 from audit.config import Settings
 from audit.domains import BadURL, site_root
+from audit.reading import Include, Signal, reading_of
 from audit.store import CrawlRun, Store
 from audit.store import crawls as store_crawls
 from crawler.analysis import AnalysisFailed, PageAnalyser
@@ -191,6 +194,7 @@ class SitesSpider(Spider):
         # Hosts with a homepage request this run, and links already recorded.
         self.scheduled: set[str] = {t.host for t in self.targets}
         self.recorded_links: set[tuple[str, str]] = set()
+        self._closing: set[asyncio.Future[Any]] = set()  # browser pages being closed
         self.logger.info(
             "crawl run %s: %d sites to visit%s",
             self.run_id,
@@ -261,46 +265,131 @@ class SitesSpider(Spider):
             for output in self.follow_links(item.host, response.meta["site_depth"], analysis):
                 yield output
             extras = analysis.extra_pages if self.max_pages > 1 else []
-            if self.should_render(item, analysis):
-                yield self.render_request(response, item, extras)
-                return
+            state = _Reading(
+                page_url=response.url,
+                site_depth=response.meta["site_depth"],
+                has_scripts=analysis.has_scripts,
+                signals=analysis.signals,
+                pending=list(analysis.includes)
+                if item.outcome == "ok" and not analysis.shows_both_numbers()
+                else [],
+                extras=extras,
+            )
+            for output in self.read_on(item, state):
+                yield output
+            return
         for output in self.continue_with(item, extras):
             yield output
 
+    # -- footers kept in other files (frames, footer scripts, loaded fragments) ---------
+
+    def read_on(self, item: SnapshotItem, state: _Reading) -> Iterator[Any]:
+        """Fetch the next same-site file the homepage pulls in (while numbers are missing),
+        then render the page when it still needs a browser, then grade the reading."""
+        if state.pending and not shows_both_numbers(item.notices):
+            include = state.pending.pop(0)
+            yield self.include_request(include, item, state)
+            return
+        self.grade(item, state)
+        if self.should_render(item, state):
+            yield self.render_request(state, item)
+            return
+        yield from self.continue_with(item, state.extras)
+
+    def grade(self, item: SnapshotItem, state: _Reading, *, rendered: bool = False) -> None:
+        read = [i["url"] for i in item.includes if i["outcome"] == "ok"]
+        item.reading, gaps = reading_of(
+            answered=True, rendered=rendered, numbers_shown=shows_both_numbers(item.notices),
+            signals=state.signals, read=read,
+        )  # fmt: skip
+        item.reading_gaps = list(gaps)
+
+    def include_request(self, include: Include, item: SnapshotItem, state: _Reading) -> Request:
+        meta: dict[str, Any] = {"site": item.host, "handle_httpstatus_list": HTTP_ERRORS}
+        if self.proxy:
+            meta["proxy"] = self.proxy
+        return Request(
+            include.url,
+            callback=self.parse_include,
+            errback=self.include_failed,
+            meta=meta,
+            cb_kwargs={"item": item, "state": state, "include": include},
+            dont_filter=True,
+        )
+
+    async def parse_include(
+        self, response: Response, item: SnapshotItem, state: _Reading, include: Include
+    ) -> AsyncIterator[Any]:
+        item.pages_fetched += 1
+        outcome = "ok" if response.status < 400 and response.body else "http_error"
+        if outcome == "ok" and cut_reason(response, self.size_cap):
+            outcome = "too_large"
+        if outcome == "ok":
+            try:
+                analysis = await self.analyser.analyse(
+                    response.body, response.url, _content_type(response),
+                    site_host=item.host, include=include.kind,
+                )  # fmt: skip
+            except AnalysisFailed:
+                outcome = "analysis_error"
+            else:
+                item.notices = merge_notices(item.notices, analysis.notices)
+                if not item.footer_text and analysis.footer_text:
+                    item.footer_text = analysis.footer_text
+        self.count_include(item, include, outcome)
+        for output in self.read_on(item, state):
+            yield output
+
+    def include_failed(self, failure: Failure) -> Iterator[Any]:
+        kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
+        item: SnapshotItem = kwargs["item"]
+        self.count_include(item, kwargs["include"], "error")
+        yield from self.read_on(item, kwargs["state"])
+
+    def count_include(self, item: SnapshotItem, include: Include, outcome: str) -> None:
+        item.includes.append({"url": include.url, "kind": include.kind, "outcome": outcome})
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.inc_value(f"beian/includes/{'read' if outcome == 'ok' else 'failed'}")
+
     # -- rendering ----------------------------------------------------------------------
 
-    def should_render(self, item: SnapshotItem, analysis: PageAnalysis) -> bool:
+    def should_render(self, item: SnapshotItem, state: _Reading) -> bool:
         if self.render == "always":
             return item.outcome == "ok"
         return (
             self.render == "fallback"
             and item.outcome == "ok"
-            and analysis.has_scripts
-            and not analysis.shows_filing_number()
+            and (state.has_scripts or item.reading == "partial")
+            and not any(row["kind"] in ("icp", "police") for row in item.notices)
         )
 
-    def render_request(self, response: Response, item: SnapshotItem, extras: list[str]) -> Request:
+    def render_request(self, state: _Reading, item: SnapshotItem) -> Request:
         meta: dict[str, Any] = {
             "playwright": True,
+            # Every frame's content is read, not only the main one (parse_rendered).
+            "playwright_include_page": True,
             # a browser loads scripts and runs them: more than a plain download's time
             "download_timeout": self.render_timeout,
             "site": item.host,
-            "site_depth": response.meta["site_depth"],
+            "site_depth": state.site_depth,
             "handle_httpstatus_list": HTTP_ERRORS,
         }
         return Request(
-            response.url,
+            state.page_url,
             callback=self.parse_rendered,
             errback=self.render_failed,
             meta=meta,
-            cb_kwargs={"item": item, "extras": extras},
+            cb_kwargs={"item": item, "extras": state.extras},
             dont_filter=True,
         )
 
     async def parse_rendered(
         self, response: Response, item: SnapshotItem, extras: list[str]
     ) -> AsyncIterator[Any]:
-        """The page as a browser shows it: its notices replace those of the served HTML."""
+        """The page as a browser shows it, every frame included: its notices replace those
+        of the served HTML."""
+        frames = await _frame_contents(response.meta.pop("playwright_page", None))
         if refused := response.meta.get(REFUSAL_KEY):
             for output in self.render_refused(item, refused, extras):
                 yield output
@@ -317,7 +406,17 @@ class SitesSpider(Spider):
             except AnalysisFailed as exc:
                 item.error = f"analysis of the rendered page failed: {exc}"
         if analysis is not None:
+            for frame_url, html in frames:
+                try:
+                    framed = await self.analyser.analyse(
+                        html, frame_url, "text/html; charset=utf-8", site_host=item.host,
+                        include="frame",
+                    )  # fmt: skip
+                except AnalysisFailed:
+                    continue
+                analysis.notices = merge_notices(analysis.notices, framed.notices)
             item.rendered = True
+            item.reading, item.reading_gaps = "complete", []
             # Only a rendering that shows a filing number replaces the served page: a
             # browser guesses the charset of an undeclared page, sometimes wrongly.
             if analysis.shows_filing_number():
@@ -336,6 +435,11 @@ class SitesSpider(Spider):
         request: Request = failure.request  # type: ignore[attr-defined]
         kwargs = request.cb_kwargs
         item: SnapshotItem = kwargs["item"]
+        if (page := request.meta.pop("playwright_page", None)) is not None:
+            # An errback cannot await: the page closes on the reactor's asyncio loop.
+            closing = asyncio.ensure_future(page.close())
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
         if refused := request.meta.get(REFUSAL_KEY):
             yield from self.render_refused(item, refused, kwargs["extras"])
             return
@@ -655,3 +759,54 @@ def _until_repeat(chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _elapsed(meta: dict[str, Any]) -> float | None:
     latency = meta.get("download_latency")
     return round(latency * 1000, 1) if latency is not None else None
+
+
+# Frames read from a rendered page, and the bytes kept of each: a footer is small.
+MAX_FRAMES = 5
+FRAME_BYTES = 1024 * 1024
+
+
+@dataclass
+class _Reading:
+    """Where the reading of one homepage stands between its requests."""
+
+    page_url: str
+    site_depth: int
+    has_scripts: bool
+    signals: list[Signal]
+    pending: list[Include]  # included files still to fetch
+    extras: list[str] = field(default_factory=list)  # extra pages to visit after
+
+
+def merge_notices(
+    notices: list[dict[str, Any]], more: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The homepage's notices and those of a file it includes, each number once (the
+    homepage's own row wins: it is what the page itself shows)."""
+    seen = {(row["kind"], row.get("number"), row.get("raw")) for row in notices}
+    kinds = {row["kind"] for row in notices}
+    added = [
+        row
+        for row in more
+        if (row["kind"], row.get("number"), row.get("raw")) not in seen
+        # one conac badge and one sponsor per snapshot
+        and not (row["kind"] in ("conac", "sponsor") and row["kind"] in kinds)
+    ]
+    return [*notices, *added]
+
+
+async def _frame_contents(page: Any) -> list[tuple[str, bytes]]:
+    """(URL, HTML) of the child frames of a rendered page, then the page closed."""
+    if page is None:
+        return []
+    out: list[tuple[str, bytes]] = []
+    try:
+        for frame in page.frames[1 : MAX_FRAMES + 1]:
+            try:
+                html = await frame.content()
+            except Exception:  # a frame detached or aborted by the guard: nothing to read
+                continue
+            out.append((frame.url, html.encode("utf-8")[:FRAME_BYTES]))
+    finally:
+        await page.close()
+    return out
