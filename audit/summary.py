@@ -35,6 +35,18 @@ def run_summary(store: Store, run_id: int) -> dict[str, Any]:
                 or 0
             )
 
+        # Pages the crawl could not fully read (scripts or frames it could not run or
+        # fetch): not judged for missing notices (BA100).
+        unverified = (
+            session.scalar(
+                select(func.count()).where(
+                    Snapshot.run_id == run_id,
+                    Snapshot.outcome == "ok",
+                    Snapshot.reading == "partial",
+                )
+            )
+            or 0
+        )
         linked_hosts = (
             session.scalar(
                 select(func.count(distinct(Link.target_host))).where(Link.run_id == run_id)
@@ -59,6 +71,7 @@ def run_summary(store: Store, run_id: int) -> dict[str, Any]:
             "reachable": outcomes.get("ok", 0),
             "with_icp": sites_showing("icp"),
             "with_police": sites_showing("police"),
+            "unverified": unverified,
             "discovered_links": linked_hosts,
             "discovery": discovery,
             "outcomes": outcomes,

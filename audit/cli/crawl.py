@@ -198,6 +198,7 @@ def print_run_summary(summary: dict) -> None:  # type: ignore[type-arg]
         {"figure": "reachable", "value": summary["reachable"]},
         {"figure": "showing an ICP notice", "value": summary["with_icp"]},
         {"figure": "showing a police notice", "value": summary["with_police"]},
+        {"figure": "unverified (footer needs a browser)", "value": summary["unverified"]},
         {"figure": "discovered hosts linked", "value": summary["discovered_links"]},
         *discovery_rows(summary["discovery"]),
         {"figure": "duration (s)", "value": summary["duration_s"]},

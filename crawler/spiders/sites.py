@@ -185,8 +185,9 @@ class SitesSpider(Spider):
                 "no Chromium found (install Debian's chromium package or set [crawl] browser_path)"
             )
             self.logger.warning(
-                "JavaScript rendering is off: %s; footers written by scripts will be read"
-                " as served",
+                "JavaScript rendering is off: %s. Footers that scripts write, and frames"
+                " the crawl cannot fetch, cannot be verified: those sites are reported as"
+                " unverified (BA100), not as unfiled. To read them: apt-get install chromium",
                 why,
             )
         elif browser:
