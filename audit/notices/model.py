@@ -166,12 +166,19 @@ class Notices:
 
     @property
     def links_icp_registry(self) -> bool:
-        """Whether any notice links to the MIIT filing registry (current or retired host)."""
-        return any(item.link_registry == "miit" for item in self._items())
+        """Whether the page links to the MIIT filing registry (current or retired host):
+        a notice's own link, or any other href to it (an image-only badge, an empty link
+        where the number should be, a registry URL a script or config turns into one)."""
+        return self._links("miit")
 
     @property
     def links_police_registry(self) -> bool:
-        return any(item.link_registry == "mps" for item in self._items())
+        return self._links("mps")
+
+    def _links(self, registry: str) -> bool:
+        return any(item.link_registry == registry for item in self._items()) or any(
+            link.registry == registry for link in self.registry_links
+        )
 
     def _items(self) -> list[_Item]:
         return [*self.icp, *self.icp_licence, *self.police, *self.site_code]
