@@ -641,9 +641,11 @@ def test_registry_urls_that_code_makes_links_of() -> None:
     assert linked(
         "const href = 'https://beian.miit.gov.cn/'\nreturn <a href={href}>备案</a>\n"
     )  # a variable bound to an href
+    assert linked("link.href = 'https://beian.miit.gov.cn/';\n")  # set by a script
     assert not linked(
         "const BEIAN_URL = 'https://beian.miit.gov.cn/'\nwindow.open(BEIAN_URL)\n"
     )  # a click handler's
+    assert not linked("onclick: () => { location.href = 'https://beian.miit.gov.cn/' }\n")
     assert not linked("  // recordLink: 'https://beian.miit.gov.cn/',\n")  # commented out
 
 
@@ -687,3 +689,8 @@ def test_the_conac_badge_needs_its_link_or_script() -> None:
         "[![](/red.png)](https://bszs.conac.cn/sitename?method=show&id=1)\n", URL, today=TODAY
     )
     assert markdown.conac is not None and markdown.conac.kind == "link"
+
+
+def test_a_markdown_list_item_is_not_a_comment() -> None:
+    notices = extract_notices("* [关于](/about)\n* 京ICP备2021029228号\n", URL, today=TODAY)
+    assert notices.numbers("icp") == ["京ICP备2021029228号"]

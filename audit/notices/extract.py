@@ -85,8 +85,9 @@ _LABEL_ENDINGS = "号案站网为是的:"
 _FAN_REGISTRIES = "萌喵猫茶"
 # A template's stand-in for the province (省ICP备…, 某公网安备…): a placeholder.
 _DUMMY_PREFIXES = frozenset({"省", "某", "某省", "某某"})
-# A JS or config line comment, or a YAML/shell one: what follows is not rendered.
-_LINE_COMMENT = re.compile(r"^\s*(?://|/\*|\*\s|#\s)")
+# A JS or config line comment, or a YAML/shell one: what follows is not rendered. (Not
+# "* ": in Markdown that is a list item.)
+_LINE_COMMENT = re.compile(r"^\s*(?://|/\*|#\s)")
 _GAP_PUNCTUATION = " :|丨｜/·•-,，"
 _CONFIDENCE_RANK = {"high": 3, "medium": 2, "low": 1}
 _SOURCE_RANK = {
@@ -1301,7 +1302,7 @@ def _commented_out(piece: Any, match: _Match) -> bool:
     """Whether the match (starting in ``piece``) is on a commented-out line of a script or
     config ("// record: '粤ICP备…'"): the line breaks survive only in the original text."""
     original = piece.original
-    if "//" not in original and "# " not in original and "* " not in original:
+    if "//" not in original and "/*" not in original and "# " not in original:
         return False
     if len(original) <= MAP_LIMIT:
         index = match.start - piece.start + piece.skipped
