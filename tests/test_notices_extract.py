@@ -492,6 +492,11 @@ def test_a_number_a_digit_off_is_reported_malformed_not_dropped() -> None:
         "310000000044",
     ]
     assert all(not item.valid and "digit_count" in item.reasons for item in items)
+    licences = extract("<div class='footer'>京ICP证0301735 粤B2-200901912</div>").icp_licence
+    assert [(item.number, item.valid) for item in licences] == [
+        ("京ICP证0301735号", False),
+        ("粤B2-200901912", False),
+    ]
     # a police label before a short run of digits is not a number at all
     assert extract("<div class='footer'>公网安备 12345</div>").police == ()
 
@@ -602,6 +607,9 @@ def test_an_embedded_maps_attribution_is_not_the_sites() -> None:
     assert notices.numbers("icp_licence") == []
     assert notices.numbers("icp") == ["晋ICP备2021004567号"]
     assert [r.why for r in notices.rejected] == ["map_attribution"]
+    # a map site's own approval number beside its own filing number
+    tianditu = extract("<div class='footer'>审图号：GS(2024)0650号 京ICP备17063912号-1</div>")
+    assert tianditu.numbers("icp") == ["京ICP备17063912号-1"]
 
 
 def test_layout_classes_on_links_and_a_closing_article_are_not_article_bodies() -> None:

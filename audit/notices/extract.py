@@ -539,7 +539,7 @@ class _Collector:
             region = Region.TAIL
         if region in (Region.ARTICLE, Region.PARTNER):
             return self._reject(found, region.value)
-        if P.MAP_APPROVAL_RE.search(found.before):
+        if P.MAP_ATTRIBUTION_RE.search(found.before):
             # "© Baidu - GS(2016)2089号 - 京ICP证030173号": an embedded map's attribution.
             return self._reject(found, "map_attribution")
         if self._fan_registry(found):
@@ -927,10 +927,10 @@ def _police_matches(text: str) -> list[_Match]:
 
 def _malformed_icp_ok(token: str, prov: str | None, has_hao: bool, label: str | None) -> bool:
     """A digit too many or too few is still a (malformed) number in a full form: province
-    and 号 (晋ICP备123号), or province and ICP备 with a digit count near the format's."""
+    and 号 (晋ICP备123号), or province and ICP备/ICP证 with a digit count near the format's."""
     if not prov:
         return False
-    return has_hao or (label == "备" and len(token) in _ICP_MALFORMED)
+    return has_hao or (label is not None and len(token) in _ICP_MALFORMED)
 
 
 def _malformed_police_ok(token: str, prov: str | None, has_hao: bool, standard: bool) -> bool:

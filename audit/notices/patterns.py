@@ -50,12 +50,13 @@ ICP_SHORT_RE = re.compile(
     rf"{_SITE}(?P<hao2>{_S}号)?"
 )
 # Telecom licences: 京B2-20090059, cross-region B1-20060139 and A2.B1-20232628;
-# a site index after it (粤B2-20090191-2) makes it a filing number. The ICP证 label is
+# a site index after it (粤B2-20090191-2) makes it a filing number. A digit more or less
+# is read, to be reported as malformed. The ICP证 label is
 # sometimes put before the telecom number (京ICP证B2-20171701号): the province stays.
 TELECOM_RE = re.compile(
     rf"(?:(?P<prov>{_PROV}){_S}(?:[Ii]{_S}[Cc]{_S}[Pp]{_S}证{_S}(?:[号编]{_S}[码号]?)?{_S}:?{_S})?)?"
     rf"(?<![A-Za-z0-9.])(?P<cat>[AB][1-2](?:\.[AB][1-2])*)"
-    rf"{_S}-{_S}(?P<num>(?:19|20)\d{{6}})(?!\d){_SITE}"
+    rf"{_S}-{_S}(?P<num>(?:19|20)\d{{5,7}})(?!\d){_SITE}"
 )
 # A cross-region licence has no province: only trust it after a licence label, or in the
 # filing slot ("备案号：B2-20180101", a licence shown where the filing number goes).
@@ -85,9 +86,14 @@ SPONSOR_STOP_RE = re.compile(
 )
 
 # Context cues.
-# A map approval number (审图号 GS(2016)2089号, GS京(2022)1061号): the attribution line of
-# an embedded map, whose licence is the map provider's, not the site's.
-MAP_APPROVAL_RE = re.compile(r"GS\s?[\u4e00-\u9fff]?\s?\(\s?\d{4}\s?\)\s?\d{3,5}\s?号|审图号")
+# A map provider's name and its map approval number (© Baidu - GS(2016)2089号): the
+# attribution line of an embedded map, whose licence is the provider's, not the site's.
+# (A map approval number alone is no sign: 天地图 sites show their own beside their ICP.)
+MAP_ATTRIBUTION_RE = re.compile(
+    r"(?:Baidu|百度|AutoNavi|高德|Tencent|腾讯|NavInfo|四维图新|Google)[^号]{0,12}?"
+    r"GS\s?[\u4e00-\u9fff]?\s?\(\s?\d{4}\s?\)\s?\d{3,5}\s?号",
+    re.IGNORECASE,
+)
 # Words that introduce somebody else's number in running text ("该网站备案号为…").
 QUOTE_CUE_RE = re.compile(
     r"(?:为|是|如|例如|比如|假冒|冒用|涉案|该网站|该公司|其网站|查询到|显示)[\s:\"'“”「」《》]*$"

@@ -150,9 +150,11 @@ def telecom_licence(
     number = f"{main}-{int(site)}" if site else main
     if province is None:
         reasons.append("cross_region")
+    if len(digits) != 8:
+        reasons.append("digit_count")  # a year and a four-digit serial
     if int(digits[:4]) > today.year:
         reasons.append("future_year")
-    placeholder = digits[4:] == "0000"
+    placeholder = digits[4:].strip("0") == ""
     if placeholder:
         reasons.append("placeholder")
     return Checked(number, main, tuple(reasons), placeholder)
