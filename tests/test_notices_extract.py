@@ -460,6 +460,16 @@ def test_label_variants_in_brackets_and_the_old_police_organ_label() -> None:
         "<div class='footer'>蜀 ICP(备)10025767号 北京市公安局朝阳分局备案编号110105014669</div>"
     )
     assert notices.numbers("icp") == ["蜀ICP备10025767号"]
+    variants = extract(
+        "<div class='footer'>京ICP备字第16058363号 沪ICP备-17005035号 ICP备案号：浙20017509号-3 "
+        "网站标识码为3300000020</div>"
+    )
+    assert variants.numbers("icp") == [
+        "京ICP备16058363号",
+        "沪ICP备17005035号",
+        "浙ICP备20017509号-3",
+    ]
+    assert variants.numbers("site_code") == ["3300000020"]
     (police,) = notices.police
     assert police.number == "京公网安备110105014669号"
     assert "nonstandard_label" in police.reasons

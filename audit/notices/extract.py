@@ -841,11 +841,12 @@ def _matches(text: str) -> list[_Match]:
             "in_full": in_full is not None,
         }
         out.append(_Match(kind, start, end, fields))
-    for m in P.ICP_SHORT_RE.finditer(text):
-        token, end, site = _token(m, text, _ICP_DIGITS)
-        if token is not None:
-            fields = {"prov": m.group("prov"), "token": token, "site": site, "odd_label": True}
-            out.append(_Match("icp", m.start(), end, fields))
+    for pattern in (P.ICP_SHORT_RE, P.ICP_LABEL_FIRST_RE):
+        for m in pattern.finditer(text):
+            token, end, site = _token(m, text, _ICP_DIGITS)
+            if token is not None:
+                fields = {"prov": m.group("prov"), "token": token, "site": site, "odd_label": True}
+                out.append(_Match("icp", m.start(), end, fields))
     for m in P.TELECOM_RE.finditer(text):
         prov = m.group("prov")
         if prov is None and not P.LICENCE_CUE_RE.search(text[max(0, m.start() - 16) : m.start()]):

@@ -35,13 +35,19 @@ _SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,3}})(?![\d])(?P<app>A(?![A-Za-z]))?)?"
 # start of a phone number.
 _POLICE_SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,2}})(?![\d-]))?"
 
-# ICP filing numbers and ICP licences. Labels seen: ICP备, ICP(备), ICP备案号:, ICP证, and
-# a bare ICP before the digits. "ICP备案号：晋ICP备…" fails here on the label and
+# ICP filing numbers and ICP licences. Labels seen: ICP备, ICP(备), ICP备案号:, ICP备字第,
+# ICP证, and a bare ICP before the digits. "ICP备案号：晋ICP备…" fails here on the label and
 # matches at the province that follows.
 ICP_RE = re.compile(
     rf"(?P<prov>{_PROV})?{_S}(?<![A-Za-z])[Ii]{_S}[Cc]{_S}[Pp]{_S}"
     rf"(?:\(?{_S}(?P<kind>备|证){_S}\)?)?"
-    rf"(?:{_S}案)?(?:{_S}[号编序]{_S}[码号]?)?{_S}:?{_S}{_NUMBER}(?P<hao>{_S}号)?{_SITE}"
+    rf"(?:{_S}案)?(?:{_S}[号编序]{_S}[码号]?)?(?:{_S}字)?(?:{_S}第)?{_S}[:-]?{_S}{_NUMBER}"
+    rf"(?P<hao>{_S}号)?{_SITE}(?P<hao2>{_S}号)?"
+)
+# ICP备案号：京16058363号: the province after the label, "ICP备" not repeated.
+ICP_LABEL_FIRST_RE = re.compile(
+    rf"(?<![A-Za-z])[Ii]{_S}[Cc]{_S}[Pp]{_S}(?:备{_S}案?{_S}(?:[号编序]{_S}[码号]?)?)?{_S}:{_S}"
+    rf"(?P<prov>{_PROV}){_S}(?P<num>\d{{6,8}}|\d{{10}})(?!\d)(?P<hao>{_S}号)?{_SITE}"
     rf"(?P<hao2>{_S}号)?"
 )
 # 京备12345678号: the label without "ICP" (seen on real footers); province and 号 required.
@@ -75,7 +81,7 @@ POLICE_RE = re.compile(
 # 网站标识码 and its variants (标识号, 网站识别号). Lengths one or two off are read too, to be
 # reported as malformed (``_matches`` keeps them only after a full label).
 SITE_CODE_RE = re.compile(
-    r"(?P<label>(?:政府)?(?:网站)?(?:标识码|标识号|识别号|识别码))\s?:?\s?"
+    r"(?P<label>(?:政府)?(?:网站)?(?:标识码|标识号|识别号|识别码))\s?(?:为|是)?\s?:?\s?"
     r"(?P<code>[bB][mM]\d{7,9}|\d{8,12})(?![\dA-Za-z])"
 )
 SPONSOR_RE = re.compile(r"主办(?:单位)?\s?[:]\s?(?P<name>[^\s:|丨｜,，;；。<>\[\]【】]{2,60})")
