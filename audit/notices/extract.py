@@ -5,13 +5,18 @@ Pipeline, per page:
    of their concatenation finds triggers ("备", "CP", "B2", "识", "主办"), a regex keeps the
    nodes that hold a piece of a notice, and only the blocks around those are rendered
    (inline runs joined, see :mod:`render`) and matched. alt/title attributes likewise.
-   Scripts and templates with a trigger are unescaped and parsed as markup (:mod:`scripts`).
+   Scripts and templates with a trigger are unescaped and parsed as markup (:mod:`scripts`);
+   a document that is itself script source (a footer.js, a component) has its string
+   literals joined before it is parsed.
 2. Context. Each match gets its region (:mod:`footer`), its link (the anchor around it, an
    image-only registry link right beside it, or a registry URL in the same JSON object),
-   whether it is hidden, and the words before it.
+   whether it is hidden, and the words before it. Lines a script or config comments out
+   are dropped. Registry links without a number (and registry URLs that code or Markdown
+   turns into links) are kept for the page.
 3. Judgement. Numbers in an article or a partner list, or introduced as somebody else's
-   ("备案号为…") are rejected; so is a run of different numbers in list items or linking
-   to other sites. Footer-region or registry-linked numbers are "high" confidence.
+   ("备案号为…"), an embedded map's attribution and fan registries are rejected; so is a
+   run of different numbers in list items or linking to other sites. Footer-region or
+   registry-linked numbers are "high" confidence.
 4. One item per normalised number (a footer duplicated in a ``<script type="text/html">``
    counts once), validated (:mod:`validate`).
 """
@@ -804,43 +809,7 @@ def _matches(text: str) -> list[_Match]:
     """Every notice-shaped match in a rendered text, in order."""
     if not text:
         return []
-    out: list[_Match] = []
-    for m in P.ICP_RE.finditer(text):
-        kind_label = m.group("kind")
-        prov = m.group("prov")
-        has_hao = bool(m.group("hao") or m.group("hao2"))
-        start = _start(text, m.start())
-        in_full = _province_in_full(text, m.end("prov") if prov else start)
-        if in_full is not None:
-            prov, start = divisions.icp_abbr(in_full[0]), in_full[1]
-        if kind_label is None and (prov is None or not has_hao):
-            continue  # "ICP 2023": a bare ICP needs a province and 号 to be a number
-        allowed = _LICENCE_DIGITS if kind_label == "证" else _ICP_DIGITS
-        token, end, site = _token(m, text, allowed)
-        if token is None:
-            continue
-        if prov is None and not _bare_label_ok(text, m.start()):
-            # "秦ICP备…号", "河东ICP备…号": shaped like a filing number under a prefix that is
-            # no province's. Reported (invalid, unknown_province) only in its full form.
-            prov = _unknown_prefix(text, m.start())
-            if prov is None or kind_label != "备" or not has_hao:
-                continue
-        if (
-            token.isdigit()
-            and len(token) not in allowed
-            and not _malformed_icp_ok(token, prov, has_hao, kind_label)
-        ):
-            continue  # digits of some other kind after an ICP mention
-        kind = "licence" if kind_label == "证" else "icp"
-        fields = {
-            "prov": prov,
-            "token": token,
-            "site": site,
-            "app": bool(site and site == m.group("site") and m.group("app")),
-            "odd_label": kind_label is None,
-            "in_full": in_full is not None,
-        }
-        out.append(_Match(kind, start, end, fields))
+    out = _icp_matches(text)
     for pattern in (P.ICP_SHORT_RE, P.ICP_LABEL_FIRST_RE):
         for m in pattern.finditer(text):
             token, end, site = _token(m, text, _ICP_DIGITS)
@@ -895,8 +864,51 @@ _ANCHORS = (
 _LONG_TEXT = 4000
 
 
+def _icp_matches(text: str) -> list[_Match]:
+    """ICP filing numbers and ICP licences of a rendered text (see :func:`_matches`)."""
+    out: list[_Match] = []
+    for m in P.ICP_RE.finditer(text):
+        kind_label = m.group("kind")
+        prov = m.group("prov")
+        has_hao = bool(m.group("hao") or m.group("hao2"))
+        start = _start(text, m.start())
+        in_full = _province_in_full(text, m.end("prov") if prov else start)
+        if in_full is not None:
+            prov, start = divisions.icp_abbr(in_full[0]), in_full[1]
+        if kind_label is None and (prov is None or not has_hao):
+            continue  # "ICP 2023": a bare ICP needs a province and 号 to be a number
+        allowed = _LICENCE_DIGITS if kind_label == "证" else _ICP_DIGITS
+        token, end, site = _token(m, text, allowed)
+        if token is None:
+            continue
+        if prov is None and not _bare_label_ok(text, m.start()):
+            # "秦ICP备…号", "河东ICP备…号": shaped like a filing number under a prefix that is
+            # no province's. Reported (invalid, unknown_province) only in its full form.
+            prov = _unknown_prefix(text, m.start())
+            if prov is None or kind_label != "备" or not has_hao:
+                continue
+        if (
+            token.isdigit()
+            and len(token) not in allowed
+            and not _malformed_icp_ok(token, prov, has_hao, kind_label)
+        ):
+            continue  # digits of some other kind after an ICP mention
+        kind = "licence" if kind_label == "证" else "icp"
+        fields = {
+            "prov": prov,
+            "token": token,
+            "site": site,
+            "app": bool(site and site == m.group("site") and m.group("app")),
+            "odd_label": kind_label is None,
+            "in_full": in_full is not None,
+        }
+        out.append(_Match(kind, start, end, fields))
+    return out
+
+
 def _police_matches(text: str) -> list[_Match]:
-    out = []
+    """Police numbers of a rendered text (see :func:`_matches`)."""
+    out: list[_Match] = []
     for m in P.POLICE_RE.finditer(text):
         token, end, site = _token(m, text, _POLICE_DIGITS)
         if token is None:
@@ -944,21 +956,16 @@ def _malformed_police_ok(token: str, prov: str | None, has_hao: bool, standard: 
 # A province named in full before a label (广东省ICP备, 四川公网安备): its name, and the
 # optional 省/市/自治区 after it.
 _PROVINCE_IN_FULL = re.compile(
-    rf"(?:{'|'.join(divisions.PROVINCE_NAMES)})(?:省|市|(?:壮族|回族|维吾尔)?自治区)?\s?$"
+    rf"(?P<name>{'|'.join(divisions.PROVINCE_NAMES)})(?:省|市|(?:壮族|回族|维吾尔)?自治区)?\s?$"
 )
 
 
 def _province_in_full(text: str, end: int) -> tuple[str, int] | None:
     """(province code, start) of a province's full name ending at ``end``, if any."""
-    window = max(0, end - 12)
-    found = _PROVINCE_IN_FULL.search(text, window, end)
+    found = _PROVINCE_IN_FULL.search(text, max(0, end - 12), end)
     if found is None:
         return None
-    return divisions.PROVINCE_NAMES[_province_name(found.group(0))], found.start()
-
-
-def _province_name(written: str) -> str:
-    return next(name for name in divisions.PROVINCE_NAMES if written.startswith(name))
+    return divisions.PROVINCE_NAMES[found.group("name")], found.start()
 
 
 def _dummy_prefix(text: str, end: int) -> str | None:
@@ -1015,11 +1022,11 @@ def _start(text: str, start: int) -> int:
 
 
 def _token(
-    m: re.Match[str], text: str, allowed: frozenset[int], *, has_site: bool = True
+    m: re.Match[str], text: str, allowed: frozenset[int]
 ) -> tuple[str | None, int, str | None]:
     """(digits or placeholder token, end of the number, site index) of a match."""
     num = m.group("num")
-    site = m.group("site") if has_site else None
+    site = m.group("site")
     if not num[:1].isdigit() or not compact(num).isdigit():
         return num.strip(), m.end(), site
     digits = compact(num)
