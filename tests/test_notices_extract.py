@@ -507,6 +507,12 @@ def test_a_number_a_digit_off_is_reported_malformed_not_dropped() -> None:
         ("京ICP证0301735号", False),
         ("粤B2-200901912", False),
     ]
+    # nor is the first piece of a number a script assembles (the browser shows it whole)
+    pieces = extract(
+        '<div class="footer"><script>var icp="晋ICP备20236"+"7"+"3649"+"号-2";'
+        'var ga="晋公网安备1408810202"+"1016号";</script></div>'
+    )
+    assert pieces.icp == () and pieces.police == ()
     # a police label before a short run of digits is not a number at all
     assert extract("<div class='footer'>公网安备 12345</div>").police == ()
 

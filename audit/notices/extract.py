@@ -79,10 +79,11 @@ from audit.notices.scripts import is_script_source, join_literals, script_fragme
 _ICP_DIGITS = frozenset({6, 7, 8, 10})
 _LICENCE_DIGITS = frozenset({6})
 _POLICE_DIGITS = frozenset({12, 14})
-# Digit counts a careful reader still takes for a (malformed) number after a full label.
-_ICP_MALFORMED = range(5, 13)
-_POLICE_MALFORMED = range(10, 17)
+# A 网站标识码 of the wrong length is still read after a full label (网站…, 标识…).
 _SITE_CODE_MALFORMED_LABEL = re.compile(r"网站|标识")
+# A number that a script assembles from literals ("晋ICP备20236"+"7"+"3649"+"号"): its
+# first piece is no (malformed) number.
+_NEXT_LITERAL = re.compile(r"\s?[\"'`]\s?\+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # Characters that may stand before a bare "ICP备" (a label, not a province).
 _LABEL_ENDINGS = "号案站网为是的:"
@@ -830,7 +831,10 @@ def _matches(text: str) -> list[_Match]:
     out.extend(_police_matches(text))
     for m in P.SITE_CODE_RE.finditer(text):
         code = m.group("code")
-        if len(code) != 10 and not _SITE_CODE_MALFORMED_LABEL.search(m.group("label")):
+        if len(code) != 10 and (
+            not _SITE_CODE_MALFORMED_LABEL.search(m.group("label"))
+            or _NEXT_LITERAL.match(text, m.end())
+        ):
             continue  # "识别码" before some other digits; 网站标识码 with a digit too many stays
         out.append(_Match("site_code", m.start(), m.end(), {"code": code}))
     for m in P.SPONSOR_RE.finditer(text):
@@ -887,12 +891,11 @@ def _icp_matches(text: str) -> list[_Match]:
             prov = _unknown_prefix(text, m.start())
             if prov is None or kind_label != "备" or not has_hao:
                 continue
-        if (
-            token.isdigit()
-            and len(token) not in allowed
-            and not _malformed_icp_ok(token, prov, has_hao, kind_label)
-        ):
-            continue  # digits of some other kind after an ICP mention
+        if token.isdigit() and len(token) not in allowed:
+            if not _malformed_icp_ok(token, prov, has_hao, kind_label, allowed):
+                continue  # digits of some other kind after an ICP mention
+            if not has_hao and _NEXT_LITERAL.match(text, end):
+                continue
         kind = "licence" if kind_label == "证" else "icp"
         fields = {
             "prov": prov,
@@ -927,6 +930,8 @@ def _police_matches(text: str) -> list[_Match]:
         odd_length = token.isdigit() and len(token) not in _POLICE_DIGITS
         if odd_length and not _malformed_police_ok(token, prov, has_hao, standard):
             continue  # a police label before some other digits
+        if odd_length and not has_hao and _NEXT_LITERAL.match(text, end):
+            continue
         fields = {
             "prov": prov,
             "token": token,
@@ -938,19 +943,25 @@ def _police_matches(text: str) -> list[_Match]:
     return out
 
 
-def _malformed_icp_ok(token: str, prov: str | None, has_hao: bool, label: str | None) -> bool:
+def _malformed_icp_ok(
+    token: str, prov: str | None, has_hao: bool, label: str | None, allowed: frozenset[int]
+) -> bool:
     """A digit too many or too few is still a (malformed) number in a full form: province
-    and 号 (晋ICP备123号), or province and ICP备/ICP证 with a digit count near the format's."""
+    and 号 (晋ICP备123号), or province and ICP备/ICP证 with one digit more or less."""
     if not prov:
         return False
-    return has_hao or (label is not None and len(token) in _ICP_MALFORMED)
+    return has_hao or (label is not None and _one_off(len(token), allowed))
 
 
 def _malformed_police_ok(token: str, prov: str | None, has_hao: bool, standard: bool) -> bool:
     """Likewise for a police number: with 号, or after the full 省公网安备 label."""
     if has_hao and len(token) >= 8:
         return True
-    return bool(prov) and standard and len(token) in _POLICE_MALFORMED
+    return bool(prov) and standard and _one_off(len(token), _POLICE_DIGITS)
+
+
+def _one_off(count: int, allowed: frozenset[int]) -> bool:
+    return count not in allowed and any(abs(count - n) == 1 for n in allowed)
 
 
 # A province named in full before a label (广东省ICP备, 四川公网安备): its name, and the

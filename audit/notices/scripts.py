@@ -63,9 +63,12 @@ def is_script_source(text: str) -> bool:
 
 
 def unescape_js(text: str) -> str:
-    """Undo the escapes of JS string literals and of escape()/encodeURI(); join the
-    literals a script concatenates."""
-    text = join_literals(text)
+    """Undo the escapes of JS string literals and of escape()/encodeURI().
+
+    (Literals are not joined here: a page whose script assembles its footer from pieces
+    shows no number in its HTML, and the crawler then renders it in a browser, which
+    also knows the variables in between. Only a script file read on its own is joined,
+    see :func:`join_literals`.)"""
     if "\\u" in text or "%u" in text:
         text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
     if "\\x" in text:
