@@ -602,6 +602,8 @@ def test_commented_out_config_lines_are_not_shown() -> None:
     assert notices.icp == () and not notices.links_icp_registry
     assert notices.numbers("police") == ["川公网安备51110202000301号"]
     assert [r.why for r in notices.rejected] == ["commented_out"]
+    closed = extract_notices("/* footer */ document.write('京ICP备2021029228号');", URL)
+    assert closed.numbers("icp") == ["京ICP备2021029228号"]
 
 
 def test_a_vue_single_file_components_template_is_rendered() -> None:
@@ -654,6 +656,12 @@ def test_registry_links_count_for_the_page_without_a_number_in_them() -> None:
     )
     assert notices.links_icp_registry and notices.links_police_registry
     assert notices.icp == () and notices.police == ()
+    # a link around a label, away from the number: the page links the registry
+    labelled = extract(
+        f"<div class='footer'><a href='{MIIT}'>工信部备案查询</a> | 联系我们 | 网站地图 | "
+        "法律声明<p>版权所有 晋ICP备2021004567号</p></div>"
+    )
+    assert labelled.links_icp_registry and not labelled.icp[0].linked
 
 
 def test_registry_urls_that_code_makes_links_of() -> None:

@@ -1334,8 +1334,11 @@ def _commented_out(piece: Any, match: _Match) -> bool:
 
 
 def _on_comment_line(text: str, position: int) -> bool:
+    """Whether ``position`` follows a comment opened at the start of its line (and, for
+    /* … */, not closed before it)."""
     line = text[text.rfind("\n", 0, position) + 1 : position]
-    return _LINE_COMMENT.match(line) is not None
+    opened = _LINE_COMMENT.match(line)
+    return opened is not None and not (opened.group(0).endswith("/*") and "*/" in line)
 
 
 _MARKDOWN_TARGET = re.compile(r" ?\]\((?P<url>[^)\s]+)")
