@@ -436,3 +436,293 @@ def test_seven_digits_read_as_an_early_short_form_nine_as_a_wrong_count() -> Non
     wrong = extract("<div class='footer'>晋ICP备202112345号</div>").icp[0]
     assert short.valid and "historical_short_form" in short.reasons
     assert not wrong.valid and "digit_count" in wrong.reasons
+
+
+# -- real-world variations (issue 11 item 4), one kind per test ------------------------
+
+
+def test_a_province_written_in_full_takes_its_abbreviation() -> None:
+    notices = extract(
+        "<div class='footer'>广东省ICP备16058363号-1 四川ICP备20005033号 "
+        "四川省公网安备51110202000301号</div>"
+    )
+    assert notices.numbers("icp") == ["粤ICP备16058363号-1", "蜀ICP备20005033号"]
+    assert notices.numbers("police") == ["川公网安备51110202000301号"]
+    assert all("province_in_full" in item.reasons for item in (*notices.icp, *notices.police))
+    # 辽宁 is Liaoning, not the 宁 (Ningxia) its last character would say
+    assert extract("<div class='footer'>辽宁ICP备18015387号</div>").numbers("icp") == [
+        "辽ICP备18015387号"
+    ]
+
+
+def test_label_variants_in_brackets_and_the_old_police_organ_label() -> None:
+    notices = extract(
+        "<div class='footer'>蜀 ICP(备)10025767号 北京市公安局朝阳分局备案编号110105014669</div>"
+    )
+    assert notices.numbers("icp") == ["蜀ICP备10025767号"]
+    variants = extract(
+        "<div class='footer'>京ICP备字第16058363号 沪ICP备-17005035号 ICP备案号：浙20017509号-3 "
+        "网站标识码为3300000020</div>"
+    )
+    assert variants.numbers("icp") == [
+        "京ICP备16058363号",
+        "沪ICP备17005035号",
+        "浙ICP备20017509号-3",
+    ]
+    assert variants.numbers("site_code") == ["3300000020"]
+    (police,) = notices.police
+    assert police.number == "京公网安备110105014669号"
+    assert "nonstandard_label" in police.reasons
+
+
+def test_a_telecom_licence_under_the_icp_licence_label_keeps_its_province() -> None:
+    notices = extract("<div class='footer'>京ICP证B2-20171701号 沪ICP证 B2-20040146</div>")
+    assert notices.numbers("icp_licence") == ["京B2-20171701", "沪B2-20040146"]
+
+
+def test_a_bare_licence_in_the_filing_slot_is_a_licence() -> None:
+    notices = extract(
+        "<div class='footer'>备案号：B2-20180101 ICP备案号："
+        f"<a href='{MIIT}'>京ICP证030173号</a></div>"
+    )
+    assert notices.numbers("icp") == []
+    assert notices.numbers("icp_licence") == ["B2-20180101", "京ICP证030173号"]
+    assert notices.links_icp_registry
+
+
+def test_a_number_a_digit_off_is_reported_malformed_not_dropped() -> None:
+    notices = extract(
+        "<div class='footer'>陕ICP备180017334 陕公网安备6101960200052 "
+        "政府网站标识码：310000000044</div>"
+    )
+    items = [*notices.icp, *notices.police, *notices.site_code]
+    assert [item.number for item in items] == [
+        "陕ICP备180017334号",
+        "陕公网安备6101960200052号",
+        "310000000044",
+    ]
+    assert all(not item.valid and "digit_count" in item.reasons for item in items)
+    licences = extract("<div class='footer'>京ICP证0301735 粤B2-200901912</div>").icp_licence
+    assert [(item.number, item.valid) for item in licences] == [
+        ("京ICP证0301735号", False),
+        ("粤B2-200901912", False),
+    ]
+    # nor is the first piece of a number a script assembles (the browser shows it whole)
+    pieces = extract(
+        '<div class="footer"><script>var icp="晋ICP备20236"+"7"+"3649"+"号-2";'
+        'var ga="晋公网安备1408810202"+"1016号";</script></div>'
+    )
+    assert pieces.icp == () and pieces.police == ()
+    # a police label before a short run of digits is not a number at all
+    assert extract("<div class='footer'>公网安备 12345</div>").police == ()
+
+
+def test_site_indexes_on_police_numbers_and_app_service_letters() -> None:
+    notices = extract(
+        "<div class='footer'>[京公网安备:110102003042-1] 辽ICP备18015387号-7A "
+        "网站标识号：1500000007</div>"
+    )
+    assert notices.numbers("police") == ["京公网安备110102003042号-1"]
+    (app,) = notices.icp
+    assert (app.number, app.site_index, app.valid) == ("辽ICP备18015387号-7A", 7, True)
+    assert "app_filing" in app.reasons
+    assert notices.numbers("site_code") == ["1500000007"]
+
+
+def test_template_stand_ins_and_disguised_digits_are_placeholders() -> None:
+    notices = extract(
+        "<div class='footer'>省ICP备 05952902号-1 省公网安备 449041485291号 "
+        "吉ICP备07500273X号</div>"
+    )
+    assert len(notices.icp) == 2 and len(notices.police) == 1
+    assert all(item.placeholder for item in (*notices.icp, *notices.police))
+    assert notices.numbers("icp") == notices.numbers("police") == []
+
+
+def test_made_up_digits_are_placeholders() -> None:
+    made_up = [
+        "湘ICP备 00000001号",  # 0…01
+        "苏ICP备1000000号",  # a round number
+        "青ICP备 20230001号",  # a four-digit year and 0001, in an 8-digit number
+        "京ICP证1000001号",  # zeros and ones, and a digit too many for a licence
+        "京公安网备110101000005号",  # a one-digit serial
+        "湘公网安备 8552455262252号",  # no such code, and not Hunan's: self-contradictory
+    ]
+    for shown in made_up:
+        notices = extract(f"<div class='footer'>{shown}</div>")
+        items = [*notices.icp, *notices.icp_licence, *notices.police]
+        assert len(items) == 1 and items[0].placeholder, shown
+    # real numbers of the same shapes stay
+    real = extract("<div class='footer'>京ICP证000007号 京公网安备11000002000001号</div>")
+    assert real.numbers("icp_licence") == ["京ICP证000007号"]
+    assert real.numbers("police") == ["京公网安备11000002000001号"]
+
+
+def test_a_malformed_number_among_placeholders_is_one_of_them() -> None:
+    fake = extract(
+        "<div class='footer'>苏ICP备1000000号 苏公网安备32012345678900号 网站标识码:320124567</div>"
+    )
+    assert fake.site_code[0].placeholder and fake.numbers("site_code") == []
+    real = extract("<div class='footer'>沪ICP备12004267号 网站标识码:310000000044</div>")
+    assert real.numbers("site_code") == ["310000000044"]
+
+
+def test_a_fan_registry_is_told_by_its_link_to_another_site() -> None:
+    notices = extract(
+        "<div class='footer'><a href='https://icp.example.moe/1'>兔ICP备20240123号</a> "
+        "茶ICP备2025080099号</div>"
+    )
+    assert notices.icp == ()
+    assert {r.why for r in notices.rejected} == {"fan_registry"}
+
+
+def test_a_footer_script_file_is_read_as_the_markup_its_strings_write() -> None:
+    footer_js = (
+        "document.writeln(\"<div class='footer'><a href='https://beian.miit.gov.cn'>"
+        "<img alt='沪ICP备'></a>\");\n"
+        'document.writeln("<span>沪ICP备</span>");\n'
+        'document.writeln("<span>11038903号-7</span></div>");\n'
+        "var s = '<p>粤公网安备'+\n'  44010402001160号</p>';\n"
+    )
+    notices = extract_notices(footer_js, URL, today=TODAY)
+    assert notices.numbers("icp") == ["沪ICP备11038903号-7"]
+    assert notices.icp[0].linked  # the image link beside it, once the glue is gone
+    assert notices.numbers("police") == ["粤公网安备44010402001160号"]
+
+
+def test_commented_out_config_lines_are_not_shown() -> None:
+    config = (
+        "themeConfig: {\n"
+        "  // record: '粤ICP备20036386号-1',\n"
+        "  // recordLink: 'http://www.beian.miit.gov.cn/',\n"
+        "  cyberSecurityRecord: '川公网安备 51110202000301号',\n"
+        "}\n"
+    )
+    notices = extract_notices(config, URL, today=TODAY)
+    assert notices.icp == () and not notices.links_icp_registry
+    assert notices.numbers("police") == ["川公网安备51110202000301号"]
+    assert [r.why for r in notices.rejected] == ["commented_out"]
+    closed = extract_notices("/* footer */ document.write('京ICP备2021029228号');", URL)
+    assert closed.numbers("icp") == ["京ICP备2021029228号"]
+
+
+def test_a_vue_single_file_components_template_is_rendered() -> None:
+    component = (
+        "<script setup>const icp = ''</script>\n<template><footer>"
+        f"<a href='{MPS}22010702000243'>吉公网安备 22010702000243号</a>"
+        "</footer></template>"
+    )
+    notices = extract_notices(component, URL, today=TODAY)
+    assert notices.numbers("police") == ["吉公网安备22010702000243号"]
+    assert notices.police[0].linked
+
+
+def test_an_embedded_maps_attribution_is_not_the_sites() -> None:
+    notices = extract(
+        "<div class='footer'><div class='BMap_cpyCtrl'>© 2017 Baidu - GS(2016)2089号 - "
+        "甲测资字1100930 - 京ICP证030173号</div>晋ICP备2021004567号</div>"
+    )
+    assert notices.numbers("icp_licence") == []
+    assert notices.numbers("icp") == ["晋ICP备2021004567号"]
+    assert [r.why for r in notices.rejected] == ["map_attribution"]
+    # a map site's own approval number beside its own filing number
+    tianditu = extract("<div class='footer'>审图号：GS(2024)0650号 京ICP备17063912号-1</div>")
+    assert tianditu.numbers("icp") == ["京ICP备17063912号-1"]
+
+
+def test_layout_classes_on_links_and_a_closing_article_are_not_article_bodies() -> None:
+    notices = extract(
+        "<div class='copy'>版权所有 <a class='d-flex justify-content-center' "
+        f"href='{MPS}51010502010725'>川公网安备 51010502010725号</a> 广审号：第510105020号</div>"
+    )
+    assert notices.numbers("police") == ["川公网安备51010502010725号"]
+    footer_article = extract(
+        f"<div><article><p><a href='{MIIT}'>陕ICP备20005710号</a> 网站标识码：6108000013</p>"
+        "</article></div>"
+    )
+    assert footer_article.numbers("icp") == ["陕ICP备20005710号"]
+    quoting = extract(
+        "<article><p>该网站备案号京ICP备16058363号已注销。</p></article>"
+        + FILLER
+        + "<div class='footer'>版权所有</div>"
+    )
+    assert quoting.icp == ()
+
+
+def test_registry_links_count_for_the_page_without_a_number_in_them() -> None:
+    notices = extract(
+        "<div class='footer'><a href='http://www.miibeian.gov.cn/'></a> 版权所有 "
+        f"<a href='{MPS}14080202000231'><img src='ga.png'></a></div>"
+    )
+    assert notices.links_icp_registry and notices.links_police_registry
+    assert notices.icp == () and notices.police == ()
+    # a link around a label, away from the number: the page links the registry
+    labelled = extract(
+        f"<div class='footer'><a href='{MIIT}'>工信部备案查询</a> | 联系我们 | 网站地图 | "
+        "法律声明<p>版权所有 晋ICP备2021004567号</p></div>"
+    )
+    assert labelled.links_icp_registry and not labelled.icp[0].linked
+
+
+def test_registry_urls_that_code_makes_links_of() -> None:
+    def linked(source: str) -> bool:
+        return extract_notices(source, URL, today=TODAY).links_icp_registry
+
+    assert linked('  recordLink: "https://beian.miit.gov.cn/",\n')  # a theme config
+    assert linked("[备案](https://beian.miit.gov.cn/)\n")  # Markdown
+    assert linked(
+        "const href = 'https://beian.miit.gov.cn/'\nreturn <a href={href}>备案</a>\n"
+    )  # a variable bound to an href
+    assert linked("link.href = 'https://beian.miit.gov.cn/';\n")  # set by a script
+    assert not linked(
+        "const BEIAN_URL = 'https://beian.miit.gov.cn/'\nwindow.open(BEIAN_URL)\n"
+    )  # a click handler's
+    assert not linked("onclick: () => { location.href = 'https://beian.miit.gov.cn/' }\n")
+    assert not linked("  // recordLink: 'https://beian.miit.gov.cn/',\n")  # commented out
+
+
+def test_a_markdown_link_links_its_number() -> None:
+    notices = extract_notices(
+        "Copyright © 2024 [<font size=2>浙ICP备2021036118号</font>](https://beian.miit.gov.cn/)"
+        f" [![](/beian.png)浙公网安备33060202000937号]({MPS}33060202000937)\n",
+        URL,
+        today=TODAY,
+    )
+    assert notices.icp[0].linked and notices.police[0].linked
+
+
+def test_link_components_and_bound_hrefs_link_their_numbers() -> None:
+    notices = extract(
+        "<div class='footer'>"
+        f'<Link href="{MIIT}">黑ICP备2023004156号</Link> '
+        f'<n-button href="{MIIT}" tag="a" text>吉ICP备18006293号</n-button> '
+        f"<a :href=\"'{MIIT}'\">浙ICP备2021036118号</a> "
+        f"<a href={{'{MIIT}'}}>京ICP备2021029228号</a></div>"
+    )
+    assert len(notices.icp) == 4
+    assert all(item.linked for item in notices.icp)
+
+
+def test_a_police_link_elsewhere_links_the_number_its_code_names() -> None:
+    notices = extract(
+        f"<div class='footer'><a href='{MPS}15010502001204'><img src='guohui.png'></a>"
+        "<p>网站标识号：1500000007 蒙ICP备14005124号-2 蒙公网安备：15010502001204</p></div>"
+    )
+    assert notices.police[0].linked
+    assert not notices.icp[0].linked
+
+
+def test_the_conac_badge_needs_its_link_or_script() -> None:
+    image_only = extract(
+        "<div class='footer'><img src='https://dcs.conac.cn/image/blue.png' alt='党政机关'></div>"
+    )
+    assert image_only.conac is None
+    markdown = extract_notices(
+        "[![](/red.png)](https://bszs.conac.cn/sitename?method=show&id=1)\n", URL, today=TODAY
+    )
+    assert markdown.conac is not None and markdown.conac.kind == "link"
+
+
+def test_a_markdown_list_item_is_not_a_comment() -> None:
+    notices = extract_notices("* [关于](/about)\n* 京ICP备2021029228号\n", URL, today=TODAY)
+    assert notices.numbers("icp") == ["京ICP备2021029228号"]

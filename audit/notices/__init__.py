@@ -22,7 +22,14 @@ Conventions (shared with the labelled corpora, see tests/data/footers and
   "placeholder" (plus "template_variable"), so that an audit can report "shows a
   placeholder". ``Notices.numbers(kind)`` leaves them out: it is what a filing count uses.
   A template variable is dropped when the same list also has a real number (a client-side
-  template that a script fills in). 萌ICP备 and other fan registries are not notices at all.
+  template that a script fills in). Also placeholders: 省/某 in place of the province,
+  digits nobody is issued (0s and 1s, round numbers, 20230001, a one-digit police
+  serial), a police number whose code neither exists nor matches its prefix, and a
+  malformed number on a page whose other numbers are all placeholders. 萌ICP备, 茶ICP备
+  and other fan registries (a non-province prefix linking to another site) are not
+  notices at all.
+- A number a digit off (陕公网安备6101960200052, 网站标识码：310000000044) is listed as
+  shown, invalid, with "digit_count": a malformed filing, not silently dropped.
 - A licence-shaped number with a site index (粤B2-20090191-2, 京ICP证030173号-1) is the
   site's filing number and goes to ``icp`` (``form`` says its shape); without one it is a
   licence (``icp_licence``).
@@ -34,9 +41,16 @@ Conventions (shared with the labelled corpora, see tests/data/footers and
   numbers, beian.gov.cn / beian.mps.gov.cn for police numbers. ``#``, empty,
   ``javascript:`` targets and click handlers do not count. ``link_registry`` names the
   registry a number links to even when it is the wrong one.
+  A Markdown link ``[京ICP备…](https://beian.miit.gov.cn/)``, a link component
+  (``<Link href>``, ``<n-button href>``, ``:href``) and a police-registry link anywhere on
+  the page whose record code is the number also link it.
 - An image-map ``<area>`` links a number only when its own alt/title is that number; a
   hotspot labelled 网站备案查询 beside a plain-text number does not (real footer 004), but
-  it is kept in ``Notices.registry_links``.
+  it is kept in ``Notices.registry_links``. ``Notices.links_icp_registry`` and
+  ``links_police_registry`` say whether the page links the registry at all: any such
+  href, a registry URL a script or config makes a link of (not one only a click handler
+  opens), a Markdown link.
+- The conac badge is a link to bszs.conac.cn or the dcs.conac.cn script, not its image.
 - Numbers that are not the page's own are left out (and listed in ``Notices.rejected``):
   numbers in an article, in a partner list (友情链接, 合作单位; list items with different
   numbers; links to two or more other sites), or introduced as another's ("备案号为…").

@@ -52,11 +52,27 @@ PROVINCE_OF_ABBR: dict[str, str] = {
 }
 # Every character that can open a filing number.
 ABBR_CHARS = "".join(PROVINCE_OF_ABBR)
+# Full names, which some footers write instead of the abbreviation (广东省ICP备…).
+PROVINCE_NAMES: dict[str, str] = {
+    "北京": "11", "天津": "12", "河北": "13", "山西": "14", "内蒙古": "15", "辽宁": "21",
+    "吉林": "22", "黑龙江": "23", "上海": "31", "江苏": "32", "浙江": "33", "安徽": "34",
+    "福建": "35", "江西": "36", "山东": "37", "河南": "41", "湖北": "42", "湖南": "43",
+    "广东": "44", "广西": "45", "海南": "46", "重庆": "50", "四川": "51", "贵州": "52",
+    "云南": "53", "西藏": "54", "陕西": "61", "甘肃": "62", "青海": "63", "宁夏": "64",
+    "新疆": "65",
+}  # fmt: skip
+# ICP numbers use 蜀 黔 陇 where police numbers use 川 贵 甘 (FILING-RULES.md).
+_ICP_ABBR = {"51": "蜀", "52": "黔", "62": "陇"}
 
 
 def province_prefix(abbr: str | None) -> str | None:
     """'晋' -> '14'; '蜀' and '川' -> '51'. None for anything else."""
     return PROVINCE_OF_ABBR.get(abbr or "")
+
+
+def icp_abbr(province_code: str) -> str | None:
+    """The abbreviation an ICP number of this province carries ('51' -> '蜀')."""
+    return _ICP_ABBR.get(province_code[:2]) or police_abbr(province_code)
 
 
 def police_abbr(province_code: str) -> str | None:

@@ -5,13 +5,18 @@ Pipeline, per page:
    of their concatenation finds triggers ("备", "CP", "B2", "识", "主办"), a regex keeps the
    nodes that hold a piece of a notice, and only the blocks around those are rendered
    (inline runs joined, see :mod:`render`) and matched. alt/title attributes likewise.
-   Scripts and templates with a trigger are unescaped and parsed as markup (:mod:`scripts`).
+   Scripts and templates with a trigger are unescaped and parsed as markup (:mod:`scripts`);
+   a document that is itself script source (a footer.js, a component) has its string
+   literals joined before it is parsed.
 2. Context. Each match gets its region (:mod:`footer`), its link (the anchor around it, an
    image-only registry link right beside it, or a registry URL in the same JSON object),
-   whether it is hidden, and the words before it.
+   whether it is hidden, and the words before it. Lines a script or config comments out
+   are dropped. Registry links without a number (and registry URLs that code or Markdown
+   turns into links) are kept for the page.
 3. Judgement. Numbers in an article or a partner list, or introduced as somebody else's
-   ("备案号为…") are rejected; so is a run of different numbers in list items or linking
-   to other sites. Footer-region or registry-linked numbers are "high" confidence.
+   ("备案号为…"), an embedded map's attribution and fan registries are rejected; so is a
+   run of different numbers in list items or linking to other sites. Footer-region or
+   registry-linked numbers are "high" confidence.
 4. One item per normalised number (a footer duplicated in a ``<script type="text/html">``
    counts once), validated (:mod:`validate`).
 """
@@ -34,8 +39,8 @@ from lxml import etree, html
 from audit.config import Profile
 from audit.domains import same_site
 from audit.encoding import decode_html
+from audit.notices import divisions, validate
 from audit.notices import patterns as P
-from audit.notices import validate
 from audit.notices.footer import (
     Region,
     classify,
@@ -58,16 +63,37 @@ from audit.notices.model import (
     Sponsor,
 )
 from audit.notices.normalise import Link, classify_link, clean, clean_map, compact, squeeze
-from audit.notices.render import BLOCK_TAGS, SKIP_TAGS, Rendered, nearest_anchor, render, text_of
-from audit.notices.scripts import script_fragments
+from audit.notices.render import (
+    BLOCK_TAGS,
+    MAP_LIMIT,
+    SKIP_TAGS,
+    Rendered,
+    href_of,
+    is_anchor,
+    nearest_anchor,
+    render,
+    text_of,
+)
+from audit.notices.scripts import is_script_source, join_literals, script_fragments
 
 _ICP_DIGITS = frozenset({6, 7, 8, 10})
 _LICENCE_DIGITS = frozenset({6})
 _POLICE_DIGITS = frozenset({12, 14})
+# A 网站标识码 of the wrong length is still read after a full label (网站…, 标识…).
+_SITE_CODE_MALFORMED_LABEL = re.compile(r"网站|标识")
+# A number that a script assembles from literals ("晋ICP备20236"+"7"+"3649"+"号"): its
+# first piece is no (malformed) number.
+_NEXT_LITERAL = re.compile(r"\s?[\"'`]\s?\+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # Characters that may stand before a bare "ICP备" (a label, not a province).
 _LABEL_ENDINGS = "号案站网为是的:"
-_FAN_REGISTRIES = "萌喵猫"
+# Fan "registries" (萌ICP备, 茶ICP备): not filings. Others are told by their links.
+_FAN_REGISTRIES = "萌喵猫茶"
+# A template's stand-in for the province (省ICP备…, 某公网安备…): a placeholder.
+_DUMMY_PREFIXES = frozenset({"省", "某", "某省", "某某"})
+# A JS or config line comment, or a YAML/shell one: what follows is not rendered. (Not
+# "* ": in Markdown that is a list item.)
+_LINE_COMMENT = re.compile(r"^\s*(?://|/\*|#\s)")
 _GAP_PUNCTUATION = " :|丨｜/·•-,，"
 _CONFIDENCE_RANK = {"high": 3, "medium": 2, "low": 1}
 _SOURCE_RANK = {
@@ -155,6 +181,10 @@ def parse_html(text: str) -> html.HtmlElement | None:
     text = _XML_DECLARATION.sub("", text, count=1)
     if not text.strip():
         return None
+    if is_script_source(text):
+        # A footer.js or a component: its markup lives in string literals that the
+        # script joins; parsed unjoined, the glue between them breaks tags and numbers.
+        text = join_literals(text)
     parser = _parser()
     try:
         doc = html.document_fromstring(text, parser=parser)
@@ -206,6 +236,7 @@ def extract_from_tree(
     collector.scan_scripts(root)
     collector.scan_meta(root)
     collector.scan_links(root)
+    collector.scan_code_links(root)
     return collector.result(root)
 
 
@@ -222,15 +253,20 @@ class _Collector:
         self.found: list[_Found] = []
         self.rejected: list[Rejected] = []
         self.registry_links: list[RegistryLink] = []
+        # Police-registry links by the record code they query.
+        self.police_links: dict[str, Link] = {}
         self.conac: ConacBadge | None = None
         self.order = 0
+        self.all_text = ""  # every text node of the page (scripts too), joined
 
     # -- candidates -------------------------------------------------------------------
 
     def scan_text_nodes(self, root: etree._Element) -> None:
         blocks: list[etree._Element] = []
         seen: set[etree._Element] = set()
-        for node in _trigger_text_nodes(root):
+        texts = P.TEXT_XPATH(root)
+        self.all_text = "".join(texts)
+        for node in _trigger_text_nodes(root, texts, self.all_text):
             parent = node.getparent()
             if parent is None:
                 continue
@@ -264,7 +300,7 @@ class _Collector:
             else:
                 source = "link_title"
             anchor = element if tag in ("a", "area") else nearest_anchor(element, 4)
-            link = classify_link(anchor.get("href"), self.base_host) if anchor is not None else None
+            link = classify_link(href_of(anchor), self.base_host) if anchor is not None else None
             region = classify(element)
             for match in matches:
                 self._add(
@@ -280,7 +316,9 @@ class _Collector:
 
     def scan_scripts(self, root: etree._Element) -> None:
         for script in P.SCRIPT_XPATH(root):
-            if script.tag == "template" and _skipped(script.getparent()):
+            if script.tag == "template" and _skipped(script.getparent(), but="head"):
+                # (a Vue single-file component's <template> after its <script setup>
+                # lands in <head>: still what the page renders)
                 continue
             src = script.get("src")
             if src and "conac.cn" in src:
@@ -292,6 +330,8 @@ class _Collector:
                     self._conac_candidate(ConacBadge(found.group(0), "script", "script"))
             for fragment in script_fragments(script):
                 self._scan_rendered(render(fragment, as_root=True), origin=script)
+                for anchor in P.FRAGMENT_LINK_XPATH(fragment):
+                    self._registry_link(anchor)
 
     def scan_meta(self, root: etree._Element) -> None:
         for value in P.META_SITE_CODE_XPATH(root):
@@ -310,20 +350,23 @@ class _Collector:
                 )
 
     def scan_links(self, root: etree._Element) -> None:
-        """Registry links (page level, and template placeholders in their text); conac."""
+        """Registry links (page level, and template placeholders in their text); conac.
+
+        A conac badge image without a link to bszs.conac.cn is not the badge (labels:
+        "a link to bszs.conac.cn or a dcs.conac.cn badge script").
+        """
         for anchor in P.LINK_XPATH(root):
-            if anchor.tag == "img":
-                self._conac_candidate(ConacBadge(anchor.get("src", ""), "image", "footer_text"))
+            if not is_anchor(anchor) and anchor.tag != "area":
                 continue
-            href = anchor.get("href") or ""
+            href = href_of(anchor) or ""
             if "conac.cn" in href:
                 self._conac_candidate(ConacBadge(_bare(href), "link", "footer_text"))
                 continue
-            link = classify_link(href, self.base_host)
-            if link is None or link.registry not in ("miit", "mps") or _skipped(anchor):
+            if _skipped(anchor):
                 continue
-            text = squeeze(clean(text_of(anchor))).strip()
-            self.registry_links.append(RegistryLink(link.url, link.registry, link.outdated, text))
+            link, text = self._registry_link(anchor)
+            if link is None:
+                continue
             template = P.TEMPLATE_RE.search(text)
             php = _php_tag(anchor)
             if template is None and php is None:
@@ -345,6 +388,40 @@ class _Collector:
                 before="",
             )
 
+    def scan_code_links(self, root: etree._Element) -> None:
+        """Registry and conac URLs that a script, a config or a Markdown file turns into
+        links (``recordLink: "https://beian.miit.gov.cn/"``, ``[…](http://www.beian.gov.cn/…)``),
+        unless commented out or only opened by a click handler."""
+        text = self.all_text
+        registry, conac = "beian" in text, self.conac is None and "bszs.conac" in text
+        if not registry and not conac:
+            return
+        if "\\" in text:
+            text = text.replace("\\/", "/").replace('\\"', '"')  # JSON in a string
+        for url in _code_urls(text, root, P.CODE_URL_RE if registry else None):
+            link = classify_link(url)
+            if link is not None and link.registry in ("miit", "mps"):
+                self._note_link(link, "")
+        if conac:
+            for url in _code_urls(text, root, P.CONAC_LINK_RE):
+                self._conac_candidate(ConacBadge(url, "link", "footer_text"))
+                break
+
+    def _registry_link(self, anchor: etree._Element) -> tuple[Link | None, str]:
+        """Record an anchor that points at a filing registry: (its link, its text)."""
+        link = classify_link(href_of(anchor), self.base_host)
+        if link is None or link.registry not in ("miit", "mps"):
+            return None, ""
+        text = squeeze(clean(text_of(anchor))).strip()
+        self._note_link(link, text)
+        return link, text
+
+    def _note_link(self, link: Link, text: str) -> None:
+        self.registry_links.append(RegistryLink(link.url, link.registry or "", link.outdated, text))
+        code = link.code if link.registry == "mps" else None
+        if code:
+            self.police_links.setdefault(code, link)
+
     def _conac_candidate(self, badge: ConacBadge) -> None:
         rank = {"link": 3, "script": 2, "image": 1}
         if self.conac is None or rank[badge.kind] > rank[self.conac.kind]:
@@ -354,10 +431,14 @@ class _Collector:
         text = rendered.text
         for match in _matches_windowed(text):
             pieces = rendered.pieces_in(match.start, match.end)
+            if pieces and _commented_out(pieces[0], match):
+                raw = rendered.original(match.start, match.end)
+                self.rejected.append(Rejected(match.kind, compact(raw), raw, "commented_out"))
+                continue
             element = pieces[0].element if pieces else None
             link = _span_link(rendered, match, self.base_host)
             if link is None:
-                link = _json_link(text, match)
+                link = _json_link(text, match) or _markdown_link(text, match)
             hidden = bool(pieces) and all(p.hidden for p in pieces)
             if origin is None:
                 region = classify(element) if element is not None else Region.BODY
@@ -438,6 +519,7 @@ class _Collector:
             name: _without_shadowed_templates(item for _, item in sorted(items, key=lambda x: x[0]))
             for name, items in lists.items()
         }
+        ordered = _malformed_among_placeholders(ordered)
         return Notices(
             icp=ordered["icp"],
             icp_licence=ordered["icp_licence"],
@@ -463,6 +545,11 @@ class _Collector:
             region = Region.TAIL
         if region in (Region.ARTICLE, Region.PARTNER):
             return self._reject(found, region.value)
+        if P.MAP_ATTRIBUTION_RE.search(found.before):
+            # "© Baidu - GS(2016)2089号 - 京ICP证030173号": an embedded map's attribution.
+            return self._reject(found, "map_attribution")
+        if self._fan_registry(found):
+            return self._reject(found, "fan_registry")
         if region is not Region.FOOTER and not own and P.QUOTE_CUE_RE.search(found.before[-20:]):
             return self._reject(found, "quoted")
         # Outside a marked footer, a link title is usually a news headline, and 主办 the
@@ -483,6 +570,17 @@ class _Collector:
         else:
             return self._reject(found, "outside_footer")
         return True
+
+    def _fan_registry(self, found: _Found) -> bool:
+        """An ICP-shaped number under a prefix that is no province's, linked to another
+        site (icp.gov.moe, icp.redcha.cn): a fan "registry" entry, not a filing."""
+        prov = found.fields.get("prov")
+        if found.kind != "icp" or not prov or prov in validate.DUMMY_PROVINCES:
+            return False
+        if all(ch in divisions.ABBR_CHARS for ch in prov):
+            return False
+        link = found.link
+        return link is not None and link.registry is None and self._foreign(link.host)
 
     def _drop_lists_of_others(self, accepted: list[_Found]) -> list[_Found]:
         """Remove runs of different numbers that belong to other sites."""
@@ -543,13 +641,20 @@ class _Collector:
             checked = self._licence(fields)
             return ("icp" if fields["site"] else "icp_licence"), checked.number
         if kind == "police":
-            return "police", validate.police(fields["prov"], fields["token"], None).number
+            checked = validate.police(fields["prov"], fields["token"], None, fields["site"])
+            return "police", checked.number
         if kind == "site_code":
             return "site_code", validate.site_code(fields["code"], None)[0]
         return kind, fields.get("name", "")
 
     def _filing(self, fields: dict[str, Any]) -> validate.Checked:
-        return validate.icp_filing(fields["prov"], fields["token"], fields["site"], self.today)
+        return validate.icp_filing(
+            fields["prov"],
+            fields["token"],
+            fields["site"],
+            self.today,
+            app=fields.get("app", False),
+        )
 
     def _licence(self, fields: dict[str, Any]) -> validate.Checked:
         if fields.get("category"):
@@ -576,12 +681,19 @@ class _Collector:
         link = link_sighting.link if link_sighting else None
         if link is None:
             link = best.link
+        linked = linked_sighting is not None
+        if not linked and list_name == "police":
+            # A registry link elsewhere on the page (a badge image, a config entry) whose
+            # record code is this number links it.
+            by_code = self.police_links.get(str(best.fields["token"]))
+            if by_code is not None:
+                link, linked = by_code, True
         sources = tuple(dict.fromkeys(s.source for s in sorted(sightings, key=lambda s: s.order)))
         common: dict[str, Any] = {
             "raw": best.raw,
             "source": best.source,
             "confidence": best.confidence,
-            "linked": linked_sighting is not None,
+            "linked": linked,
             "link_url": link.url if link else None,
             "link_registry": link.registry if link else None,
             "occurrences": len(sightings),
@@ -590,6 +702,8 @@ class _Collector:
         extra: list[str] = []
         if best.fields.get("odd_label"):
             extra.append("nonstandard_label")
+        if best.fields.get("in_full"):
+            extra.append("province_in_full")
         if all(s.hidden for s in sightings):
             extra.append("hidden")
         fields = best.fields
@@ -611,7 +725,7 @@ class _Collector:
         self, best: _Found, link: Link | None, common: dict[str, Any], extra: list[str]
     ) -> PoliceNumber:
         fields = best.fields
-        checked = validate.police(fields["prov"], fields["token"], self.profile)
+        checked = validate.police(fields["prov"], fields["token"], self.profile, fields["site"])
         reasons = list(checked.reasons)
         link_code = link.code if link and link.registry == "mps" else None
         if link is not None and link.registry == "miit":
@@ -696,33 +810,13 @@ def _matches(text: str) -> list[_Match]:
     """Every notice-shaped match in a rendered text, in order."""
     if not text:
         return []
-    out: list[_Match] = []
-    for m in P.ICP_RE.finditer(text):
-        kind_label = m.group("kind")
-        prov = m.group("prov")
-        has_hao = bool(m.group("hao") or m.group("hao2"))
-        if kind_label is None and (prov is None or not has_hao):
-            continue  # "ICP 2023": a bare ICP needs a province and 号 to be a number
-        allowed = _LICENCE_DIGITS if kind_label == "证" else _ICP_DIGITS
-        token, end, site = _token(m, text, allowed)
-        if token is None:
-            continue
-        if prov is None and not _bare_label_ok(text, m.start()):
-            # "秦ICP备…号", "河东ICP备…号": shaped like a filing number under a prefix that is
-            # no province's. Reported (invalid, unknown_province) only in its full form.
-            prov = _unknown_prefix(text, m.start())
-            if prov is None or kind_label != "备" or not has_hao:
-                continue
-        if token.isdigit() and len(token) not in allowed and not (prov and has_hao):
-            continue  # digits of some other kind after an ICP mention
-        kind = "licence" if kind_label == "证" else "icp"
-        fields = {"prov": prov, "token": token, "site": site, "odd_label": kind_label is None}
-        out.append(_Match(kind, _start(text, m.start()), end, fields))
-    for m in P.ICP_SHORT_RE.finditer(text):
-        token, end, site = _token(m, text, _ICP_DIGITS)
-        if token is not None:
-            fields = {"prov": m.group("prov"), "token": token, "site": site, "odd_label": True}
-            out.append(_Match("icp", m.start(), end, fields))
+    out = _icp_matches(text)
+    for pattern in (P.ICP_SHORT_RE, P.ICP_LABEL_FIRST_RE):
+        for m in pattern.finditer(text):
+            token, end, site = _token(m, text, _ICP_DIGITS)
+            if token is not None:
+                fields = {"prov": m.group("prov"), "token": token, "site": site, "odd_label": True}
+                out.append(_Match("icp", m.start(), end, fields))
     for m in P.TELECOM_RE.finditer(text):
         prov = m.group("prov")
         if prov is None and not P.LICENCE_CUE_RE.search(text[max(0, m.start() - 16) : m.start()]):
@@ -734,23 +828,15 @@ def _matches(text: str) -> list[_Match]:
             "site": m.group("site"),
         }
         out.append(_Match("licence", m.start(), m.end(), fields))
-    for m in P.POLICE_RE.finditer(text):
-        token, end, _site = _token(m, text, _POLICE_DIGITS, has_site=False)
-        if token is None:
-            continue
-        odd_length = token.isdigit() and len(token) not in _POLICE_DIGITS
-        if odd_length and (not m.group("hao") or len(token) < 8):
-            continue  # a police label before some other digits
-        fields = {
-            "prov": m.group("prov"),
-            "token": token,
-            "site": None,
-            # Typos seen on real footers: 公安网备, 公网备, 公安机关备案号.
-            "odd_label": compact(m.group("label")) != "公网安备",
-        }
-        out.append(_Match("police", _start(text, m.start()), end, fields))
+    out.extend(_police_matches(text))
     for m in P.SITE_CODE_RE.finditer(text):
-        out.append(_Match("site_code", m.start(), m.end(), {"code": m.group("code")}))
+        code = m.group("code")
+        if len(code) != 10 and (
+            not _SITE_CODE_MALFORMED_LABEL.search(m.group("label"))
+            or _NEXT_LITERAL.match(text, m.end())
+        ):
+            continue  # "识别码" before some other digits; 网站标识码 with a digit too many stays
+        out.append(_Match("site_code", m.start(), m.end(), {"code": code}))
     for m in P.SPONSOR_RE.finditer(text):
         name = m.group("name")
         stop = P.SPONSOR_STOP_RE.search(name)
@@ -780,6 +866,128 @@ _ANCHORS = (
     "B2",
 )
 _LONG_TEXT = 4000
+
+
+def _icp_matches(text: str) -> list[_Match]:
+    """ICP filing numbers and ICP licences of a rendered text (see :func:`_matches`)."""
+    out: list[_Match] = []
+    for m in P.ICP_RE.finditer(text):
+        kind_label = m.group("kind")
+        prov = m.group("prov")
+        has_hao = bool(m.group("hao") or m.group("hao2"))
+        start = _start(text, m.start())
+        in_full = _province_in_full(text, m.end("prov") if prov else start)
+        if in_full is not None:
+            prov, start = divisions.icp_abbr(in_full[0]), in_full[1]
+        if kind_label is None and (prov is None or not has_hao):
+            continue  # "ICP 2023": a bare ICP needs a province and 号 to be a number
+        allowed = _LICENCE_DIGITS if kind_label == "证" else _ICP_DIGITS
+        token, end, site = _token(m, text, allowed)
+        if token is None:
+            continue
+        if prov is None and not _bare_label_ok(text, m.start()):
+            # "秦ICP备…号", "河东ICP备…号": shaped like a filing number under a prefix that is
+            # no province's. Reported (invalid, unknown_province) only in its full form.
+            prov = _unknown_prefix(text, m.start())
+            if prov is None or kind_label != "备" or not has_hao:
+                continue
+        if token.isdigit() and len(token) not in allowed:
+            if not _malformed_icp_ok(token, prov, has_hao, kind_label, allowed):
+                continue  # digits of some other kind after an ICP mention
+            if not has_hao and _NEXT_LITERAL.match(text, end):
+                continue
+        kind = "licence" if kind_label == "证" else "icp"
+        fields = {
+            "prov": prov,
+            "token": token,
+            "site": site,
+            "app": bool(site and site == m.group("site") and m.group("app")),
+            "odd_label": kind_label is None,
+            "in_full": in_full is not None,
+        }
+        out.append(_Match(kind, start, end, fields))
+    return out
+
+
+def _police_matches(text: str) -> list[_Match]:
+    """Police numbers of a rendered text (see :func:`_matches`)."""
+    out: list[_Match] = []
+    for m in P.POLICE_RE.finditer(text):
+        token, end, site = _token(m, text, _POLICE_DIGITS)
+        if token is None:
+            continue
+        prov = m.group("prov")
+        label_start = m.start("label")
+        start = _start(text, m.start())
+        in_full = _province_in_full(text, m.end("prov") if prov else label_start)
+        if in_full is not None:
+            prov, start = divisions.police_abbr(in_full[0]), in_full[1]
+        elif prov is None:
+            prov = _dummy_prefix(text, label_start)
+        # Typos seen on real footers: 公安网备, 公网备, 公安机关备案号; the organ's name.
+        standard = compact(m.group("label")) == "公网安备"
+        has_hao = bool(m.group("hao") or m.group("hao2"))
+        odd_length = token.isdigit() and len(token) not in _POLICE_DIGITS
+        if odd_length and not _malformed_police_ok(token, prov, has_hao, standard):
+            continue  # a police label before some other digits
+        if odd_length and not has_hao and _NEXT_LITERAL.match(text, end):
+            continue
+        fields = {
+            "prov": prov,
+            "token": token,
+            "site": site,
+            "odd_label": not standard,
+            "in_full": in_full is not None,
+        }
+        out.append(_Match("police", start, end, fields))
+    return out
+
+
+def _malformed_icp_ok(
+    token: str, prov: str | None, has_hao: bool, label: str | None, allowed: frozenset[int]
+) -> bool:
+    """A digit too many or too few is still a (malformed) number in a full form: province
+    and 号 (晋ICP备123号), or province and ICP备/ICP证 with one digit more or less."""
+    if not prov:
+        return False
+    return has_hao or (label is not None and _one_off(len(token), allowed))
+
+
+def _malformed_police_ok(token: str, prov: str | None, has_hao: bool, standard: bool) -> bool:
+    """Likewise for a police number: with 号, or after the full 省公网安备 label."""
+    if has_hao and len(token) >= 8:
+        return True
+    return bool(prov) and standard and _one_off(len(token), _POLICE_DIGITS)
+
+
+def _one_off(count: int, allowed: frozenset[int]) -> bool:
+    return count not in allowed and any(abs(count - n) == 1 for n in allowed)
+
+
+# A province named in full before a label (广东省ICP备, 四川公网安备): its name, and the
+# optional 省/市/自治区 after it.
+_PROVINCE_IN_FULL = re.compile(
+    rf"(?P<name>{'|'.join(divisions.PROVINCE_NAMES)})(?:省|市|(?:壮族|回族|维吾尔)?自治区)?\s?$"
+)
+
+
+def _province_in_full(text: str, end: int) -> tuple[str, int] | None:
+    """(province code, start) of a province's full name ending at ``end``, if any."""
+    found = _PROVINCE_IN_FULL.search(text, max(0, end - 12), end)
+    if found is None:
+        return None
+    return divisions.PROVINCE_NAMES[found.group("name")], found.start()
+
+
+def _dummy_prefix(text: str, end: int) -> str | None:
+    """A lone 省 or 某 before a label: a template's stand-in for the province."""
+    before = text[:end].rstrip(" ")
+    for prefix in sorted(_DUMMY_PREFIXES, key=len, reverse=True):
+        if before.endswith(prefix):
+            rest = before[: -len(prefix)]
+            if not rest or not _CJK.match(rest[-1]):
+                return prefix
+    return None
 
 
 def _matches_windowed(text: str) -> list[_Match]:
@@ -825,11 +1033,11 @@ def _start(text: str, start: int) -> int:
 
 
 def _token(
-    m: re.Match[str], text: str, allowed: frozenset[int], *, has_site: bool = True
+    m: re.Match[str], text: str, allowed: frozenset[int]
 ) -> tuple[str | None, int, str | None]:
     """(digits or placeholder token, end of the number, site index) of a match."""
     num = m.group("num")
-    site = m.group("site") if has_site else None
+    site = m.group("site")
     if not num[:1].isdigit() or not compact(num).isdigit():
         return num.strip(), m.end(), site
     digits = compact(num)
@@ -874,16 +1082,14 @@ def _bare_label_ok(text: str, start: int) -> bool:
 # -- context --------------------------------------------------------------------------
 
 
-def _trigger_text_nodes(root: etree._Element) -> list[Any]:
+def _trigger_text_nodes(root: etree._Element, texts: list[str], joined: str) -> list[Any]:
     """The text nodes (as smart strings, parent known) that may hold part of a notice.
 
     One C-level pass finds trigger substrings in the concatenated text; only the nodes
     that also carry a notice hint are then fetched with their parents.
     """
-    texts = P.TEXT_XPATH(root)
     if not texts:
         return []
-    joined = "".join(texts)
     ends = list(accumulate(map(len, texts)))
     candidates: set[int] = set()
     for trigger in P.TRIGGERS:
@@ -940,10 +1146,11 @@ def _has_ancestor_in(element: etree._Element, elements: set[etree._Element]) -> 
     return False
 
 
-def _skipped(element: etree._Element | None) -> bool:
+def _skipped(element: etree._Element | None, but: str = "") -> bool:
+    """Inside an element that is not rendered (``but`` one of them excepted)."""
     node = element
     while node is not None:
-        if node.tag in SKIP_TAGS:
+        if node.tag in SKIP_TAGS and node.tag != but:
             return True
         node = node.getparent()
     return False
@@ -975,7 +1182,7 @@ def _span_link(rendered: Rendered, match: _Match, base_host: str) -> Link | None
     anchors = [p.anchor for p in pieces if p.anchor is not None]
     if anchors:
         anchor = Counter(anchors).most_common(1)[0][0]
-        return classify_link(anchor.get("href"), base_host)
+        return classify_link(href_of(anchor), base_host)
     expected = _EXPECTED_REGISTRY[match.kind]
     text = rendered.text
     for start, end, anchor in rendered.anchors:
@@ -987,7 +1194,7 @@ def _span_link(rendered: Rendered, match: _Match, base_host: str) -> Link | None
             continue
         if gap.strip(_GAP_PUNCTUATION) or any(ch.isdigit() for ch in text[start:end]):
             continue
-        link = classify_link(anchor.get("href"), base_host)
+        link = classify_link(href_of(anchor), base_host)
         if link is not None and link.registry in expected:
             return link
     return None
@@ -1056,6 +1263,93 @@ def _without_shadowed_templates(items: Iterable[Any]) -> tuple[Any, ...]:
             )
         out.append(item)
     return tuple(out)
+
+
+def _malformed_among_placeholders(lists: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+    """On a page whose numbers are all placeholders (a demo's 苏ICP备1000000号 beside
+    苏公网安备32012345678900号), a number of the wrong length is one of them too, not a
+    site's mistyped filing."""
+    items = [item for group in lists.values() for item in group]
+    malformed = [item for item in items if "digit_count" in item.reasons and not item.placeholder]
+    if not malformed or not any(item.placeholder for item in items):
+        return lists
+    if any(not item.placeholder and item not in malformed for item in items):
+        return lists
+    return {
+        name: tuple(
+            replace(item, placeholder=True, reasons=(*item.reasons, "placeholder"))
+            if item in malformed
+            else item
+            for item in group
+        )
+        for name, group in lists.items()
+    }
+
+
+def _code_urls(text: str, root: etree._Element, pattern: re.Pattern[str] | None) -> list[str]:
+    """The URLs ``pattern`` finds in ``text`` where code makes a link of them."""
+    if pattern is None:
+        return []
+    urls = []
+    for found in pattern.finditer(text):
+        start = found.start()
+        if _on_comment_line(text, start):
+            continue
+        context = P.CODE_URL_CONTEXT_RE.search(text, max(0, start - 200), start)
+        if context is None:
+            continue
+        name = context.group("name")
+        if name and not _used_as_href(text, name) and name not in _href_variables(root):
+            continue
+        urls.append(found.group(0))
+    return urls
+
+
+def _href_variables(root: etree._Element) -> set[str]:
+    """Variables that a component's markup binds links to: href={name}, :href="name"."""
+    values = P.VARIABLE_HREF_XPATH(root)
+    return {str(value).strip("{}$` ") for value in values}
+
+
+def _used_as_href(text: str, name: str) -> bool:
+    """Whether code binds a link's target to the variable: href={name}, :href="name"."""
+    pattern = rf"href\s*[=:]\s*[{{\"'`]?\s*(?:\$\{{)?{re.escape(name)}\b"
+    return re.search(pattern, text) is not None
+
+
+def _commented_out(piece: Any, match: _Match) -> bool:
+    """Whether the match (starting in ``piece``) is on a commented-out line of a script or
+    config ("// record: '粤ICP备…'"): the line breaks survive only in the original text."""
+    original = piece.original
+    if "//" not in original and "/*" not in original and "# " not in original:
+        return False
+    if len(original) <= MAP_LIMIT:
+        index = match.start - piece.start + piece.skipped
+        where = piece.where()
+        return 0 <= index < len(where) and _on_comment_line(original, where[index])
+    # A huge text node is not mapped (see render): judge by where its digits occur.
+    token = str(match.fields.get("token") or match.fields.get("code") or "")
+    positions = [m.start() for m in re.finditer(re.escape(token), original)] if token else []
+    return bool(positions) and all(_on_comment_line(original, at) for at in positions)
+
+
+def _on_comment_line(text: str, position: int) -> bool:
+    """Whether ``position`` follows a comment opened at the start of its line (and, for
+    /* … */, not closed before it)."""
+    line = text[text.rfind("\n", 0, position) + 1 : position]
+    opened = _LINE_COMMENT.match(line)
+    return opened is not None and not (opened.group(0).endswith("/*") and "*/" in line)
+
+
+_MARKDOWN_TARGET = re.compile(r" ?\]\((?P<url>[^)\s]+)")
+
+
+def _markdown_link(text: str, match: _Match) -> Link | None:
+    """The target of a Markdown link around the match: [京ICP备…号](https://beian…)."""
+    target = _MARKDOWN_TARGET.match(text, match.end)
+    if target is None or "[" not in text[max(0, match.start - 200) : match.start]:
+        return None
+    return classify_link(target.group("url"))
 
 
 def _unique(reasons: list[str]) -> tuple[str, ...]:

@@ -100,14 +100,17 @@ def is_partner_element(element: etree._Element) -> bool:
 
 
 def is_article_element(element: etree._Element) -> bool:
-    """Marked as an article body. Generic words (content, detail) count only when the
-    element does not hold the end of the page: then it is a wrapper of the whole page."""
-    if element.tag == "article":
-        return True
+    """Marked as an article body. Generic words (content, detail) and the <article> tag
+    count only when the element does not hold the end of the page: then it is a wrapper
+    of the whole page, or a footer component written as an <article>. Only a block is an
+    article: on a link or a span the words are layout classes (justify-content-center)."""
+    tag = element.tag
+    if tag not in BLOCK_TAGS:
+        return False
     tokens = _tokens(element)
     if any(token in _ARTICLE_TOKENS for token in tokens):
         return True
-    if any(token in _WRAPPER_TOKENS for token in tokens):
+    if tag == "article" or any(token in _WRAPPER_TOKENS for token in tokens):
         return text_after(element, WRAPPER_LIMIT) > WRAPPER_LIMIT
     return False
 

@@ -6,9 +6,12 @@ Conventions:
 - ``valid`` is False only when something proves the number wrong (format, future year,
   placeholder); doubts (unknown or retired division code, historical form) are listed
   in ``reasons`` without making it invalid. See ``FATAL_REASONS``.
-- Placeholders (xxxxxxxx, 00000000, a theme's default number, ``{$icp}``) are kept in the
-  lists with ``placeholder=True`` and ``valid=False``, so an audit can say "shows a
-  placeholder"; :meth:`Notices.numbers` leaves them out (what a filing count uses).
+- Placeholders (xxxxxxxx, 00000000, a theme's default number, ``{$icp}``, 省ICP备…, a
+  self-contradictory police number) are kept in the lists with ``placeholder=True`` and
+  ``valid=False``, so an audit can say "shows a placeholder"; :meth:`Notices.numbers`
+  leaves them out (what a filing count uses).
+- Remarks that do not invalidate: "province_in_full" (广东省ICP备… read as 粤ICP备…),
+  "app_filing" (an app's number, 辽ICP备18015387号-7A), "nonstandard_label".
 - ``source``: footer_text, body_text, img_alt, img_title, link_title, script, meta.
 - ``confidence``: "high" (footer region or linked to its registry), "medium" (end of the
   page, a script with footer context), "low" (elsewhere, with a self-referring label).
@@ -166,12 +169,19 @@ class Notices:
 
     @property
     def links_icp_registry(self) -> bool:
-        """Whether any notice links to the MIIT filing registry (current or retired host)."""
-        return any(item.link_registry == "miit" for item in self._items())
+        """Whether the page links to the MIIT filing registry (current or retired host):
+        a notice's own link, or any other href to it (an image-only badge, an empty link
+        where the number should be, a registry URL a script or config turns into one)."""
+        return self._links("miit")
 
     @property
     def links_police_registry(self) -> bool:
-        return any(item.link_registry == "mps" for item in self._items())
+        return self._links("mps")
+
+    def _links(self, registry: str) -> bool:
+        return any(item.link_registry == registry for item in self._items()) or any(
+            link.registry == registry for link in self.registry_links
+        )
 
     def _items(self) -> list[_Item]:
         return [*self.icp, *self.icp_licence, *self.police, *self.site_code]

@@ -128,7 +128,10 @@ def clean_href(href: str | None) -> str | None:
     """
     if not href:
         return None
-    href = href.replace("\\", "").strip().strip("\"'").strip()
+    href = href.replace("\\", "").strip()
+    if href.startswith("{") and href.endswith("}"):
+        href = href[1:-1].strip()  # a JSX expression: href={'https://…'}
+    href = href.strip("\"'`").strip()
     if not href or href.startswith("#"):
         return None
     lowered = href.lower()

@@ -16,8 +16,9 @@ _S = r"\s?"
 # Digits, possibly with single spaces between them (rendered from separate tags); the
 # extractor keeps only a digit count the format allows.
 _DIGITS = r"\d(?:\s?\d)*"
-# A theme's placeholder in place of the digits: xxxxxxxx, 2021xxxxxx, ********.
-_MASK = r"\d*[xX*]{3,}[\dxX*]*"
+# A theme's placeholder in place of the digits: xxxxxxxx, 2021xxxxxx, ********; and digits
+# disguised with a trailing letter (07500273X): not a number either.
+_MASK = r"\d*[xX*]{3,}[\dxX*]*|\d{5,}[xX*]{1,2}(?![A-Za-z\d])"
 # Unrendered template variables: {$icp} {$cfg.beian} {{ icp }} ${icp} <%= icp %> {dede:...}
 TEMPLATE_VARIABLE = (
     r"(?:\{\{\s?[\w.$\[\]'\"|]+\s?\}\}|\{\$[\w.\[\]'\"]+\}|\$\{[\w.]+\}|<%=?\s?[\w.$]+\s?%>"
@@ -27,14 +28,26 @@ TEMPLATE_VARIABLE = (
 TEMPLATE_RE = re.compile(TEMPLATE_VARIABLE, re.IGNORECASE)
 # The mask first: "2021xxxxxx" must not stop at "2021".
 _NUMBER = f"(?P<num>{_MASK}|{_DIGITS}|{TEMPLATE_VARIABLE})"
-_SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,3}})(?![\d]))?"
+# The site index; an app or mini program filed since 2023 has a service letter after it
+# (辽ICP备18015387号-7A).
+_SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,3}})(?![\d])(?P<app>A(?![A-Za-z]))?)?"
+# Police numbers with a site index (京公网安备:110102003042-1): one or two digits, not the
+# start of a phone number.
+_POLICE_SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,2}})(?![\d-]))?"
 
-# ICP filing numbers and ICP licences. Labels seen: ICP备, ICP备案号:, ICP证, and a
-# bare ICP before the digits. "ICP备案号：晋ICP备…" fails here on the label and
+# ICP filing numbers and ICP licences. Labels seen: ICP备, ICP(备), ICP备案号:, ICP备字第,
+# ICP证, and a bare ICP before the digits. "ICP备案号：晋ICP备…" fails here on the label and
 # matches at the province that follows.
 ICP_RE = re.compile(
-    rf"(?P<prov>{_PROV})?{_S}(?<![A-Za-z])[Ii]{_S}[Cc]{_S}[Pp]{_S}(?P<kind>备|证)?"
-    rf"(?:{_S}案)?(?:{_S}[号编序]{_S}[码号]?)?{_S}:?{_S}{_NUMBER}(?P<hao>{_S}号)?{_SITE}"
+    rf"(?P<prov>{_PROV})?{_S}(?<![A-Za-z])[Ii]{_S}[Cc]{_S}[Pp]{_S}"
+    rf"(?:\(?{_S}(?P<kind>备|证){_S}\)?)?"
+    rf"(?:{_S}案)?(?:{_S}[号编序]{_S}[码号]?)?(?:{_S}字)?(?:{_S}第)?{_S}[:-]?{_S}{_NUMBER}"
+    rf"(?P<hao>{_S}号)?{_SITE}(?P<hao2>{_S}号)?"
+)
+# ICP备案号：京16058363号: the province after the label, "ICP备" not repeated.
+ICP_LABEL_FIRST_RE = re.compile(
+    rf"(?<![A-Za-z])[Ii]{_S}[Cc]{_S}[Pp]{_S}(?:备{_S}案?{_S}(?:[号编序]{_S}[码号]?)?)?{_S}:{_S}"
+    rf"(?P<prov>{_PROV}){_S}(?P<num>\d{{6,8}}|\d{{10}})(?!\d)(?P<hao>{_S}号)?{_SITE}"
     rf"(?P<hao2>{_S}号)?"
 )
 # 京备12345678号: the label without "ICP" (seen on real footers); province and 号 required.
@@ -43,24 +56,33 @@ ICP_SHORT_RE = re.compile(
     rf"{_SITE}(?P<hao2>{_S}号)?"
 )
 # Telecom licences: 京B2-20090059, cross-region B1-20060139 and A2.B1-20232628;
-# a site index after it (粤B2-20090191-2) makes it a filing number.
+# a site index after it (粤B2-20090191-2) makes it a filing number. A digit more or less
+# is read, to be reported as malformed. The ICP证 label is
+# sometimes put before the telecom number (京ICP证B2-20171701号): the province stays.
 TELECOM_RE = re.compile(
-    rf"(?:(?P<prov>{_PROV}){_S})?(?<![A-Za-z0-9.])(?P<cat>[AB][1-2](?:\.[AB][1-2])*)"
-    rf"{_S}-{_S}(?P<num>(?:19|20)\d{{6}})(?!\d){_SITE}"
+    rf"(?:(?P<prov>{_PROV}){_S}(?:[Ii]{_S}[Cc]{_S}[Pp]{_S}证{_S}(?:[号编]{_S}[码号]?)?{_S}:?{_S})?)?"
+    rf"(?<![A-Za-z0-9.])(?P<cat>[AB][1-2](?:\.[AB][1-2])*)"
+    rf"{_S}-{_S}(?P<num>(?:19|20)\d{{5,7}})(?!\d){_SITE}"
 )
-# A cross-region licence has no province: only trust it after a licence label.
-LICENCE_CUE_RE = re.compile(r"许可|经营|业务|ICP|证[:\s]*$", re.IGNORECASE)
+# A cross-region licence has no province: only trust it after a licence label, or in the
+# filing slot ("备案号：B2-20180101", a licence shown where the filing number goes).
+LICENCE_CUE_RE = re.compile(r"许可|经营|业务|ICP|证[:\s]*$|备案[号编序]?码?\s?:?\s?$", re.I)
 
 # Police numbers. Labels seen: 公网安备, and the typos 公安网备, 公网备, 公安备, 网安备,
-# 公安机关备案号.
+# 公安机关备案号; before 2016 the filing organ itself (北京市公安局朝阳分局备案编号).
 POLICE_RE = re.compile(
     rf"(?P<prov>{_PROV})?{_S}(?P<label>公{_S}网{_S}安{_S}备|公{_S}安{_S}网{_S}安?{_S}备"
-    rf"|公{_S}网{_S}备|公{_S}安{_S}机{_S}关{_S}备|公{_S}安{_S}备|网{_S}安{_S}备|公{_S}网{_S}安)"
-    rf"(?:{_S}案)?(?:{_S}[号编]{_S}码?)?{_S}:?{_S}{_NUMBER}(?P<hao>{_S}号)?"
+    rf"|公{_S}网{_S}备|公{_S}安{_S}机{_S}关{_S}备|公{_S}安{_S}备|网{_S}安{_S}备|公{_S}网{_S}安"
+    rf"|公{_S}安{_S}局[\u4e00-\u9fff]{{0,8}}?备(?={_S}案))"
+    rf"(?:{_S}案)?(?:{_S}[号编]{_S}[码号]?)?{_S}:?{_S}{_NUMBER}(?P<hao>{_S}号)?{_POLICE_SITE}"
+    rf"(?P<hao2>{_S}号)?"
 )
 
+# 网站标识码 and its variants (标识号, 网站识别号). Lengths one or two off are read too, to be
+# reported as malformed (``_matches`` keeps them only after a full label).
 SITE_CODE_RE = re.compile(
-    r"(?:政府)?(?:网站)?(?:标识码|识别号|识别码)\s?:?\s?(?P<code>[bB][mM]\d{8}|\d{10})(?![\dA-Za-z])"
+    r"(?P<label>(?:政府)?(?:网站)?(?:标识码|标识号|识别号|识别码))\s?(?:为|是)?\s?:?\s?"
+    r"(?P<code>[bB][mM]\d{7,9}|\d{8,12})(?![\dA-Za-z])"
 )
 SPONSOR_RE = re.compile(r"主办(?:单位)?\s?[:]\s?(?P<name>[^\s:|丨｜,，;；。<>\[\]【】]{2,60})")
 SPONSOR_STOP_RE = re.compile(
@@ -70,6 +92,14 @@ SPONSOR_STOP_RE = re.compile(
 )
 
 # Context cues.
+# A map provider's name and its map approval number (© Baidu - GS(2016)2089号): the
+# attribution line of an embedded map, whose licence is the provider's, not the site's.
+# (A map approval number alone is no sign: 天地图 sites show their own beside their ICP.)
+MAP_ATTRIBUTION_RE = re.compile(
+    r"(?:Baidu|百度|AutoNavi|高德|Tencent|腾讯|NavInfo|四维图新|Google)[^号]{0,12}?"
+    r"GS\s?[\u4e00-\u9fff]?\s?\(\s?\d{4}\s?\)\s?\d{3,5}\s?号",
+    re.IGNORECASE,
+)
 # Words that introduce somebody else's number in running text ("该网站备案号为…").
 QUOTE_CUE_RE = re.compile(
     r"(?:为|是|如|例如|比如|假冒|冒用|涉案|该网站|该公司|其网站|查询到|显示)[\s:\"'“”「」《》]*$"
@@ -143,14 +173,37 @@ _ATTRS = "//img/@alt | //area/@alt | //a/@title | //img/@title"
 ATTR_XPATH = etree.XPath(_ATTRS, smart_strings=False)
 ATTR_AT_XPATH = etree.XPath(f"({_ATTRS})[$position]")
 SCRIPT_XPATH = etree.XPath("//script | //template")
-# Registry links and the conac badge, in one pass over the attributes.
-# (Separate //name paths: libxml2 runs them faster than one path with a compound test.)
-LINK_XPATH = etree.XPath(
-    "//a[contains(@href, 'beian') or contains(@href, 'conac.cn')]"
-    " | //area[contains(@href, 'beian')] | //img[contains(@src, 'conac.cn')]"
+# Registry links and the conac badge, in one pass over the attributes (faster in libxml2
+# than testing every element): <a>, <area>, components that render as links (<Link href>,
+# <n-button href>) and bound targets (:href="'…'"); the caller keeps those.
+_LINK_HREFS = "@*[contains(., 'beian') or contains(., 'conac.cn')]/.."
+LINK_XPATH = etree.XPath(f"//{_LINK_HREFS}")
+FRAGMENT_LINK_XPATH = etree.XPath(f".//{_LINK_HREFS}")
+_REGISTRY_HOSTS = (
+    r"(?:www\.)?(?:beian\.miit\.gov\.cn|miitbeian\.gov\.cn|miibeian\.gov\.cn"
+    r"|beian\.(?:mps\.)?gov\.cn)"
+)
+# A registry URL that code makes a link of: the value of a key or variable in a script or
+# config (recordLink: "…", const href = `…`), an href written in a string, the target of
+# a Markdown link ([…](…), [1]: …), a link's href set by a script (a.href = "…"); not
+# location.href = "…" (a click handler's). The URL is found first; CODE_URL_CONTEXT_RE
+# checks what stands before it.
+CODE_URL_RE = re.compile(rf"(?:https?:)?//{_REGISTRY_HOSTS}[^\s\"'`<>)\\]*")
+# A variable (name = "…") counts only where the page uses it as an href (href={name}),
+# not when a click handler opens it: ``_used_as_href``.
+CODE_URL_CONTEXT_RE = re.compile(
+    r"(?:(?<!location\.)(?<!\w)href\s*=\s*\\?[\"'`]?|\]\(|\]:\s*"
+    r"|[A-Za-z0-9_$-][\"']?\s*:\s*[\"'`]?"
+    r"|(?P<name>[A-Za-z_$][\w$]*)\s*=\s*[\"'`]?)\s*$"
+)
+VARIABLE_HREF_XPATH = etree.XPath(
+    "//@href[starts-with(., '{')] | //@*[name() = ':href' or name() = 'v-bind:href']",
+    smart_strings=False,
 )
 META_SITE_CODE_XPATH = etree.XPath(
     "/html/head/meta[translate(@name, 'SITEIDCODE', 'siteidcode') = 'siteidcode']/@content"
 )
 JSON_URL_RE = re.compile(r"(?:https?:)?//[^\s\"'<>,}\]]+|(?<![\w.])(?:www\.)?beian\.[\w./#?=&-]+")
 CONAC_URL_RE = re.compile(r"(?:https?:)?//(?:bszs|dcs)\.conac\.cn[^\s\"'<>)]*")
+# The badge's own page (a link to it is the badge; dcs.conac.cn only serves its image).
+CONAC_LINK_RE = re.compile(r"(?:https?:)?//bszs\.conac\.cn[^\s\"'`<>)\\]*")

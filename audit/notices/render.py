@@ -78,7 +78,7 @@ SKIP_TAGS = frozenset(
 )
 
 
-_MAP_LIMIT = 4000
+MAP_LIMIT = 4000
 
 
 @dataclass(slots=True)
@@ -90,14 +90,21 @@ class Piece:
     hidden: bool
     original: str  # the text as the page has it
     skipped: int  # leading characters of the cleaned text dropped when joining
+    mapping: list[int] | None = None  # clean_map's positions, computed once when needed
+
+    def where(self) -> list[int]:
+        """For each character of the cleaned text, its index in ``original``."""
+        if self.mapping is None:
+            self.mapping = clean_map(self.original)[1]
+        return self.mapping
 
     def original_slice(self, start: int, end: int, rendered: str) -> str:
         """The original text behind cleaned offsets [start, end) of the whole rendering."""
-        if len(self.original) > _MAP_LIMIT:
+        if len(self.original) > MAP_LIMIT:
             # Mapping is a Python loop over the piece: for a huge text node, quote the
             # cleaned text instead.
             return rendered[max(start, self.start) : min(end, self.end)]
-        _cleaned, where = clean_map(self.original)
+        where = self.where()
         lo = max(start, self.start) - self.start + self.skipped
         hi = min(end, self.end) - self.start + self.skipped
         if lo >= len(where):
@@ -144,11 +151,30 @@ def is_hidden(element: etree._Element) -> bool:
     return "display:none" in style or "visibility:hidden" in style
 
 
+def is_anchor(element: etree._Element) -> bool:
+    """An <a>, or a component that renders as one: <n-button href tag="a">, <el-link href>,
+    and JSX <Link href> (which the HTML parser takes for the empty <link> element)."""
+    tag = element.tag
+    if tag == "a":
+        return True
+    if not isinstance(tag, str) or (tag != "link" and "-" not in tag):
+        return False
+    return href_of(element) is not None
+
+
+def href_of(element: etree._Element) -> str | None:
+    """An element's link target, also when a template binds it (Vue :href="'…'")."""
+    href = element.get("href")
+    if href is None:
+        href = element.get(":href") or element.get("v-bind:href")
+    return href
+
+
 def nearest_anchor(element: etree._Element, limit: int = 8) -> etree._Element | None:
     """The <a> that contains the element (itself included), looking a few levels up."""
     node: etree._Element | None = element
     while node is not None and limit > 0:
-        if node.tag == "a":
+        if is_anchor(node):
             return node
         node = node.getparent()
         limit -= 1
@@ -220,8 +246,8 @@ class _Builder:
                 self.text(text, parent, anchor, hidden)
                 continue
             if kind is _EXIT:
-                _, node, start, is_anchor, block = item
-                if is_anchor:
+                _, node, start, was_anchor, block = item
+                if was_anchor:
                     self.out.anchors.append((start, self.length, node))
                 if block:
                     self.newline()
@@ -230,7 +256,8 @@ class _Builder:
             tag = node.tag
             if not isinstance(tag, str) or tag in SKIP_TAGS:
                 continue  # comments, processing instructions, scripts: their tail still shows
-            if tag == "a":
+            linking = tag == "a" or ((tag == "link" or "-" in tag) and is_anchor(node))
+            if linking:
                 anchor = node
             if not hidden and is_hidden(node):
                 hidden = True
@@ -239,7 +266,7 @@ class _Builder:
                 self.newline()
             start = self.length
             self.text(node.text, node, anchor, hidden)
-            stack.append((_EXIT, node, start, tag == "a", block))
+            stack.append((_EXIT, node, start, linking, block))
             for child in reversed(node):
                 stack.append((_TAIL, child.tail, node, anchor, hidden))
                 stack.append((_ENTER, child, anchor, hidden))

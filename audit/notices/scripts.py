@@ -27,6 +27,18 @@ _LONG_SCRIPT = 20_000
 _WINDOW = 1_500
 
 _SIMPLE = {"n": "\n", "r": "\n", "t": " ", "\\": "\\", "'": "'", '"': '"', "/": "/"}
+# The code between two string literals that a script writes out one after the other:
+# '…' + '…', "…");document.writeln("…", '…'; html += '…'. Removed, the literals join
+# into the markup the browser receives (a number or a tag split over two literals reads
+# whole again). A variable between them ('…' + code + '…') is unknown: it goes too.
+_GLUE = re.compile(
+    r"(?<!\\)[\"'`]\s*(?:\)\s*)?;?\s*"
+    r"(?:\+\s*(?:[A-Za-z_$][\w$.]*\s*\+\s*)?"
+    r"|document\s*\.\s*writeln?\s*\(\s*|[A-Za-z_$][\w$.]*\s*\+=\s*)[\"'`]"
+)
+# A document that is script source rather than markup (a footer.js, a JSX or config
+# file): after a byte-order mark, blanks and comments, it does not open with a tag.
+_LEADING = re.compile(r"^(?:\ufeff|\s|<!--.*?-->)*", re.DOTALL)
 
 
 def is_template(script: etree._Element) -> bool:
@@ -36,8 +48,27 @@ def is_template(script: etree._Element) -> bool:
     return any(word in kind for word in _TEMPLATE_TYPES)
 
 
+def join_literals(text: str) -> str:
+    """Join string literals that a script concatenates or writes one after the other."""
+    if "+" not in text and "write" not in text:
+        return text
+    return _GLUE.sub("", text)
+
+
+def is_script_source(text: str) -> bool:
+    """Whether a document is script source (footer.js, a component, a config), not markup."""
+    head = _LEADING.match(text[:4000])
+    rest = text[head.end() if head else 0 :]
+    return bool(rest) and rest[0] != "<"
+
+
 def unescape_js(text: str) -> str:
-    """Undo the escapes of JS string literals and of escape()/encodeURI()."""
+    """Undo the escapes of JS string literals and of escape()/encodeURI().
+
+    (Literals are not joined here: a page whose script assembles its footer from pieces
+    shows no number in its HTML, and the crawler then renders it in a browser, which
+    also knows the variables in between. Only a script file read on its own is joined,
+    see :func:`join_literals`.)"""
     if "\\u" in text or "%u" in text:
         text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
     if "\\x" in text:

@@ -16,10 +16,25 @@ from audit.notices.patterns import TEMPLATE_RE
 _SEQUENCES = ("0123456789", "1234567890", "9876543210")
 # Defaults that site themes ship in place of a police number.
 _THEME_POLICE_DEFAULTS = frozenset({"11000000000001", "11010000000000", "12345678901234"})
+# What templates write for the province: 省ICP备…, 某公网安备….
+DUMMY_PROVINCES = frozenset({"省", "某", "某省", "某某"})
 
 
 def _is_sequence(digits: str) -> bool:
     return len(digits) >= 6 and any(digits in seq or seq in digits for seq in _SEQUENCES)
+
+
+def _is_made_up(digits: str) -> bool:
+    """Digits nobody was issued: one digit repeated, a run like 123456, only 0s and 1s
+    (1000001, 00000001, 0000111), or a round number (1000000)."""
+    if len(digits) < 6:
+        return False
+    return (
+        len(set(digits)) == 1
+        or _is_sequence(digits)
+        or set(digits) <= {"0", "1"}
+        or digits[1:].strip("0") == ""
+    )
 
 
 def placeholder_kind(token: str) -> str | None:
@@ -32,10 +47,14 @@ def placeholder_kind(token: str) -> str | None:
 
 
 def _icp_digits_placeholder(digits: str) -> bool:
-    if len(set(digits)) == 1 or _is_sequence(digits):
+    if _is_made_up(digits):
         return True
     # A real serial is never all zeros (晋ICP备 10000000号-2 is a student project's dummy).
-    return len(digits) >= 8 and digits[-6:] == "000000"
+    if len(digits) >= 8 and digits[-6:] == "000000":
+        return True
+    # Eight digits are a two-digit year and a serial; read as a four-digit year and
+    # 0001 (20230001), they are somebody's idea of a first number.
+    return len(digits) == 8 and digits[:2] == "20" and digits[4:].lstrip("0") in ("", "1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +65,20 @@ class Checked:
     placeholder: bool
 
 
-def icp_filing(province: str | None, token: str, site: str | None, today: datetime.date) -> Checked:
-    """晋ICP备2021001234号-1. ``token`` is the digits (or a mask / template variable)."""
+def icp_filing(
+    province: str | None,
+    token: str,
+    site: str | None,
+    today: datetime.date,
+    *,
+    app: bool = False,
+) -> Checked:
+    """晋ICP备2021001234号-1. ``token`` is the digits (or a mask / template variable);
+    ``app``: the site index carries an app's service letter (辽ICP备18015387号-7A)."""
     reasons: list[str] = []
     prefix = province or ""
     main = f"{prefix}ICP备{token}号"
-    number = f"{main}-{int(site)}" if site else main
+    number = f"{main}-{int(site)}{'A' if app else ''}" if site else main
     kind = placeholder_kind(token)
     if kind == "template_variable":
         return Checked(number, main, ("template_variable", "placeholder"), True)
@@ -59,6 +86,8 @@ def icp_filing(province: str | None, token: str, site: str | None, today: dateti
         reasons.append("missing_province")
     elif not all(ch in divisions.ABBR_CHARS for ch in province):
         reasons.append("unknown_province")
+        if province in DUMMY_PROVINCES:
+            kind = "placeholder"
     if kind:
         reasons.append(kind)
         return Checked(number, main, tuple(reasons), True)
@@ -68,6 +97,8 @@ def icp_filing(province: str | None, token: str, site: str | None, today: dateti
     reasons.extend(_icp_year(token, today))
     if site is not None and int(site) == 0:
         reasons.append("bad_site_index")
+    if app:
+        reasons.append("app_filing")
     return Checked(number, main, tuple(reasons), placeholder)
 
 
@@ -99,7 +130,9 @@ def icp_licence(province: str | None, token: str, site: str | None) -> Checked:
     kind = placeholder_kind(token)
     if kind:
         return Checked(number, main, (*reasons, kind, "placeholder"), True)
-    if len(set(token)) == 1 or _is_sequence(token):
+    if (_is_made_up(token) and len(token) != 6) or len(set(token)) == 1 or _is_sequence(token):
+        # Six-digit licences may well be 000007 (Sina's): only a wrong-length one made of
+        # zeros and ones (1000001, 0000111) is taken for a textbook dummy.
         return Checked(number, main, (*reasons, "placeholder"), True)
     if len(token) != 6:
         reasons.append("digit_count")
@@ -117,9 +150,11 @@ def telecom_licence(
     number = f"{main}-{int(site)}" if site else main
     if province is None:
         reasons.append("cross_region")
+    if len(digits) != 8:
+        reasons.append("digit_count")  # a year and a four-digit serial
     if int(digits[:4]) > today.year:
         reasons.append("future_year")
-    placeholder = digits[4:] == "0000"
+    placeholder = digits[4:].strip("0") == ""
     if placeholder:
         reasons.append("placeholder")
     return Checked(number, main, tuple(reasons), placeholder)
@@ -140,12 +175,18 @@ class PoliceChecked:
     province_matches_code: bool | None
 
 
-def police(province: str | None, token: str, profile: Profile | None) -> PoliceChecked:
-    """晋公网安备14080202000123号: code lookup, province agreement, jurisdiction."""
+def police(
+    province: str | None, token: str, profile: Profile | None, site: str | None = None
+) -> PoliceChecked:
+    """晋公网安备14080202000123号: code lookup, province agreement, jurisdiction.
+    ``site``: a site index some sites add (京公网安备110102003042号-1)."""
     reasons: list[str] = []
+    suffix = f"-{int(site)}" if site else ""
     kind = placeholder_kind(token)
+    if kind is None and province in DUMMY_PROVINCES:
+        kind = "unknown_province"
     if kind:
-        number = f"{province or ''}公网安备{token}号"
+        number = f"{province or ''}公网安备{token}号{suffix}"
         return PoliceChecked(
             number, province, False, (kind, "placeholder"), True, "", None, None, None, None, None
         )
@@ -170,11 +211,11 @@ def police(province: str | None, token: str, profile: Profile | None) -> PoliceC
         matches = divisions.province_prefix(province) == code[:2]
         if not matches:
             reasons.append("province_code_mismatch")
-    division = divisions.lookup(code) if len(digits) >= 12 else None
+    division = divisions.lookup(code) if len(digits) >= 10 else None
     name = full_name = None
     retired = None
     if division is None:
-        if len(digits) >= 12 and not placeholder:
+        if len(digits) >= 10 and not placeholder:
             reasons.append("code_not_in_gb2260")
     else:
         name, full_name, retired = division.name, division.full_name, division.retired_year
@@ -182,12 +223,15 @@ def police(province: str | None, token: str, profile: Profile | None) -> PoliceC
             reasons.append("retired_code")
     if matches is False and "code_not_in_gb2260" in reasons:
         # Either doubt alone may be a typo of the site's; both together leave nothing
-        # that says where the number was issued: not a number to count as a filing.
+        # that says where the number was issued: an invented number, not a filing.
         reasons.append("self_contradictory")
+        if not placeholder:
+            placeholder = True
+            reasons.append("placeholder")
     in_jurisdiction = None
     if profile is not None:
         in_jurisdiction = code.startswith(profile.division_prefix)
-    number = f"{province or ''}公网安备{digits}号"
+    number = f"{province or ''}公网安备{digits}号{suffix}"
     return PoliceChecked(
         number=number,
         province=province,
@@ -207,14 +251,17 @@ def _police_placeholder(digits: str) -> bool:
     if len(set(digits)) == 1 or _is_sequence(digits) or digits in _THEME_POLICE_DEFAULTS:
         return True
     serial = digits[6:]
-    # All-zero or "00000001" serials: theme defaults like 京公网安备11000000000001号.
-    return serial.strip("0") in ("", "1") or digits[:6] in ("000000", "123456")
+    # All-zero or single-digit serials: theme defaults like 京公网安备11000000000001号,
+    # 京公安网备110101000005号.
+    return len(serial.strip("0")) <= 1 or digits[:6] in ("000000", "123456")
 
 
 def site_code(code: str, profile: Profile | None) -> tuple[str, tuple[str, ...], bool | None]:
     """(normalised, reasons, in_jurisdiction) for a 网站标识码: bm + 8 digits or 10 digits."""
     code = code.lower() if code[:2].lower() == "bm" else code
     reasons: list[str] = []
+    if len(code) != 10:
+        reasons.append("digit_count")  # 10 characters: bm + 8 digits, or 10 digits
     if code.isdigit():
         if not divisions.is_province_code(code[:2]):
             reasons.append("unknown_province")
