@@ -4,6 +4,7 @@ in Beijing time (audited by the real audit), and analysts' reviews dated too."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from sqlalchemy import select
 
@@ -50,7 +51,8 @@ class World:
                      sponsor=sponsor or f"{host}主办单位", district=district,
                      category=category, key_unit=key_unit)  # fmt: skip
 
-    def crawl(self, when: dt.datetime, pages: dict[str, str]) -> int:
+    def crawl(self, when: dt.datetime, pages: dict[str, str], partial: Collection[str] = ()) -> int:
+        """``partial``: hosts whose footer the crawl could not read (scripts, frames)."""
         with self.store.session() as session:
             run = store_crawls.create_run(session, started_at=when.astimezone(dt.UTC))
             batch = []
@@ -62,6 +64,7 @@ class World:
                     "host": host, "outcome": "ok" if ok else page, "fetched_at": when,
                     "http_status": 200 if ok else None, "final_url": url if ok else None,
                     "notices": extract_notices(html, url, profile=PROFILE).records() if ok else [],
+                    "reading": "partial" if host in partial else "complete" if ok else "unread",
                 })  # fmt: skip
             store_crawls.write_batch(session, run.id, snapshots=batch)
             store_crawls.finish_run(session, run.id, "finished", {})

@@ -17,12 +17,15 @@ Beijing, still 30 November in UTC) and a review on 1 December belong to December
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from audit.bulletin.compile import compile_figures
+from audit.bulletin.document import build_document
 from audit.bulletin.figures import Changes, Count, Figures
 from audit.bulletin.period import month_period, parse_month
+from audit.bulletin.render_markdown import to_markdown
 from audit.config import BulletinSettings
 from audit.errors import UserError
 from audit.store import Store
@@ -115,6 +118,25 @@ def test_unfiled_sites_by_district_with_the_change_from_last_month(store: Store)
     # per finding: b's BA111 and d's BA101 are new; a's BA101 and e's BA111 are gone;
     # c's two findings were reviewed in November: changed
     assert u.findings == Changes(new=2, gone=2, changed=2, same=0)
+
+
+def test_a_site_the_crawl_could_not_read_is_unverified_not_unfiled(store: Store) -> None:
+    """Two sites show no number in their served HTML; one leaves its footer to a script the
+    crawl could not run: BA100, counted apart, never among the unfiled."""
+    world = World(store)
+    for host in ("a.cn", "b.cn"):
+        world.site(host, "盐湖区")
+    world.crawl(beijing(2026, 11, 10), {"a.cn": "<footer>版权所有</footer>",
+                                         "b.cn": "<footer>版权所有</footer>"},
+                partial={"b.cn"})  # fmt: skip
+    figures = compile_november(store)
+    assert figures.unfiled.sites.current == 1  # a.cn only
+    assert figures.unfiled.unverified == 1
+    document = build_document(
+        figures, PROFILE, BulletinSettings(), issue="1", date=dt.date(2026, 12, 1), charts={}
+    )
+    text = to_markdown(document, Path("."))
+    assert "另有1家网站首页的备案信息由脚本或框架生成，本月巡检未能核验（未计入未备案网站）" in text
 
 
 def test_rectification_counts_sites_notified_inspected_fixed_and_overdue(store: Store) -> None:

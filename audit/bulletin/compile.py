@@ -58,6 +58,8 @@ from audit.store.models import CrawlRun, Finding, FindingEvent, Notice, Site, Sn
 ICP_UNFILED = ("BA101", "BA102")
 POLICE_UNFILED = ("BA111", "BA112")
 UNFILED_RULES = (*ICP_UNFILED, *POLICE_UNFILED, "BA131")
+# 未能核验: the page's footer is written by scripts or frames the crawl could not read.
+UNVERIFIED = "BA100"
 # 网络安全威胁: availability now, security signals later.
 THREAT_PREFIXES = ("BA3", "BA4")
 LIFECYCLE = ("opened", "resolved", "reopened")
@@ -413,6 +415,7 @@ def compile_figures(
         ),
         by_district=_groups(unfiled_now, unfiled_before, sites, "district", profile),
         by_category=_groups(unfiled_now, unfiled_before, sites, "category", profile),
+        unverified=len(unfiled_sites(reported_now, (UNVERIFIED,)) - unfiled_now),
         findings=_finding_changes(
             {f for f in reported_now if findings[f].rule in UNFILED_RULES},
             {f for f in reported_before if findings[f].rule in UNFILED_RULES},

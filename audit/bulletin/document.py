@@ -244,6 +244,13 @@ def _unfiled(figures: Figures, charts: Mapping[str, Path | None]) -> list[Block]
             f"处置状态发生变化{u.findings.changed}项，无变化{u.findings.same}项。"
         ),
     ]
+    if u.unverified:
+        blocks.append(
+            Paragraph(
+                f"另有{u.unverified}家网站首页的备案信息由脚本或框架生成，本月巡检未能核验"
+                "（未计入未备案网站），已列入中心核实清单。"
+            )
+        )
     key_sites = [row for row in figures.unfiled_sites if row.key_unit]
     if key_sites:
         named = "、".join(row.name or row.host for row in key_sites[:KEY_UNITS_NAMED])

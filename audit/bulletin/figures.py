@@ -121,6 +121,9 @@ class Unfiled:
     by_district: list[GroupRow]
     by_category: list[GroupRow]
     findings: Changes  # per finding of these rules
+    # sites whose footer the crawl could not read (BA100 open, not unfiled otherwise):
+    # neither counted as unfiled nor forgotten
+    unverified: int = 0
 
 
 @dataclass(frozen=True)
