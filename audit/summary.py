@@ -72,6 +72,7 @@ def run_summary(store: Store, run_id: int) -> dict[str, Any]:
             "with_icp": sites_showing("icp"),
             "with_police": sites_showing("police"),
             "unverified": unverified,
+            "render": stats.get("render"),  # JavaScript rendering: fallback, always or off
             "discovered_links": linked_hosts,
             "discovery": discovery,
             "outcomes": outcomes,

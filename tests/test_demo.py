@@ -12,6 +12,7 @@ from pathlib import Path
 import docx
 import pytest
 
+from audit.demo import javascript_footers
 from tests.office import docx_to_pdf, pdf_text, skip_without_office
 
 pytestmark = pytest.mark.crawl
@@ -19,8 +20,11 @@ pytestmark = pytest.mark.crawl
 UNFILED_RULES = {"BA101", "BA102", "BA111", "BA112", "BA131"}
 
 
-def beian(tmp_path: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def beian(
+    tmp_path: Path, *args: str, timeout: float = 300, **settings: str
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEIAN_")}
+    env.update(settings)
     return subprocess.run(
         [sys.executable, "-m", "audit", *args],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout,
@@ -73,6 +77,39 @@ def test_demo_crawls_two_months_and_issues_a_bulletin_that_agrees_with_the_findi
         assert heading in text
     assert summary["bulletin"]["sentence"] in text
     assert len(document.tables) >= 5 and len(document.inline_shapes) == 3
+
+
+def test_without_a_browser_footers_written_by_scripts_are_unverified_never_unfiled(
+    tmp_path: Path,
+) -> None:
+    """A fresh machine without Chromium (forced here by configuration): the sites whose
+    footer a script writes are listed apart (BA100), not accused (BA101, BA111), not
+    counted among the unfiled, and the demo says so."""
+    result = beian(tmp_path, "demo", "--sites", "80", "--timeout", "2", "--json",
+                   BEIAN_CRAWL__RENDER="off")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert report["summary"]["render"] == "off"
+    said = javascript_footers(report["summary"])  # the line the demo prints without --json
+    assert said.startswith("JavaScript footers: not verified (no Chromium)")
+    manifest = json.loads(Path(report["manifest"]).read_text("utf-8"))
+    scripted = {s["host"] for s in manifest["sites"]
+                if s["expected"]["js_only"] and s["expected"]["outcome"] == "ok"}  # fmt: skip
+    assert scripted, "the demo has footers written by scripts"
+    findings = json.loads(beian(tmp_path, "findings", "--json").stdout)
+    by_site: dict[str, set[str]] = {}
+    for finding in findings:
+        by_site.setdefault(finding["site"], set()).add(finding["rule"])
+    for host in scripted:
+        assert "BA100" in by_site.get(host, set()), host
+        assert not {"BA101", "BA111", "BA201", "BA202", "BA203"} & by_site.get(host, set())
+    assert report["summary"]["unverified"] == len(scripted)
+    month = report["summary"]["bulletin"]["month"]
+    figures = json.loads(beian(tmp_path, "bulletin", "--month", month, "--json").stdout)["figures"]
+    unfiled = {f["site"] for f in findings if f["rule"] in UNFILED_RULES}
+    assert not unfiled & scripted
+    assert figures["unfiled"]["sites"]["current"] == len(unfiled)
+    assert figures["unfiled"]["unverified"] == len(scripted)
 
 
 @skip_without_office
