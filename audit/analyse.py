@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
-import lxml.etree
-import lxml.html
-
 from audit.config import Profile
 from audit.encoding import decode_html
 from audit.page import link_host, parse_page
 from audit.reading import Include, Signal, examine
 
+# The string literals of a script file: what it writes, without the code around it.
+_JS_STRING = re.compile(r""""((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'""")
 _REFRESH_URL = re.compile(r"^\s*(\d*\.?\d*)\s*[;,]?\s*(?:url\s*=\s*)?['\"]?([^'\"]*)", re.I)
 
 
@@ -132,13 +131,15 @@ def analyse_include(
     footer, or a fragment of markup loaded into it. Its notices are read as the footer's,
     each marked with the file it came from (the evidence's source)."""
     from audit.notices import extract_from_tree, parse_html
+    from audit.notices.scripts import is_script_source, unescape_js
     from audit.page import footer_text
 
     text, encoding = decode_html(body, content_type)
-    if kind == "script":
-        doc = lxml.html.document_fromstring("<html><body><footer></footer></body></html>")
-        script = lxml.etree.SubElement(doc.find(".//footer"), "script")
-        script.text = text
+    if kind == "script" and is_script_source(text):
+        # What the script writes: its string literals joined, undone of their escapes,
+        # read as the markup a browser would receive (and show as the footer's text).
+        markup = unescape_js("".join(a or b for a, b in _JS_STRING.findall(text)))
+        doc = parse_html(f"<html><body><footer>{markup}</footer></body></html>")
     elif kind == "frame":
         doc = parse_html(text)
     else:

@@ -48,10 +48,11 @@ def home_url(site: SiteSpec) -> tuple[str, str]:
 
 
 def body_of(tb: Testbed, site: SiteSpec, path: str | None = None) -> bytes:
+    """A page's bytes; a homepage's with the file that holds its footer, if elsewhere."""
     host, final_path = home_url(site)
     page = tb.page(host, path or final_path)
     assert page.status == 200, (site.host, page.status)
-    return page.body_bytes()
+    return tb.page_as_read(host, final_path) if path is None else page.body_bytes()
 
 
 def decoded(tb: Testbed, site: SiteSpec) -> str:

@@ -63,6 +63,18 @@ TOO_LARGE_BYTES = 8 * 1024 * 1024
 # Behaviours whose homepage a crawler sees (after redirects, on the site's own domain).
 VISIBLE = frozenset({"ok", "redirect_internal"})
 FIXED_FOOTERS = frozenset({"compliant", "gov_full"})
+# Where a homepage keeps its footer: in the page, or in a file of the site it pulls in
+# (read without a browser: audit/reading.py). Drawn for a share of the ordinary sites,
+# from a generator of its own, so that every other draw stays as it was.
+PLACEMENTS = ("inline", "iframe", "script", "load", "frameset")
+PLACED_SHARE = 0.08
+INCLUDE_PATHS = {
+    "iframe": "/inc/copyright.html",
+    "script": "/js/footer.js",
+    "load": "/include/foot.shtml",
+    "frameset": "/foot.html",
+}
+FRAMED_HOME = "/index_main.html"
 SHOWS_OWN_ICP = frozenset(
     {
         "compliant",
@@ -1272,6 +1284,8 @@ class Testbed:
             traits.append("number_in_image")
         if facts.js_only:
             traits.append("js_only")
+        if (placement := self.placement(plan)) != "inline":
+            traits.append(f"footer_in_{placement}")
         if facts.placeholders:
             traits.append("placeholder_number")
         if facts.malformed:
@@ -1390,6 +1404,24 @@ class Testbed:
         return directory / "manifest.json", directory / "inventory.csv"
 
     # serving --------------------------------------------------------------------------------
+
+    def page_as_read(self, host: str, path: str = "/") -> bytes:
+        """A homepage's bytes followed by the file that holds its footer (a frameset: its
+        framed page and its footer frame), as a reader that follows includes gets them."""
+        body = self.page(host, path).body_bytes()
+        route = self._routes.get(_clean_host(host))
+        plan = route[1] if route else None
+        placement = self.placement(plan) if plan is not None else "inline"
+        if placement == "inline" or path not in ("/", "/index.html", "/index.htm"):
+            return body
+        included = self.page(host, INCLUDE_PATHS[placement]).body_bytes()
+        if placement == "script":
+            included = b"<script>" + included + b"</script>"
+        if placement == "frameset":
+            body = self.page(host, FRAMED_HOME).body_bytes()
+        # Where the browser shows it: at the end of the page's body.
+        end = body.rfind(b"</body>")
+        return body[:end] + included + body[end:] if end >= 0 else body + included
 
     def page(self, host: str, path: str, *, slow_seconds: float = 30.0) -> Page:
         """The response to GET http://host/path (HEAD: the same without the body)."""
@@ -1604,14 +1636,77 @@ class Testbed:
             size += len(blocks[i])
         return chosen
 
-    def _home(self, plan: _Plan) -> Page:
+    def placement(self, plan: _Plan) -> str:
+        """Where this site's homepage keeps its footer (see PLACEMENTS)."""
+        if plan.behaviour != "ok" or plan.footer == "js_written" or plan.template_dup:
+            return "inline"
+        draw = _seeded(self.seed, "placement", plan.host).random()
+        if draw >= PLACED_SHARE:
+            return "inline"
+        # A frameset shows no links of its own: not for a site that links to others.
+        kinds = ["iframe", "script", "load"]
+        if not (plan.links_to or plan.links_outside):
+            kinds.append("frameset")
+        return kinds[int(draw / PLACED_SHARE * len(kinds))]
+
+    def _placed_footer(self, plan: _Plan, placement: str) -> str:
+        """The markup that stands in the homepage for a footer kept elsewhere."""
+        path = INCLUDE_PATHS[placement]
+        if placement == "iframe":
+            return (
+                f'<div class="bottom"><iframe src="{path}" width="100%" height="140"'
+                ' frameborder="0" scrolling="no"></iframe></div>\n'
+            )
+        if placement == "script":
+            return (
+                f'<div class="footer"><script type="text/javascript" src="{path}"></script></div>\n'
+            )
+        return f'<div id="footer"></div>\n<script>$("#footer").load("{path}");</script>\n'
+
+    def _include(self, plan: _Plan, placement: str) -> Page:
+        """The file that holds the footer, in the site's encoding."""
         enc = plan.encoding
+        footer = self._footer_html[plan.index]
+        if placement == "script":
+            lines = footer.replace("</p>", "</p>\n").splitlines()
+            js = "".join(
+                f"document.writeln({json.dumps(line, ensure_ascii=False)});\n" for line in lines
+            )
+            headers = (("Server", plan.server), ("Content-Type", "application/javascript"))
+            body = js.encode(enc)
+            return Page(200, headers, (body,), len(body))
+        if placement == "load":
+            return self._html(plan, [footer.encode(enc)])  # a fragment: no <meta charset>
+        page = (
+            f"{self._head(plan, plan.title, False)}</style>\n</head>\n<body>{footer}</body></html>"
+        )
+        return self._html(plan, [page.encode(enc)])
+
+    def _frameset(self, plan: _Plan) -> Page:
+        head = self._head(plan, plan.title, True) + "</style>\n</head>\n"
+        frames = (
+            '<frameset rows="*,150" frameborder="0" border="0">'
+            f'<frame src="{FRAMED_HOME}" name="main"><frame src="{INCLUDE_PATHS["frameset"]}"'
+            ' name="foot" scrolling="no"></frameset></html>'
+        )
+        return self._html(plan, [head.encode(plan.encoding), frames.encode(plan.encoding)])
+
+    def _home(self, plan: _Plan, *, framed: bool = False) -> Page:
+        enc = plan.encoding
+        placement = self.placement(plan)
+        if placement == "frameset" and not framed:
+            return self._frameset(plan)
         pool = self._pools.encoded[enc]
         rng = _seeded(self.seed, "home", plan.host)
         head = self._head(plan, plan.title, True).encode(enc)
         top = self._top(plan).encode(enc)
         extra = self._extra(plan).encode(enc)
-        footer = (self._footer_html[plan.index] + "</div>\n").encode(enc)
+        if placement == "inline":
+            footer = (self._footer_html[plan.index] + "</div>\n").encode(enc)
+        elif placement == "frameset":
+            footer = b"</div>\n"  # the footer is the frameset's other frame
+        else:
+            footer = (self._placed_footer(plan, placement) + "</div>\n").encode(enc)
         css = pool["css"][rng.randrange(len(pool["css"]))]
         js = pool["js"][rng.randrange(len(pool["js"]))]
         tail = self._tail(plan).encode(enc)
@@ -1687,6 +1782,11 @@ class Testbed:
             return self._text(f"User-agent: *\n{rule}\n", server=plan.server)
         if path in ("/", "/index.html", "/index.htm"):
             return self._home(plan)
+        placement = self.placement(plan)
+        if placement != "inline" and path == INCLUDE_PATHS[placement]:
+            return self._include(plan, placement)
+        if placement == "frameset" and path == FRAMED_HOME:
+            return self._home(plan, framed=True)
         if path == "/gywm/index.html":
             return self._about(plan)
         if path == "/lxwm/index.html":

@@ -490,8 +490,9 @@ def _script_page(title: str, body: str) -> bytes:
 
 
 async def _footer_script(req: Request) -> bool:
-    """Answer ``/footer.js`` (the script that writes the page's footer); False: another path."""
-    if req.path != "/footer.js":
+    """Answer ``/app.js`` (the script that writes the page's footer: named so that only a
+    browser runs it, not the crawl's static reading of footer files); False: another path."""
+    if req.path != "/app.js":
         return False
     body = _script_footer(_index(req)).encode()
     await _send(req, body, headers=(("Content-Type", "text/javascript"),))
@@ -502,7 +503,7 @@ async def _footer_script(req: Request) -> bool:
 async def browser_internal(req: Request) -> None:
     """Scripts that reach for the internal server every way a page can (fetch, XHR, image,
     iframe, script, stylesheet, prefetch, WebSocket, navigation), at 127.0.0.1 and at a name
-    of the site's own domain that resolves there; its own /footer.js writes its footer."""
+    of the site's own domain that resolves there; its own /app.js writes its footer."""
     if await _footer_script(req):
         return
     server = req.server
@@ -520,7 +521,7 @@ async def browser_internal(req: Request) -> None:
         for u in urls
     )
     script = (
-        f'<script src="/footer.js"></script><script>{calls}'
+        f'<script src="/app.js"></script><script>{calls}'
         f"onload=function(){{location.href={urls[0]!r}}};</script>"
     )
     await _send(req, _script_page("internal", tags + script))
@@ -529,7 +530,7 @@ async def browser_internal(req: Request) -> None:
 @kind("browser-udp", "ok", compliant=True, direct_only=True, browser=True)
 async def browser_udp(req: Request) -> None:
     """WebRTC (STUN and TURN) and WebTransport, which would use UDP outside any HTTP proxy,
-    aimed at the internal UDP port; its own /footer.js writes its footer."""
+    aimed at the internal UDP port; its own /app.js writes its footer."""
     if await _footer_script(req):
         return
     target = f"127.0.0.1:{req.server.internal_udp_port}"
@@ -539,7 +540,7 @@ async def browser_udp(req: Request) -> None:
         f"{{urls: 'turn:{target}?transport=udp', username: 'u', credential: 'p'}}]}});"
         "pc.createDataChannel('x'); pc.createOffer().then(o => pc.setLocalDescription(o));"
         f"try {{ new WebTransport('https://{target}/').ready.catch(() => 0) }} catch (e) {{}}"
-        '</script><script src="/footer.js"></script>'
+        '</script><script src="/app.js"></script>'
     )
     await _send(req, _script_page("udp", script))
 

@@ -335,8 +335,10 @@ class SitesSpider(Spider):
                 outcome = "analysis_error"
             else:
                 item.notices = merge_notices(item.notices, analysis.notices)
-                if not item.footer_text and analysis.footer_text:
-                    item.footer_text = analysis.footer_text
+                if analysis.footer_text and (analysis.notices or not item.footer_text):
+                    # The footer as a visitor sees it: the page's end, then what it pulls in.
+                    shown = f"{item.footer_text or ''} {analysis.footer_text}".strip()
+                    item.footer_text = shown[-FOOTER_CHARS:]
         self.count_include(item, include, outcome)
         for output in self.read_on(item, state):
             yield output
@@ -762,6 +764,7 @@ def _elapsed(meta: dict[str, Any]) -> float | None:
     return round(latency * 1000, 1) if latency is not None else None
 
 
+FOOTER_CHARS = 2000  # as audit/page.py keeps of a page's own footer
 # Frames read from a rendered page, and the bytes kept of each: a footer is small.
 MAX_FRAMES = 5
 FRAME_BYTES = 1024 * 1024
