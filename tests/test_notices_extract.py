@@ -547,6 +547,9 @@ def test_made_up_digits_are_placeholders() -> None:
         "京ICP证1000001号",  # zeros and ones, and a digit too many for a licence
         "京公安网备110101000005号",  # a one-digit serial
         "湘公网安备 8552455262252号",  # no such code, and not Hunan's: self-contradictory
+        "辽ICP备66666号-1",  # one digit repeated
+        "京ICP备1234568号-2",  # a run typed with a slip
+        "广东ICP备1314号",  # fewer digits than any number issued
     ]
     for shown in made_up:
         notices = extract(f"<div class='footer'>{shown}</div>")
@@ -679,6 +682,9 @@ def test_registry_urls_that_code_makes_links_of() -> None:
     )  # a click handler's
     assert not linked("onclick: () => { location.href = 'https://beian.miit.gov.cn/' }\n")
     assert not linked("  // recordLink: 'https://beian.miit.gov.cn/',\n")  # commented out
+    # A setting named as a link, which the product's template renders as one (a C# seed).
+    assert linked('  Icp="京ICP备2021004567号",\n  IcpUrl="https://beian.miit.gov.cn",\n')
+    assert not linked("var icpUrl = 'https://beian.miit.gov.cn/'\nwindow.open(icpUrl)\n")
 
 
 def test_a_markdown_link_links_its_number() -> None:
@@ -726,3 +732,33 @@ def test_the_conac_badge_needs_its_link_or_script() -> None:
 def test_a_markdown_list_item_is_not_a_comment() -> None:
     notices = extract_notices("* [关于](/about)\n* 京ICP备2021029228号\n", URL, today=TODAY)
     assert notices.numbers("icp") == ["京ICP备2021029228号"]
+
+
+def test_a_stray_dot_before_the_digits_does_not_hide_the_number() -> None:
+    notices = extract("<div class='footer'>网站标识码: bm14000001京ICP备.05002860号</div>")
+    assert notices.numbers("icp") == ["京ICP备05002860号"]
+
+
+def test_a_licence_missing_its_category_digit_is_read_in_the_filing_slot() -> None:
+    notices = extract(f"<div class='footer'><a href='{MIIT}'>ICP备案号：粤B-20050235</a></div>")
+    [licence] = notices.icp_licence
+    assert licence.number == "粤B-20050235"
+    assert licence.valid is False and "malformed_category" in licence.reasons
+    # Anywhere else "B-2005…" is somebody's part number.
+    assert extract("<div class='footer'>型号 粤B-20050235</div>").icp_licence == ()
+
+
+def test_police_numbers_of_the_local_schemes_before_2016() -> None:
+    shown = [
+        ("京ICP备05002829号　京公网安备1101080060号", "京公网安备1101080060号"),
+        ("网站公安备案号：3418230034 &nbsp;ICP备案：皖ICP备13", "皖公网安备3418230034号"),
+        ("北京市公安局海淀分局备案编号：1101081681&nbsp;京ICP证070", "京公网安备1101081681号"),
+    ]
+    for text, number in shown:
+        [police] = extract(f"<div class='footer'>{text}</div>").police
+        assert police.number == number, text
+        # Shown, but no longer a filing: the site had to file again on the national platform.
+        assert not police.valid and "historical_local_form" in police.reasons
+        assert not police.placeholder
+    # Ten digits that start with no division code are not such a number.
+    assert extract("<div class='footer'>网站公安备案号：9918230034</div>").police == ()

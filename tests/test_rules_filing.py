@@ -42,12 +42,21 @@ def test_a_placeholder_is_one_finding_ba102_not_also_ba101() -> None:
 
 
 def test_a_malformed_number_is_ba102_with_its_reasons() -> None:
-    ctx = make_ctx(f'<a href="{MIIT}">晋ICP备123号</a>')
+    # Five digits: one short of the oldest numbers, a typo of a real one.
+    ctx = make_ctx(f'<a href="{MIIT}">晋ICP备50213号</a>')
     [malformed] = hits("BA102", ctx)
-    assert malformed.fingerprint == "晋ICP备123号"
+    assert malformed.fingerprint == "晋ICP备50213号"
     assert malformed.details["reasons"] == ["digit_count"]
     assert malformed.details["placeholder"] is False
     assert hits("BA101", ctx) == []  # BA102 says it: no second finding for one problem
+
+
+def test_a_number_too_short_to_be_issued_is_a_placeholder() -> None:
+    # 晋ICP备123号, 广东ICP备1314号: fewer digits than any number ever had.
+    ctx = make_ctx(f'<a href="{MIIT}">晋ICP备123号</a>')
+    [shown] = hits("BA102", ctx)
+    assert shown.details["placeholder"] is True
+    assert hits("BA101", ctx) == []
 
 
 def test_a_malformed_number_beside_a_valid_one_is_ba102_alone() -> None:

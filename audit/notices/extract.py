@@ -819,8 +819,11 @@ def _matches(text: str) -> list[_Match]:
                 out.append(_Match("icp", m.start(), end, fields))
     for m in P.TELECOM_RE.finditer(text):
         prov = m.group("prov")
-        if prov is None and not P.LICENCE_CUE_RE.search(text[max(0, m.start() - 16) : m.start()]):
+        cue = P.LICENCE_CUE_RE.search(text[max(0, m.start() - 16) : m.start()])
+        if prov is None and not cue:
             continue
+        if len(m.group("cat")) == 1 and (prov is None or not cue):
+            continue  # 粤B-20050235 is a licence missing its digit only where one is expected
         fields = {
             "prov": prov,
             "category": m.group("cat"),
@@ -928,7 +931,11 @@ def _police_matches(text: str) -> list[_Match]:
         standard = compact(m.group("label")) == "公网安备"
         has_hao = bool(m.group("hao") or m.group("hao2"))
         odd_length = token.isdigit() and len(token) not in _POLICE_DIGITS
-        if odd_length and not _malformed_police_ok(token, prov, has_hao, standard):
+        if (
+            odd_length
+            and not _malformed_police_ok(token, prov, has_hao, standard)
+            and not _legacy_police(token)
+        ):
             continue  # a police label before some other digits
         if odd_length and not has_hao and _NEXT_LITERAL.match(text, end):
             continue
@@ -958,6 +965,12 @@ def _malformed_police_ok(token: str, prov: str | None, has_hao: bool, standard: 
     if has_hao and len(token) >= 8:
         return True
     return bool(prov) and standard and _one_off(len(token), _POLICE_DIGITS)
+
+
+def _legacy_police(token: str) -> bool:
+    """A number of the local schemes before the national platform (2016): a division code
+    and a four-digit serial (网站公安备案号：3418230034, 海淀分局备案编号：1101081681)."""
+    return len(token) == 10 and divisions.lookup(token[:6]) is not None
 
 
 def _one_off(count: int, allowed: frozenset[int]) -> bool:
@@ -1299,7 +1312,12 @@ def _code_urls(text: str, root: etree._Element, pattern: re.Pattern[str] | None)
         if context is None:
             continue
         name = context.group("name")
-        if name and not _used_as_href(text, name) and name not in _href_variables(root):
+        if (
+            name
+            and not _used_as_href(text, name)
+            and name not in _href_variables(root)
+            and not _link_setting(text, name)
+        ):
             continue
         urls.append(found.group(0))
     return urls
@@ -1309,6 +1327,18 @@ def _href_variables(root: etree._Element) -> set[str]:
     """Variables that a component's markup binds links to: href={name}, :href="name"."""
     values = P.VARIABLE_HREF_XPATH(root)
     return {str(value).strip("{}$` ") for value in values}
+
+
+_LINK_NAME_RE = re.compile(r"(?:url|link|href)$", re.IGNORECASE)
+
+
+def _link_setting(text: str, name: str) -> bool:
+    """A setting named as a link (IcpUrl="…", beianLink = "…") that a template renders as
+    one, unless a click handler here opens it instead."""
+    if name == "href" or _LINK_NAME_RE.search(name) is None:
+        return False  # x.href = "…" is a property, judged by CODE_URL_CONTEXT_RE
+    handler = rf"(?:open\s*\(|location(?:\.href)?\s*=)\s*{re.escape(name)}\b"
+    return re.search(handler, text) is None
 
 
 def _used_as_href(text: str, name: str) -> bool:

@@ -35,6 +35,8 @@ FATAL_REASONS = frozenset(
         "missing_province",
         "unknown_province",
         "bad_site_index",
+        "malformed_category",  # a telecom licence's category without its digit (粤B-…)
+        "historical_local_form",  # a police number of a pre-2016 local scheme (10 digits)
         "self_contradictory",  # a police code not in GB/T 2260 and another province's prefix
     }
 )

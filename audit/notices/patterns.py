@@ -36,12 +36,12 @@ _SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,3}})(?![\d])(?P<app>A(?![A-Za-z]))?)?"
 _POLICE_SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,2}})(?![\d-]))?"
 
 # ICP filing numbers and ICP licences. Labels seen: ICP备, ICP(备), ICP备案号:, ICP备字第,
-# ICP证, and a bare ICP before the digits. "ICP备案号：晋ICP备…" fails here on the label and
-# matches at the province that follows.
+# ICP证, and a bare ICP before the digits; a stray colon, dash or dot before them (京ICP备.05…).
+# "ICP备案号：晋ICP备…" fails here on the label and matches at the province that follows.
 ICP_RE = re.compile(
     rf"(?P<prov>{_PROV})?{_S}(?<![A-Za-z])[Ii]{_S}[Cc]{_S}[Pp]{_S}"
     rf"(?:\(?{_S}(?P<kind>备|证){_S}\)?)?"
-    rf"(?:{_S}案)?(?:{_S}[号编序]{_S}[码号]?)?(?:{_S}字)?(?:{_S}第)?{_S}[:-]?{_S}{_NUMBER}"
+    rf"(?:{_S}案)?(?:{_S}[号编序]{_S}[码号]?)?(?:{_S}字)?(?:{_S}第)?{_S}[:.-]?{_S}{_NUMBER}"
     rf"(?P<hao>{_S}号)?{_SITE}(?P<hao2>{_S}号)?"
 )
 # ICP备案号：京16058363号: the province after the label, "ICP备" not repeated.
@@ -57,11 +57,12 @@ ICP_SHORT_RE = re.compile(
 )
 # Telecom licences: 京B2-20090059, cross-region B1-20060139 and A2.B1-20232628;
 # a site index after it (粤B2-20090191-2) makes it a filing number. A digit more or less
-# is read, to be reported as malformed. The ICP证 label is
+# is read, to be reported as malformed, and so is a category without its digit (粤B-2005…,
+# kept only after a province: ``_matches``). The ICP证 label is
 # sometimes put before the telecom number (京ICP证B2-20171701号): the province stays.
 TELECOM_RE = re.compile(
     rf"(?:(?P<prov>{_PROV}){_S}(?:[Ii]{_S}[Cc]{_S}[Pp]{_S}证{_S}(?:[号编]{_S}[码号]?)?{_S}:?{_S})?)?"
-    rf"(?<![A-Za-z0-9.])(?P<cat>[AB][1-2](?:\.[AB][1-2])*)"
+    rf"(?<![A-Za-z0-9.])(?P<cat>[AB][1-2]?(?:\.[AB][1-2])*)"
     rf"{_S}-{_S}(?P<num>(?:19|20)\d{{5,7}})(?!\d){_SITE}"
 )
 # A cross-region licence has no province: only trust it after a licence label, or in the

@@ -49,6 +49,10 @@ def placeholder_kind(token: str) -> str | None:
 def _icp_digits_placeholder(digits: str) -> bool:
     if _is_made_up(digits):
         return True
+    # Shorter than any number issued (the oldest have six digits; one less is a typo), one
+    # digit repeated (66666), or typed as a run with a slip (1234568): somebody's stand-in.
+    if len(digits) <= 4 or len(set(digits)) == 1 or digits.startswith("123456"):
+        return True
     # A real serial is never all zeros (晋ICP备 10000000号-2 is a student project's dummy).
     if len(digits) >= 8 and digits[-6:] == "000000":
         return True
@@ -150,6 +154,8 @@ def telecom_licence(
     number = f"{main}-{int(site)}" if site else main
     if province is None:
         reasons.append("cross_region")
+    if category[-1:] in ("A", "B"):
+        reasons.append("malformed_category")  # 粤B-20050235: B1 or B2?
     if len(digits) != 8:
         reasons.append("digit_count")  # a year and a four-digit serial
     if int(digits[:4]) > today.year:
@@ -196,6 +202,10 @@ def police(
     matches: bool | None = None
     if len(digits) == 12:
         reasons.append("historical_12_digit_form")
+    elif len(digits) == 10 and divisions.lookup(code) is not None:
+        # A local scheme's number from before the national platform: the site had to
+        # file again (FILING-RULES), so it is shown but no longer a filing.
+        reasons.append("historical_local_form")
     elif len(digits) != 14:
         reasons.append("digit_count")
     placeholder = _police_placeholder(digits)
@@ -252,8 +262,10 @@ def _police_placeholder(digits: str) -> bool:
         return True
     serial = digits[6:]
     # All-zero or single-digit serials: theme defaults like 京公网安备11000000000001号,
-    # 京公安网备110101000005号.
-    return len(serial.strip("0")) <= 1 or digits[:6] in ("000000", "123456")
+    # 京公安网备110101000005号 (a local scheme's four-digit serial may well be 0060).
+    if serial.strip("0") == "" or (len(serial) >= 6 and len(serial.strip("0")) <= 1):
+        return True
+    return digits[:6] in ("000000", "123456")
 
 
 def site_code(code: str, profile: Profile | None) -> tuple[str, tuple[str, ...], bool | None]:
