@@ -7,19 +7,16 @@ It is the main job end to end on the embedded default (SQLite), with nothing to 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from audit.config import LOCAL_TZ, Settings
 from audit.errors import UserError
 from audit.files import output_errors
+from audit.services import CrawlChild, CrawlRequest, CrawlState
 from audit.store.models import utcnow
 
 
@@ -130,35 +127,24 @@ def run_demo(
 
 
 class _Crawl:
-    """``beian crawl --dated WHEN`` against the testbed, in a child process; its summary."""
+    """A crawl of the testbed dated WHEN (``beian crawl --dated WHEN --discover``), in a
+    child process; its summary."""
 
     def __init__(
         self, settings: Settings, proxy: str, timeout: float, progress: bool | None, level: str
     ) -> None:
-        self.env = {
-            **os.environ,
-            "BEIAN_DATABASE_URL": settings.database_url,
-            "BEIAN_DATA_DIR": str(settings.data_dir),
-            # Depth 2: the testbed links some sites only from sites that are themselves
-            # outside the inventory; the demo reaches every generated site.
-            "BEIAN_CRAWL__DISCOVER_DEPTH": "2",
-        }
-        if settings.config_path is not None:
-            self.env["BEIAN_CONFIG"] = str(settings.config_path)
-        self.args = ["--proxy", proxy, "--discover", "--timeout", str(timeout), "--json"]
-        if progress is not None:
-            self.args.append("--progress" if progress else "--no-progress")
-        self.verbose = ["-v"] if level in ("INFO", "DEBUG") else []
+        # Depth 2: the testbed links some sites only from sites that are themselves
+        # outside the inventory; the demo reaches every generated site.
+        crawl = settings.crawl.model_copy(update={"discover_depth": 2, "timeout": timeout})
+        self.settings = settings.model_copy(update={"crawl": crawl})
+        self.request = CrawlRequest(proxy=proxy, discover=True, progress=progress, log_level=level)
 
     def __call__(self, when: dt.datetime) -> dict[str, Any]:
-        dated = when.strftime("%Y-%m-%dT%H:%M")
-        command = [sys.executable, "-m", "audit", *self.verbose, "crawl", "--dated", dated]
-        result = subprocess.run(
-            [*command, *self.args], env=self.env, stdout=subprocess.PIPE, text=True
-        )
-        if result.returncode not in (0, 3):
-            raise UserError(f"the demo crawl failed (exit status {result.returncode})")
-        return dict(json.loads(result.stdout))
+        request = replace(self.request, started_at=when.astimezone(dt.UTC))
+        outcome = CrawlChild(self.settings, request).wait()
+        if outcome.state not in (CrawlState.FINISHED, CrawlState.INTERRUPTED):
+            raise UserError(f"the demo crawl ended {outcome.state}: {outcome.message}")
+        return outcome.summary
 
 
 def _set_epoch(proxy: str, epoch: int) -> None:

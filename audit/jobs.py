@@ -3,47 +3,50 @@ with plain arguments, so these functions must stay importable under these names.
 
 A job returns its outcome ("succeeded", "skipped: ...", "interrupted: ...") for the job
 history, and raises when it failed. Crawls run in a child process (Twisted's reactor
-cannot restart inside the scheduler's process); the crawl and the re-test never run at
-once (one crawl at a time per scheduler); stopping the scheduler stops the running crawl
-gracefully (its run is marked interrupted, and the next crawl job resumes it).
+cannot restart inside the scheduler's process: ``audit.services.CrawlChild``); the crawl
+and the re-test never run at once (one crawl at a time per scheduler); stopping the
+scheduler stops the running crawl gracefully (its run is marked interrupted, and the next
+crawl job resumes it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import signal
-import subprocess
-import sys
 import threading
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from audit.config import load_settings
 
+if TYPE_CHECKING:
+    from audit.services import CrawlChild, CrawlRequest
+
 logger = logging.getLogger(__name__)
 
-INTERRUPTED_EXIT = 3  # beian crawl: the run was stopped and can be resumed
-INCOMPLETE_EXIT = 4  # beian crawl: the run ended, but some sites' results were not stored
-BUSY_EXIT = 5  # beian crawl: another crawl of the database is running
 RESUME_WITHIN = dt.timedelta(days=1)
 
 _crawling = threading.Lock()  # one crawl at a time in this process
-_children: set[subprocess.Popen[bytes]] = set()
+_children: set[CrawlChild] = set()
 _children_lock = threading.Lock()
 _stopping = threading.Event()
 
 
 def crawl(config: str | None = None) -> str:
-    """Crawl and audit every site (`beian crawl --trigger scheduled`); an interrupted
-    scheduled run of the last day is resumed instead of starting over."""
+    """Crawl and audit every site; an interrupted scheduled run of the last day is resumed
+    instead of starting over."""
+    from audit.services import CrawlRequest
+
     resume = _interrupted_run(config)
-    args = ["--resume", "--run", str(resume)] if resume else []
-    return _crawl(config, args, "crawl")
+    request = CrawlRequest(resume=resume is not None, run_id=resume, trigger="scheduled")
+    return _crawl(config, request, "crawl")
 
 
 def retest(config: str | None = None) -> str:
     """Re-test the sites whose findings are notified, inspected or rectifying."""
-    return _crawl(config, ["--retest"], "re-test")
+    from audit.services import CrawlRequest
+
+    return _crawl(config, CrawlRequest(retest=True, trigger="scheduled"), "re-test")
 
 
 def bulletin(config: str | None = None) -> str:
@@ -77,45 +80,46 @@ def stop_children() -> int:
     run interrupted); return how many were asked. Called when the scheduler stops."""
     _stopping.set()
     with _children_lock:
-        running = [child for child in _children if child.poll() is None]
+        running = [child for child in _children if child.running()]
     for child in running:
         logger.info("stopping the crawl in process %s", child.pid)
-        child.send_signal(signal.SIGTERM)
+        child.stop()
     return len(running)
 
 
-def _crawl(config: str | None, args: list[str], what: str) -> str:
+def _crawl(config: str | None, request: CrawlRequest, what: str) -> str:
+    from audit.services import CrawlChild, CrawlState
+
     if not _crawling.acquire(blocking=False):
         return f"skipped: another crawl of this scheduler is running; the {what} waits"
     try:
         if _stopping.is_set():
             return "skipped: the scheduler is stopping"
-        command = [sys.executable, "-m", "audit"]
-        if config:
-            command += ["--config", config]
-        command += ["crawl", "--trigger", "scheduled", "--no-progress", *args]
-        logger.info("starting the %s: %s", what, " ".join(command))
-        child = subprocess.Popen(command)
+        settings = load_settings(config)
+        logger.info("starting the %s in a child process", what)
+        child = CrawlChild(settings, replace(request, progress=False, log_level="INFO"))
         with _children_lock:
             _children.add(child)
         try:
-            status = child.wait()
+            outcome = child.wait()
         finally:
             with _children_lock:
                 _children.discard(child)
     finally:
         _crawling.release()
-    if status == INTERRUPTED_EXIT:
+    if outcome.state is CrawlState.INTERRUPTED:
         return f"interrupted: the {what} was stopped; its run can be resumed"
-    if status == BUSY_EXIT:
+    if outcome.state is CrawlState.BUSY:
         return f"skipped: another crawl of this database is running; the {what} waits"
-    if status == INCOMPLETE_EXIT:
+    if outcome.state is CrawlState.NOTHING_TO_DO:
+        return f"skipped: {outcome.message}"
+    if outcome.state is CrawlState.INCOMPLETE:
         raise RuntimeError(
-            f"the {what} is incomplete: some sites' results could not be stored (see the log)"
+            f"the {what} is incomplete: the results of {outcome.rows_not_stored} sites could"
+            f" not be stored and {outcome.not_crawled} sites were not answered (run"
+            f" {outcome.run_id})"
         )
-    if status != 0:
-        raise RuntimeError(f"the {what} ended with exit status {status}")
-    return "succeeded"
+    return f"succeeded: run {outcome.run_id}"
 
 
 def _interrupted_run(config: str | None) -> int | None:

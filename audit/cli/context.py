@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from audit.config import Settings, load_settings
-from audit.errors import StoreError
 from audit.store import Store
 
 
@@ -37,16 +36,7 @@ class AppContext:
 
     def store(self, *, migrate: bool = True) -> Store:
         if self._store is None:
-            try:
-                self._store = Store(self.settings.database_url, migrate=migrate)
-            except StoreError:
-                raise
-            except Exception as exc:  # a driver error: unreachable server, bad credentials
-                first = str(getattr(exc, "orig", exc)).strip().splitlines()
-                raise StoreError(
-                    f"cannot use the database {self.settings.database_url}: "
-                    f"{first[0] if first else type(exc).__name__}"
-                ) from exc
+            self._store = Store(self.settings.database_url, migrate=migrate)
         return self._store
 
 

@@ -10,12 +10,11 @@ from audit.cli.context import AppContext, pass_app
 from audit.cli.output import print_json, print_table
 from audit.config import LOCAL_TZ, check_proxy_url
 from audit.errors import UserError
-from audit.jobs import BUSY_EXIT, INCOMPLETE_EXIT, INTERRUPTED_EXIT
-from audit.store.locks import LockHeld
+from audit.services.crawling import EXIT_CODES, CrawlState
 
 
 class CrawlBusy(UserError):
-    exit_code = BUSY_EXIT
+    exit_code = EXIT_CODES[CrawlState.BUSY]
 
 
 def _proxy_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -105,8 +104,7 @@ def crawl(
     (an open finding notified, inspected or rectifying); the audit of that run resolves
     what they fixed, and leaves the findings of the other sites alone.
     """
-    from audit.crawl import run_crawl
-    from audit.summary import run_summary
+    from audit.services import CrawlRequest, CrawlState, crawl_and_audit
 
     if run_id is not None and not resume:
         raise click.UsageError("--run needs --resume")
@@ -116,78 +114,56 @@ def crawl(
         raise click.UsageError(
             "--retest chooses the sites itself: it cannot go with --site or --resume"
         )
-    dated = started_at.replace(tzinfo=LOCAL_TZ).astimezone(dt.UTC) if started_at else None
+    request = CrawlRequest(
+        resume=resume,
+        run_id=run_id,
+        retest=retest,
+        hosts=hosts,
+        discover=discover,
+        max_pages=max_pages,
+        proxy=proxy,
+        trigger=trigger,
+        started_at=started_at.replace(tzinfo=LOCAL_TZ).astimezone(dt.UTC) if started_at else None,
+        progress=progress,
+        log_level="DEBUG" if app.verbose > 1 else "INFO" if app.verbose else "WARNING",
+        audit=run_audit_after,
+        concurrent=concurrent,
+    )
     settings = app.override(crawl={"concurrency": concurrency, "timeout": timeout})
-    store = app.store()  # migrate and check the database before Scrapy starts
-    if retest:
-        from audit.store.findings import retest_hosts
-
-        with store.session() as session:
-            hosts = tuple(retest_hosts(session))
-        if not hosts:
-            if as_json:
-                print_json({"run_id": None, "sites": 0, "retest": True})
-            click.echo(
-                "nothing to re-test: no open finding is notified, inspected or rectifying",
-                err=True,
-            )
-            return
-        if discover is None:
-            discover = False  # a re-test looks at known sites, it does not explore
-    try:
-        result = run_crawl(
-            settings,
-            resume=resume,
-            run_id=run_id,
-            trigger=trigger,
-            discover=discover,
-            max_pages=max_pages,
-            proxy=proxy,
-            hosts=list(hosts) or None,
-            progress=progress,
-            log_level="DEBUG" if app.verbose > 1 else "INFO" if app.verbose else "WARNING",
-            started_at=dated,
-            concurrent=concurrent,
-        )
-    except LockHeld as exc:
-        raise CrawlBusy(f"{exc}; wait for it to end, or pass --concurrent") from None
-    summary = run_summary(store, result.run_id)
-    if retest:
-        summary["retest"] = True
-    audited = None
-    if run_audit_after and result.state in ("finished", "incomplete"):
-        from audit.findings import run_audit
-
-        audited = run_audit(store, settings.profile, run_id=result.run_id)
-        summary["audit"] = audited.to_json()
+    outcome = crawl_and_audit(settings, request)
+    if outcome.state is CrawlState.BUSY:
+        raise CrawlBusy(f"{outcome.message}; wait for it to end, or pass --concurrent")
+    if outcome.state is CrawlState.NOTHING_TO_DO:
+        if as_json:
+            print_json(outcome.summary)
+        click.echo(outcome.message, err=True)
+        return
     if as_json:
-        print_json(summary)
+        print_json(outcome.summary)
     else:
-        print_run_summary(summary)
-        if audited is not None:
+        print_run_summary(outcome.summary)
+        if outcome.audit is not None:
             from audit.cli.audit import print_audit_summary
 
-            print_audit_summary(audited)
-    if result.state == "incomplete":
-        stats = result.stats
+            print_audit_summary(outcome.audit)
+    if outcome.state is CrawlState.INCOMPLETE:
         click.secho(
-            f"Run {result.run_id} is incomplete: what the crawl saw of"
-            f" {stats.get('beian/store_errors', 0) + stats.get('beian/rows_lost', 0)} sites"
-            f" could not be stored, {stats.get('beian/not_crawled', 0)} sites were not"
-            " answered (see the store_error and not_crawled snapshots; their findings were"
-            " neither opened nor resolved)",
+            f"Run {outcome.run_id} is incomplete: what the crawl saw of"
+            f" {outcome.rows_not_stored} sites could not be stored, {outcome.not_crawled} sites"
+            " were not answered (see the store_error and not_crawled snapshots; their findings"
+            " were neither opened nor resolved)",
             fg="red",
             err=True,
         )
-        raise SystemExit(INCOMPLETE_EXIT)
-    if result.state != "finished":
+    elif outcome.state is CrawlState.INTERRUPTED:
         click.secho(
-            f"Run {result.run_id} was interrupted ({result.close_reason});"
+            f"Run {outcome.run_id} was interrupted ({outcome.close_reason});"
             " continue it with: beian crawl --resume",
             fg="yellow",
             err=True,
         )
-        raise SystemExit(INTERRUPTED_EXIT)
+    if outcome.exit_code:
+        raise SystemExit(outcome.exit_code)
 
 
 def print_run_summary(summary: dict) -> None:  # type: ignore[type-arg]

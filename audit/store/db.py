@@ -132,7 +132,15 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreError(f"bad database URL {url!r}: {first_line(exc)}") from None
         if migrate:
-            ensure_schema(self.engine)
+            try:
+                ensure_schema(self.engine)
+            except StoreError:
+                raise
+            except Exception as exc:  # a driver error: unreachable server, bad credentials
+                self.engine.dispose()
+                raise StoreError(
+                    f"cannot use the database {_safe(self.engine)}: {first_line(exc)}"
+                ) from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
