@@ -9,7 +9,7 @@ import click
 from audit.cli.context import AppContext, pass_app
 from audit.cli.output import echo, print_json
 from audit.errors import UserError
-from audit.review import LABELS, STATES, TRANSITIONS
+from audit.review_states import LABELS, STATES, TRANSITIONS
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 

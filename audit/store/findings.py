@@ -11,7 +11,7 @@ from sqlalchemy import not_, select
 from sqlalchemy.orm import Session
 
 from audit.outcomes import NOT_OBSERVED
-from audit.review import UNIT_FIXING
+from audit.review_states import UNIT_FIXING
 from audit.store import runs
 from audit.store.models import CrawlRun, Finding, Notice, Site, Snapshot
 from audit.store.sites import PENDING

@@ -1,0 +1,44 @@
+"""The analysts' review states of a finding and the moves between them: data, no I/O.
+
+The store, the audit, the bulletin and the CLI's help all read them from here; the
+operations on findings are in audit/review.py.
+"""
+
+from __future__ import annotations
+
+STATES = (
+    "new", "confirmed", "notified", "inspected", "rectifying", "false_positive",
+    "accepted_risk", "resolved",
+)  # fmt: skip
+
+LABELS = {
+    "new": "new, not yet looked at",
+    "confirmed": "a real problem",
+    "notified": "督促整改: the unit was told to fix it by --deadline",
+    "inspected": "现场检查: inspected on site",
+    "rectifying": "整改中: the unit is fixing it",
+    "false_positive": "误报: suppressed for this site until the evidence changes",
+    "accepted_risk": "accepted until --until, then back to new",
+    "resolved": "done: the re-test no longer sees it",
+}
+
+# Where each state may go. A state listed as its own successor can be given again:
+# notified with a new deadline (notified again), inspected (another inspection),
+# rectifying (progress, a new deadline), accepted_risk with a later --until.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"confirmed", "false_positive", "accepted_risk", "resolved"}),
+    "confirmed": frozenset(
+        {"new", "notified", "inspected", "false_positive", "accepted_risk", "resolved"}
+    ),
+    "notified": frozenset({"notified", "inspected", "rectifying", "accepted_risk", "resolved"}),
+    "inspected": frozenset({"notified", "inspected", "rectifying", "accepted_risk", "resolved"}),
+    "rectifying": frozenset({"notified", "inspected", "rectifying", "accepted_risk", "resolved"}),
+    "false_positive": frozenset({"new", "confirmed"}),
+    "accepted_risk": frozenset({"new", "confirmed", "accepted_risk", "resolved"}),
+    "resolved": frozenset({"new", "confirmed"}),
+}
+
+# States in which a rectification deadline runs (and can be overdue).
+DEADLINE_STATES = frozenset({"notified", "inspected", "rectifying"})
+# States the audit closes by itself when the re-test no longer sees the problem.
+UNIT_FIXING = frozenset({"notified", "inspected", "rectifying"})
