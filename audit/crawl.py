@@ -11,9 +11,12 @@ import logging
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit.config import Settings
+
+if TYPE_CHECKING:
+    from crawler.run import RunRecorder
 
 
 @dataclass
@@ -152,7 +155,10 @@ def _run_scrapy(
     if bar is not None:
 
         def on_opened(spider: SitesSpider) -> None:
-            bar.start(spider.run_id, spider.already_done, len(spider.targets) + spider.already_done)
+            recorder = _recorder(crawler)
+            assert recorder is not None
+            plan = recorder.plan
+            bar.start(plan.run_id, plan.already_done, len(plan.targets) + plan.already_done)
 
         def on_item(item: Any, response: Any, spider: SitesSpider) -> None:
             if isinstance(item, SnapshotItem):
@@ -178,13 +184,27 @@ def _run_scrapy(
     finally:
         if bar is not None:
             bar.stop()
-    spider = crawler.spider
-    if spider is None or not hasattr(spider, "run_id") or failures:
+    recorder = _recorder(crawler)
+    if recorder is None or failures:
         raise _not_started(failures[0].value if failures else None)
-    reason = getattr(spider, "close_reason", "unknown")
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
-    state = getattr(spider, "run_state", "interrupted")
-    return CrawlResult(run_id=spider.run_id, state=state, close_reason=reason, stats=stats)
+    return CrawlResult(
+        run_id=recorder.run_id,
+        state=recorder.state or "interrupted",
+        close_reason=recorder.close_reason or "unknown",
+        stats=stats,
+    )
+
+
+def _recorder(crawler: Any) -> RunRecorder | None:
+    """The crawl's run (None when the crawl did not get as far as opening it)."""
+    from crawler.run import RunRecorder
+
+    try:
+        recorder: RunRecorder | None = crawler.get_extension(RunRecorder)
+    except RuntimeError:  # the crawl failed before its extensions were built
+        return None
+    return recorder
 
 
 def _not_started(exc: BaseException | None) -> Exception:

@@ -8,10 +8,13 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 
+from audit.store import Store
 from audit.store import crawls as store_crawls
 from audit.store.crawls import StoreUnavailable
 from crawler.items import DiscoveredSiteItem, LinkItem, SnapshotItem
+from crawler.run import RunRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +52,17 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        if crawler.get_extension(RunRecorder) is None:
+            raise NotConfigured("no crawl run to store into (RunRecorder is not enabled)")
         return cls(crawler)
 
     def open_spider(self) -> None:
-        spider = self.crawler.spider
-        self.store = spider.store  # type: ignore[union-attr]
-        self.run_id = spider.run_id  # type: ignore[union-attr]
-        self.batch_size = spider.beian.crawl.batch_size  # type: ignore[union-attr]
+        recorder = self.crawler.get_extension(RunRecorder)
+        assert recorder is not None
+        beian = self.crawler.settings["BEIAN_SETTINGS"]
+        self.run_id = recorder.run_id
+        self.batch_size = beian.crawl.batch_size
+        self.store = Store(beian.database_url, migrate=False)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, SnapshotItem):
@@ -117,8 +124,9 @@ class StorePipeline:
                 self.lost += waiting
                 assert self.crawler.stats is not None
                 self.crawler.stats.inc_value("beian/rows_lost", waiting)
-                return
+                break
             time.sleep(max(0.0, min(self.next_try, deadline) - time.monotonic()))
+        self.store.close()
 
     # -- the database is away --------------------------------------------------------
 

@@ -34,7 +34,8 @@ METAREFRESH_ENABLED = False
 DOWNLOAD_SIZE_CAP = 5 * 1024 * 1024
 DOWNLOAD_MAXSIZE = 0
 DOWNLOAD_WARNSIZE = 0
-EXTENSIONS = {"crawler.extensions.SizeCap": 100}
+# RunRecorder creates or resumes the run, and finishes it (crawler/run.py).
+EXTENSIONS = {"crawler.run.RunRecorder": 0, "crawler.extensions.SizeCap": 100}
 # Content-Encoding is decoded up to DOWNLOAD_SIZE_CAP too: a 2 KB answer can decode to 1 GiB.
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,

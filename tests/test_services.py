@@ -3,6 +3,9 @@ demo all crawl and audit through ``audit.services`` and get a typed outcome back
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from audit.services import CrawlChild, CrawlRequest, CrawlState, crawl_and_audit
 from audit.store import CrawlRun, Snapshot, Store
 from audit.store.locks import DatabaseLock
 from audit.testbed import TestbedServer, generate
+from tests.conftest import REPO
 
 
 def settings_for(db_url: str, tmp_path: Path) -> Settings:
@@ -62,3 +66,27 @@ def test_a_crawl_in_a_child_process_returns_its_run_and_audit(tmp_path: Path) ->
     assert outcome.summary["sites"] == snapshots == sum(s.in_inventory for s in testbed.sites)
     assert isinstance(outcome.audit, AuditSummary) and outcome.audit.run_id == outcome.run_id
     assert outcome.summary["audit"] == outcome.audit.to_json()
+
+
+@pytest.mark.crawl
+def test_scrapy_crawl_sites_records_a_run_as_beian_crawl_does(tmp_path: Path) -> None:
+    """A Scrapy user's way in: the RunRecorder extension opens and finishes the run, the
+    pipeline stores the snapshots; the spider only fetches and reads."""
+    testbed = generate(load_builtin_profile("yuncheng"), 20, seed=6, page_kb=(4, 8))
+    _, inventory = testbed.write(tmp_path)
+    db_url = f"sqlite:///{tmp_path / 'beian.db'}"
+    with Store(db_url) as store, TestbedServer(testbed, slow_seconds=8) as server:
+        import_inventory(store, inventory)
+        env = {**os.environ, "BEIAN_DATABASE_URL": db_url, "BEIAN_CRAWL__PROXY": server.url,
+               "BEIAN_CRAWL__TIMEOUT": "4", "BEIAN_DATA_DIR": str(tmp_path / "data")}  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "sites", "-a", "max_pages=1"],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        with store.session() as session:
+            run = session.scalars(select(CrawlRun)).one()
+            snapshots = session.scalar(select(func.count()).where(Snapshot.run_id == run.id))
+    assert run.state == "finished" and run.options["max_pages"] == 1
+    assert snapshots == sum(s.in_inventory for s in testbed.sites)
+    assert run.stats["snapshots"] == snapshots and run.stats["close_reason"] == "finished"

@@ -23,19 +23,15 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.httpobj import urlparse_cached
-from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
 from audit.analyse import AnalysisOptions, PageAnalysis, shows_both_numbers
 from audit.config import Settings
 from audit.domains import BadURL, site_root
 from audit.reading import Include, Signal, reading_of
-from audit.store import CrawlRun, Store
-from audit.store import crawls as store_crawls
 from crawler.analysis import AnalysisFailed, PageAnalyser
 from crawler.browser import REFUSAL_KEY
 from crawler.discovery import (
-    CARRIED_STATS,
     FOLLOWED,
     LEFT_OUT,
     LINKS_NOT_READ,
@@ -48,6 +44,7 @@ from crawler.extensions import cut_reason
 from crawler.items import DiscoveredSiteItem, LinkItem, SnapshotItem
 from crawler.outcomes import outcome_of_failure, outcome_of_response
 from crawler.resolver import exempt_proxy, refusal_for
+from crawler.run import RENDER_STAT, RunArguments, RunPlan, RunRecorder
 from crawler.scrapy_settings import configure_from_beian
 
 # Error statuses reach the callback (HttpErrorMiddleware would drop them); 3xx are
@@ -92,17 +89,19 @@ class SitesSpider(Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        # a back-dated run (beian crawl --dated): the bulletin places runs by their start
-        self._started_at = (
-            dt.datetime.fromisoformat(started_at) if isinstance(started_at, str) else started_at
+        # Read by the RunRecorder extension, which creates or resumes the run.
+        self.run_arguments = RunArguments(
+            run_id=int(run_id) if run_id not in (None, "") else None,
+            resume=_flag(resume),
+            trigger=trigger,
+            discover=None if discover is None else _flag(discover),
+            max_pages=int(max_pages) if max_pages not in (None, "") else None,
+            proxy=proxy or None,
+            hosts=hosts.split(",") if isinstance(hosts, str) else hosts,
+            started_at=(
+                dt.datetime.fromisoformat(started_at) if isinstance(started_at, str) else started_at
+            ),
         )
-        self._run_id_arg = int(run_id) if run_id not in (None, "") else None
-        self._resume = _flag(resume)
-        self._trigger = trigger
-        self._discover_arg = None if discover is None else _flag(discover)
-        self._max_pages_arg = int(max_pages) if max_pages not in (None, "") else None
-        self._proxy_arg = proxy or None
-        self._hosts = hosts.split(",") if isinstance(hosts, str) else hosts
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -112,26 +111,29 @@ class SitesSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SitesSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.setup(crawler.settings["BEIAN_SETTINGS"])
-        crawler.signals.connect(spider._on_opened, signal=signals.spider_opened)
-        crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         return spider
 
-    def setup(self, beian: Settings) -> None:
+    def opened(self) -> None:
+        """Ready to crawl the run the RunRecorder opened (it exists by now: extensions are
+        built before the engine opens the spider)."""
+        recorder = self.crawler.get_extension(RunRecorder)
+        assert recorder is not None, "RunRecorder is not enabled"
+        self.setup(self.crawler.settings["BEIAN_SETTINGS"], recorder.plan)
+
+    def setup(self, beian: Settings, plan: RunPlan) -> None:
         self.beian = beian
-        self.store = Store(beian.database_url)
+        self.plan = plan
         crawl = beian.crawl
-        resume = self._resume or self._run_id_arg is not None
-        if resume:
-            resumed = self.store.run(lambda s: store_crawls.resume_run(s, self._run_id_arg))
-            options, resumed_id = dict(resumed.options), resumed.id
-        else:
-            options = {
-                "discover": crawl.discover if self._discover_arg is None else self._discover_arg,
-                "max_pages": self._max_pages_arg or crawl.max_pages_per_site,
-                "proxy": self._proxy_arg or crawl.proxy,
-                "hosts": self._hosts,
-            }
+        options = plan.options
+        self.run_id = plan.run_id
+        self.targets = plan.targets
+        self.already_done = plan.already_done
+        self.done_hosts = plan.done_hosts
+        self.inventory_hosts = plan.inventory_hosts
+        self.retired_hosts = plan.retired_hosts
+        self.previous_stats = plan.previous_stats
+        self.discovered_before = plan.discovered_before
         self.max_pages = int(options.get("max_pages") or crawl.max_pages_per_site)
         # Before the run starts: the workers take a second to import the extractor.
         self.analyser = PageAnalyser(
@@ -146,26 +148,8 @@ class SitesSpider(Spider):
             timeout=crawl.analysis_timeout,
             memory_mb=crawl.analysis_memory_mb,
         )
-
-        def start_run(session: Session) -> None:
-            if resume:
-                run = session.get_one(CrawlRun, resumed_id)
-            else:
-                run = store_crawls.create_run(
-                    session, trigger=self._trigger, options=options, started_at=self._started_at
-                )
-            self.run_id = run.id
-            self.targets = store_crawls.crawl_targets(session, run.id, options.get("hosts"))
-            self.already_done = store_crawls.snapshot_count(session, run.id)
-            self.done_hosts = store_crawls.hosts_done(session, run.id) if resume else set()
-            self.inventory_hosts = store_crawls.inventory_hosts(session)
-            self.retired_hosts = store_crawls.retired_hosts(session)
-            self.previous_stats = dict(run.stats or {}) if resume else {}
-            self.discovered_before = store_crawls.discovered_in_run(session, run.id)
-
-        self.store.run(start_run)
-        self.resumed = resume
-        self.only_hosts: list[str] | None = options.get("hosts")
+        self.resumed = plan.resumed
+        self.only_hosts: list[str] | None = plan.only_hosts
         self.discover = bool(options.get("discover"))
         self.proxy = options.get("proxy")
         exempt_proxy(self.proxy)  # through a proxy, the proxy decides which addresses to reach
@@ -654,47 +638,14 @@ class SitesSpider(Spider):
         remove): discovery does not bring a removed site back."""
         return not (host in self.scheduled or host in self.done_hosts or host in self.retired_hosts)
 
-    # -- opening and closing -------------------------------------------------------------
+    # -- closing ---------------------------------------------------------------------
 
-    def _on_opened(self, spider: Spider) -> None:
-        """A resumed run goes on with what its first part counted."""
+    def closed(self, reason: str) -> None:
+        """What the crawl leaves for the RunRecorder, which finishes the run after this:
+        discovery's counts and the rendering mode, as stats; the analysis workers stop."""
         stats = self.crawler.stats
         assert stats is not None
-        for key, value in self.previous_stats.items():
-            if key.startswith(CARRIED_STATS) and isinstance(value, int):
-                stats.set_value(key, value)
-
-    def _on_closed(self, spider: Spider, reason: str) -> None:
-        """Mark the run: finished; incomplete when what it saw of some sites could not be
-        stored; or interrupted, so that --resume can continue it."""
-        stats = self.crawler.stats
-        assert stats is not None
-        state = self.store.run(lambda session: self._finish_run(session, reason, stats))
-        self.close_reason = reason
-        self.run_state = state
-        self.analyser.close()
-        self.store.close()
-
-    def _finish_run(self, session: Session, reason: str, stats: Any) -> str:
-        if reason == "finished":
-            # Every site gets its snapshot: one that somehow got no answer says so.
-            left = store_crawls.crawl_targets(session, self.run_id, self.only_hosts)
-            if left:
-                self.logger.error("%d sites ended without a snapshot", len(left))
-                stats.set_value("beian/not_crawled", len(left))
-                store_crawls.write_batch(
-                    session,
-                    self.run_id,
-                    snapshots=[
-                        {
-                            "host": t.host,
-                            "outcome": "not_crawled",
-                            "fetched_at": _now(),
-                            "error": "the crawl ended before this site was answered",
-                        }
-                        for t in left
-                    ],
-                )
+        stats.set_value(RENDER_STAT, self.render)
         if self.discover:
             left_out = self.budget.left_out_count() + self.previous_stats.get(LEFT_OUT, 0)
             stats.set_value(LEFT_OUT, left_out)
@@ -706,26 +657,11 @@ class SitesSpider(Spider):
                     " recorded",
                     self.budget.followed, left_out, self.budget.per_page, self.budget.per_run,
                 )  # fmt: skip
-        summary = dict(stats.get_stats())
-        summary["close_reason"] = reason
-        summary["render"] = self.render
-        summary["snapshots"] = store_crawls.snapshot_count(session, self.run_id)
-        state = store_crawls.INTERRUPTED
-        if reason == "finished":
-            damaged = ("beian/store_errors", "beian/rows_lost", "beian/not_crawled")
-            state = (
-                store_crawls.INCOMPLETE
-                if any(summary.get(key) for key in damaged)
-                else store_crawls.FINISHED
-            )
-        store_crawls.finish_run(session, self.run_id, state, summary)
-        return state
+        self.analyser.close()
 
 
-def _now():  # type: ignore[no-untyped-def]
-    from audit.store.models import utcnow
-
-    return utcnow()
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def _content_type(response: Response) -> str | None:
