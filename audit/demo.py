@@ -167,20 +167,12 @@ def notify_unfiled_sites(store: Any, when: dt.datetime) -> int:
     """The analysts' month: every site with an open finding of a missing or malformed
     filing number is confirmed and its unit notified (督促整改), with a deadline 20 days on:
     some units fix it in time, the others will be overdue."""
-    from sqlalchemy import select
-
     from audit.bulletin.compile import UNFILED_RULES
     from audit.review import review_site
-    from audit.store import Finding, Site
+    from audit.store.findings import hosts_with_open_findings
 
     with store.session() as session:
-        hosts = session.scalars(
-            select(Site.host)
-            .join(Finding, Finding.site_id == Site.id)
-            .where(Finding.state == "open", Finding.rule.in_(UNFILED_RULES))
-            .distinct()
-            .order_by(Site.host)
-        ).all()  # fmt: skip
+        hosts = hosts_with_open_findings(session, UNFILED_RULES)
         for host in hosts:
             for state, deadline in (("confirmed", None), ("notified", when.date() + _DEADLINE)):
                 review_site(session, host, state, deadline=deadline, actor="demo",

@@ -22,8 +22,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
-
 from audit import review
 from audit.config import Profile
 from audit.domains import is_government_host
@@ -38,7 +36,6 @@ from audit.store import runs as store_runs
 from audit.store.models import utcnow
 
 GOVERNMENT_CATEGORY_WORDS = ("政府", "党政", "机关")
-_CHUNK = 900  # ids per IN (...) list: SQLite's default limit is 999 variables
 
 
 @dataclass
@@ -123,18 +120,12 @@ def run_audit(
 def _still_undecided(store: Store, opened_by: dict[int, int]) -> dict[int, int]:
     """Of these findings (each with the run that opened it), those still open and seen by
     no run after it."""
-    ids = sorted(opened_by)
-    undecided: dict[int, int] = {}
     with store.session() as session:
-        for start in range(0, len(ids), _CHUNK):
-            rows = session.execute(
-                select(Finding.id, Finding.last_seen_run_id).where(
-                    Finding.id.in_(ids[start : start + _CHUNK]), Finding.state == "open"
-                )
-            )
-            for finding_id, last_seen in rows:
-                if last_seen == opened_by[finding_id]:
-                    undecided[finding_id] = last_seen
+        last_seen = store_findings.open_last_seen(session, sorted(opened_by))
+    undecided: dict[int, int] = {}
+    for finding_id, run_id in last_seen.items():
+        if run_id == opened_by[finding_id]:
+            undecided[finding_id] = run_id
     return undecided
 
 
@@ -286,10 +277,8 @@ def _open_earlier(session: Any, finding: Finding, run_id: int) -> None:
     alternating in date order: opened, resolved, reopened, ...)."""
     first = finding.first_seen_run_id
     finding.first_seen_run_id = run_id
-    session.execute(
-        update(FindingEvent)
-        .where(FindingEvent.finding_id == finding.id, FindingEvent.kind == "opened")
-        .values(run_id=run_id, note=f"seen by run {run_id}, dated before run {first}")
+    store_findings.date_opening(
+        session, finding.id, run_id, f"seen by run {run_id}, dated before run {first}"
     )
 
 

@@ -35,8 +35,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from audit.config import RetentionSettings, Settings
+from audit.processes import process_is_gone
 from audit.store import CrawlRun, Finding, Link, Snapshot, Store
-from audit.store.crawls import INTERRUPTED, RUNNING, process_is_gone, snapshot_count
+from audit.store.crawls import INTERRUPTED, RUNNING, snapshot_count
 from audit.store.models import utcnow
 
 BATCH_SIZE = 5000  # ids per UPDATE or DELETE, one transaction each

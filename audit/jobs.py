@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import threading
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from audit.config import load_settings
 
@@ -124,16 +124,13 @@ def _crawl(config: str | None, request: CrawlRequest, what: str) -> str:
 
 def _interrupted_run(config: str | None) -> int | None:
     """The latest scheduled run, if it was interrupted in the last day."""
-    from sqlalchemy import select
-
-    from audit.store import CrawlRun, Store
+    from audit.store import Store
     from audit.store.models import utcnow
+    from audit.store.runs import latest_run
 
     settings = load_settings(config)
     with Store(settings.database_url) as store, store.session() as session:
-        run: Any = session.scalars(
-            select(CrawlRun).where(CrawlRun.trigger == "scheduled").order_by(CrawlRun.id.desc())
-        ).first()
+        run = latest_run(session, "scheduled")
         if run is None or run.state != "interrupted":
             return None
         if utcnow() - run.started_at > RESUME_WITHIN:

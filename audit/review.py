@@ -32,7 +32,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.config import LOCAL_TZ
@@ -44,7 +43,9 @@ from audit.review_states import (  # noqa: F401 (the states are part of this mod
     TRANSITIONS,
     UNIT_FIXING,
 )
+from audit.store import findings as store_findings
 from audit.store.models import Finding, FindingEvent, Site, utcnow
+from audit.store.sites import site_by_host
 
 # The centre's calendar (Asia/Shanghai has no daylight saving time).
 
@@ -249,22 +250,14 @@ class Reviewed:
 
 
 def get_finding(session: Session, finding_id: int) -> tuple[Finding, Site]:
-    row = session.execute(
-        select(Finding, Site).join(Site, Site.id == Finding.site_id).where(Finding.id == finding_id)
-    ).first()
-    if row is None:
+    found = store_findings.finding_with_site(session, finding_id)
+    if found is None:
         raise UserError(f"no finding {finding_id} (beian findings lists them)")
-    return row[0], row[1]
+    return found
 
 
 def events_of(session: Session, finding_id: int) -> list[FindingEvent]:
-    return list(
-        session.scalars(
-            select(FindingEvent)
-            .where(FindingEvent.finding_id == finding_id)
-            .order_by(FindingEvent.id)
-        )
-    )
+    return store_findings.finding_events(session, finding_id)
 
 
 def review_finding(
@@ -304,14 +297,10 @@ def review_site(
     Wrong or missing dates refuse the whole request; so does a site with nothing to move."""
     on = on or today()
     check_arguments(to_state, deadline=deadline, until=until, on=on)
-    site = session.scalars(select(Site).where(Site.host == host.strip().lower())).first()
+    site = site_by_host(session, host)
     if site is None:
         raise UserError(f"no site {host} (beian sites list shows the hosts)")
-    found = session.scalars(
-        select(Finding)
-        .where(Finding.site_id == site.id, Finding.state == "open")
-        .order_by(Finding.id)
-    ).all()
+    found = store_findings.open_findings_of_site(session, site.id)
     planned: list[tuple[Finding, Change]] = []
     left: list[str] = []
     for finding in found:

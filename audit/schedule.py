@@ -43,14 +43,14 @@ from apscheduler.events import (
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import select, update
 
 from audit.config import Settings
 from audit.cron import cron_trigger
 from audit.display import DisplayFormatter
 from audit.errors import UserError
-from audit.store import JobRun, Store
-from audit.store.crawls import process_is_gone
+from audit.processes import process_is_gone
+from audit.store import Store
+from audit.store import jobs as store_jobs
 from audit.store.locks import DatabaseLock
 from audit.store.models import utcnow
 
@@ -153,26 +153,19 @@ class History:
 
     def start(self, job_id: str, scheduled: dt.datetime | None, trigger: str = "schedule") -> int:
         with self.store.session() as session:
-            row = JobRun(
-                job_id=job_id, trigger=trigger, scheduled_at=scheduled, started_at=utcnow(),
-                outcome="running", pid=self.pid, hostname=self.hostname,
+            return store_jobs.start_job_run(
+                session, job_id, trigger=trigger, scheduled_at=scheduled, pid=self.pid,
+                hostname=self.hostname,
             )  # fmt: skip
-            session.add(row)
-            session.flush()
-            return row.id
 
     def finish(self, row_id: int, outcome: str, error: str | None = None) -> None:
         with self.store.session() as session:
-            session.execute(
-                update(JobRun)
-                .where(JobRun.id == row_id)
-                .values(finished_at=utcnow(), outcome=outcome, error=error)
-            )
+            store_jobs.finish_job_run(session, row_id, outcome, error)
 
     def close_abandoned(self) -> int:
         """Runs left "running" by a scheduler that was killed: interrupted."""
         with self.store.session() as session:
-            rows = session.scalars(select(JobRun).where(JobRun.outcome == "running")).all()
+            rows = store_jobs.running_job_runs(session)
             gone = [row for row in rows if process_is_gone(row.pid, row.hostname)]
             for row in gone:
                 row.outcome, row.finished_at = "interrupted", row.finished_at or utcnow()
@@ -405,9 +398,7 @@ def run_now(settings: Settings, job_id: str) -> tuple[str, str | None]:
 def running_elsewhere(store: Store, job_id: str) -> str | None:
     """Which live process runs this job now, if any (from the history)."""
     with store.session() as session:
-        rows = session.scalars(
-            select(JobRun).where(JobRun.job_id == job_id, JobRun.outcome == "running")
-        ).all()
+        rows = store_jobs.running_job_runs(session, job_id)
         for row in rows:
             if not process_is_gone(row.pid, row.hostname):
                 return f"process {row.pid} on {row.hostname}"
@@ -416,16 +407,13 @@ def running_elsewhere(store: Store, job_id: str) -> str | None:
 
 def history(store: Store, job_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     with store.session() as session:
-        statement = select(JobRun).order_by(JobRun.id.desc()).limit(limit)
-        if job_id:
-            statement = statement.where(JobRun.job_id == job_id)
         return [
             {
                 "id": row.id, "job": row.job_id, "trigger": row.trigger,
                 "scheduled_at": row.scheduled_at, "started_at": row.started_at,
                 "finished_at": row.finished_at, "outcome": row.outcome, "error": row.error,
             }
-            for row in session.scalars(statement)
+            for row in store_jobs.job_runs(session, job_id, limit)
         ]  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, insert, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from audit.errors import UserError
+from audit.processes import process_is_gone
 from audit.store.db import Store, first_line, is_transient
 from audit.store.models import CrawlRun, Link, Notice, Site, Snapshot, utcnow
 from audit.store.sites import PENDING, site_ids_by_host
@@ -99,21 +100,6 @@ def resume_run(session: Session, run_id: int | None = None) -> CrawlRun:
 def _abandoned(run: CrawlRun) -> bool:
     """A run left `running` by a process that died (killed, power cut) can be resumed."""
     return process_is_gone(run.pid, run.hostname)
-
-
-def process_is_gone(pid: int | None, hostname: str | None) -> bool:
-    """Whether the process that recorded itself as (pid, hostname) is certainly gone: a
-    process of this machine that no longer exists, or this very process (which is not
-    running that work any more). Another machine's process: we cannot tell, so no."""
-    if hostname != socket.gethostname() or pid is None:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return pid == os.getpid()
 
 
 def finish_run(session: Session, run_id: int, state: str, stats: Mapping[str, Any]) -> None:

@@ -7,13 +7,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import not_, select
+from sqlalchemy import not_, select, update
 from sqlalchemy.orm import Session
 
 from audit.outcomes import NOT_OBSERVED
 from audit.review_states import UNIT_FIXING
 from audit.store import runs
-from audit.store.models import CrawlRun, Finding, Notice, Site, Snapshot
+from audit.store.models import CrawlRun, Finding, FindingEvent, Notice, Site, Snapshot
 from audit.store.sites import PENDING
 
 
@@ -127,3 +127,69 @@ def list_findings(
         query = query.where(Finding.last_seen_at >= since)
     query = query.order_by(Finding.rule, Site.host, Finding.fingerprint)
     return [(finding, site) for finding, site in session.execute(query).all()]
+
+
+def finding_with_site(session: Session, finding_id: int) -> tuple[Finding, Site] | None:
+    row = session.execute(
+        select(Finding, Site).join(Site, Site.id == Finding.site_id).where(Finding.id == finding_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def finding_events(session: Session, finding_id: int) -> list[FindingEvent]:
+    """A finding's history, oldest first."""
+    return list(
+        session.scalars(
+            select(FindingEvent)
+            .where(FindingEvent.finding_id == finding_id)
+            .order_by(FindingEvent.id)
+        )
+    )
+
+
+def open_findings_of_site(session: Session, site_id: int) -> list[Finding]:
+    return list(
+        session.scalars(
+            select(Finding)
+            .where(Finding.site_id == site_id, Finding.state == "open")
+            .order_by(Finding.id)
+        )
+    )
+
+
+def hosts_with_open_findings(session: Session, rules: Iterable[str]) -> list[str]:
+    """The hosts with an open finding of one of ``rules``, sorted."""
+    return list(
+        session.scalars(
+            select(Site.host)
+            .join(Finding, Finding.site_id == Site.id)
+            .where(Finding.state == "open", Finding.rule.in_(sorted(rules)))
+            .distinct()
+            .order_by(Site.host)
+        )
+    )
+
+
+def open_last_seen(session: Session, finding_ids: Sequence[int]) -> dict[int, int | None]:
+    """Of these findings, the open ones and the run that saw each last."""
+    found: dict[int, int | None] = {}
+    for start in range(0, len(finding_ids), _CHUNK):
+        rows = session.execute(
+            select(Finding.id, Finding.last_seen_run_id).where(
+                Finding.id.in_(finding_ids[start : start + _CHUNK]), Finding.state == "open"
+            )
+        )
+        found.update({finding_id: last_seen for finding_id, last_seen in rows})
+    return found
+
+
+def date_opening(session: Session, finding_id: int, run_id: int, note: str) -> None:
+    """Move the "opened" event of a finding to an earlier run (a back-dated crawl saw it)."""
+    session.execute(
+        update(FindingEvent)
+        .where(FindingEvent.finding_id == finding_id, FindingEvent.kind == "opened")
+        .values(run_id=run_id, note=note)
+    )
+
+
+_CHUNK = 900  # ids per IN (...) list: SQLite's default limit is 999 variables

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from audit.config import LOCAL_TZ
 from audit.errors import UserError
-from audit.store.crawls import process_is_gone
+from audit.processes import process_is_gone
 from audit.store.db import Store
 from audit.store.models import SchedulerLock, utcnow
 

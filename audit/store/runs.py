@@ -54,3 +54,9 @@ def ended_runs_after(session: Session, key: RunKey) -> list[int]:
         select(CrawlRun.id).where(CrawlRun.state.in_(ENDED), ~up_to(key)).order_by(*OLDEST_FIRST)
     )
     return list(session.scalars(statement))
+
+
+def latest_run(session: Session, trigger: str) -> CrawlRun | None:
+    """The run started last by ``trigger`` (manual, scheduled)."""
+    statement = select(CrawlRun).where(CrawlRun.trigger == trigger).order_by(CrawlRun.id.desc())
+    return session.scalars(statement.limit(1)).first()

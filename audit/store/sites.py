@@ -331,3 +331,7 @@ def accept_sites(
 def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(values), _LOOKUP_CHUNK):
         yield values[start : start + _LOOKUP_CHUNK]
+
+
+def site_by_host(session: Session, host: str) -> Site | None:
+    return session.scalars(select(Site).where(Site.host == host.strip().lower())).first()
