@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 # clean_text, chinese_date and save_document are imported from here too (tests, the CLI)
@@ -46,6 +45,8 @@ from audit.review import today as beijing_today
 from audit.rules import UnknownRule, get_rule
 from audit.rules.model import UNIT_SEVERITIES
 from audit.store import Finding, Site, Store
+from audit.store.findings import findings_for_units
+from audit.store.sites import site_by_host, sites_of_sponsor
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -161,15 +162,10 @@ def collect_notice(
     default_deadline = deadline or today + dt.timedelta(days=DEFAULT_DAYS)
     sites, addressee = _target_sites(session, target)
     by_id = {site.id: site for site in sites}
-    findings = session.scalars(
-        select(Finding).where(
-            Finding.site_id.in_(list(by_id)),
-            Finding.state == "open",
-            Finding.review_state.not_in(EXCLUDED_REVIEW_STATES),
-            # Info-level checks (供核实) are for the centre, not for the unit.
-            Finding.severity.in_(UNIT_SEVERITIES),
-        )
-    ).all()
+    # Info-level checks (供核实) are for the centre, not for the unit.
+    findings = findings_for_units(
+        session, list(by_id), excluded_review=EXCLUDED_REVIEW_STATES, severities=UNIT_SEVERITIES
+    )
     if not findings:
         raise UserError(
             f"{target}: no open findings to notify (resolved findings, false positives, "
@@ -196,11 +192,11 @@ def _target_sites(session: Session, target: str) -> tuple[list[Site], str]:
     if not wanted:
         raise UserError("give a site's host or a sponsor's exact name (主办单位)")
     host = (urlsplit(wanted).hostname or "") if "://" in wanted else wanted.lower().rstrip(".")
-    site = session.scalars(select(Site).where(Site.host == host)).first() if host else None
+    site = site_by_host(session, host) if host else None
     if site is not None:
         sponsor = clean_text(site.sponsor)
         return [site], sponsor or f"{clean_text(site.name) or site.host}主办单位"
-    sites = list(session.scalars(select(Site).where(Site.sponsor == wanted).order_by(Site.host)))
+    sites = sites_of_sponsor(session, wanted)
     if not sites:
         raise UserError(
             f"{target!r}: no site with this host and no sponsor (主办单位) of this exact name; "

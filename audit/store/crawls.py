@@ -377,3 +377,46 @@ def _isolate(
 def _raise_if_unavailable(exc: Exception) -> None:
     if is_transient(exc):
         raise StoreUnavailable(first_line(exc)) from exc
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    """What a run saw, counted: for the summary at the end of a crawl."""
+
+    outcomes: dict[str, int]  # snapshots by outcome, the most frequent first
+    sites_showing: dict[str, int]  # kind -> sites showing a valid number of that kind
+    unverified: int  # pages read only in part (scripts or frames): BA100, not judged
+    linked_hosts: int  # distinct hosts the run's pages link to
+
+
+def run_figures(session: Session, run_id: int) -> RunFigures:
+    outcomes = dict(
+        session.execute(
+            select(Snapshot.outcome, func.count())
+            .where(Snapshot.run_id == run_id)
+            .group_by(Snapshot.outcome)
+            .order_by(func.count().desc())
+        ).all()
+    )
+    showing = dict(
+        session.execute(
+            select(Notice.kind, func.count(func.distinct(Notice.site_id)))
+            .where(Notice.run_id == run_id, Notice.kind.in_(("icp", "police")))
+            .where(Notice.valid.is_(True))
+            .group_by(Notice.kind)
+        ).all()
+    )
+    unverified = session.scalar(
+        select(func.count()).where(
+            Snapshot.run_id == run_id, Snapshot.outcome == "ok", Snapshot.reading == "partial"
+        )
+    )
+    linked = session.scalar(
+        select(func.count(func.distinct(Link.target_host))).where(Link.run_id == run_id)
+    )
+    return RunFigures(
+        outcomes=outcomes,
+        sites_showing={kind: showing.get(kind, 0) for kind in ("icp", "police")},
+        unverified=unverified or 0,
+        linked_hosts=linked or 0,
+    )

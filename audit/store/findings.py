@@ -193,3 +193,24 @@ def date_opening(session: Session, finding_id: int, run_id: int, note: str) -> N
 
 
 _CHUNK = 900  # ids per IN (...) list: SQLite's default limit is 999 variables
+
+
+def findings_for_units(
+    session: Session,
+    site_ids: Sequence[int],
+    *,
+    excluded_review: Iterable[str],
+    severities: Iterable[str],
+) -> list[Finding]:
+    """The open findings of these sites that a unit is told about: not set aside by the
+    analysts (``excluded_review``), of the severities letters carry."""
+    return list(
+        session.scalars(
+            select(Finding).where(
+                Finding.site_id.in_(list(site_ids)),
+                Finding.state == "open",
+                Finding.review_state.not_in(sorted(excluded_review)),
+                Finding.severity.in_(sorted(severities)),
+            )
+        )
+    )

@@ -335,3 +335,8 @@ def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
 
 def site_by_host(session: Session, host: str) -> Site | None:
     return session.scalars(select(Site).where(Site.host == host.strip().lower())).first()
+
+
+def sites_of_sponsor(session: Session, sponsor: str) -> list[Site]:
+    """The sites whose sponsor (主办单位) is exactly this name, by host."""
+    return list(session.scalars(select(Site).where(Site.sponsor == sponsor).order_by(Site.host)))
