@@ -8,12 +8,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from audit.bulletin.figures import Figures, Period
-from audit.store.models import Bulletin, utcnow
+from audit.store import bulletins as store_bulletins
 
 
 @dataclass(frozen=True)
@@ -44,27 +42,21 @@ def reserve_issue(session: Session, period: Period, *, attempts: int = 5) -> Iss
         issue, recorded = _lookup(session, period)
         if recorded:
             return issue
-        claim = Bulletin(
-            period=period.month, year=issue.year, number=issue.number, title="",
-            as_of=period.end, generated_at=utcnow(), files=[], figures={},
-        )  # fmt: skip
-        try:
-            with session.begin_nested():  # a savepoint: a clash undoes only the claim
-                session.add(claim)
-        except IntegrityError:  # another process took this number or month: look again
-            continue
-        return issue
+        if store_bulletins.claim_number(session, period.month, issue.year, issue.number,
+                                        period.end):  # fmt: skip
+            return issue
+        # another process took this number or month: look again
     raise RuntimeError(f"could not number the bulletin of {period.month}")
 
 
 def _lookup(session: Session, period: Period) -> tuple[Issue, bool]:
     """The issue of ``period``, and whether it is recorded already."""
-    existing = session.scalars(select(Bulletin).where(Bulletin.period == period.month)).first()
+    existing = store_bulletins.bulletin_of_month(session, period.month)
     if existing is not None:
         issue = Issue(period.month, existing.year, existing.number, existing.figures or None)
         return issue, True
-    last = session.scalar(select(func.max(Bulletin.number)).where(Bulletin.year == period.year))
-    return Issue(period.month, period.year, (last or 0) + 1, None), False
+    last = store_bulletins.last_number(session, period.year)
+    return Issue(period.month, period.year, last + 1, None), False
 
 
 def record_issue(
@@ -76,15 +68,13 @@ def record_issue(
     generated_at: dt.datetime,
 ) -> bool:
     """Record what was issued; True when an earlier issue of the month had other figures."""
-    record = session.scalars(select(Bulletin).where(Bulletin.period == issue.period)).one()
     data = figures.to_json()
-    record.title = title
-    record.as_of = figures.as_of
-    record.generated_at = generated_at
-    record.files = files
-    record.figures = data
+    store_bulletins.record_bulletin(
+        session, issue.period, title=title, as_of=figures.as_of, generated_at=generated_at,
+        files=files, figures=data,
+    )  # fmt: skip
     return issue.previous_figures is not None and issue.previous_figures != data
 
 
-def list_issues(session: Session) -> list[Bulletin]:
-    return list(session.scalars(select(Bulletin).order_by(Bulletin.year, Bulletin.number)))
+# The issues recorded, in number order (beian bulletin list).
+list_issues = store_bulletins.list_bulletins
