@@ -28,11 +28,9 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from audit.config import RetentionSettings, Settings
 from audit.processes import process_is_gone
-from audit.store import CrawlRun, Store
+from audit.store import CrawlRun, Session, Store
 from audit.store import retention as retention_store
 from audit.store.crawls import snapshot_count
 from audit.store.models import utcnow

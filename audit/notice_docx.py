@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from sqlalchemy.orm import Session
-
 # clean_text, chinese_date and save_document are imported from here too (tests, the CLI)
 from audit.docx_style import (
     HEADING_FONT,
@@ -44,7 +42,7 @@ from audit.files import output_errors
 from audit.review import today as beijing_today
 from audit.rules import UnknownRule, get_rule
 from audit.rules.model import UNIT_SEVERITIES
-from audit.store import Finding, Site, Store
+from audit.store import Finding, Session, Site, Store
 from audit.store.findings import findings_for_units
 from audit.store.sites import site_by_host, sites_of_sponsor
 

@@ -21,15 +21,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from audit.domains import BadURL, normalise_url
 from audit.excerpt import excerpt, excerpts
 from audit.inventory import ImportReport, RowProblem, by_line, table_problems
 from audit.notices import extract_notices
 from audit.notices.model import FATAL_REASONS
 from audit.rules.model import RegistryEntry
-from audit.store import RegistryRecord, Store
+from audit.store import RegistryRecord, Session, Store
 from audit.store.registry import import_registry_records, registry_records
 from audit.tabular import DEFAULT_LIMITS, ReadLimits, read_table
 

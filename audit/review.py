@@ -32,8 +32,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from audit.config import LOCAL_TZ
 from audit.errors import UserError
 from audit.review_states import (  # noqa: F401 (the states are part of this module's API)
@@ -43,6 +41,7 @@ from audit.review_states import (  # noqa: F401 (the states are part of this mod
     TRANSITIONS,
     UNIT_FIXING,
 )
+from audit.store import Session
 from audit.store import findings as store_findings
 from audit.store.models import Finding, FindingEvent, Site, utcnow
 from audit.store.sites import site_by_host

@@ -21,10 +21,9 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from sqlalchemy.orm import Session
 
 from audit.config import Settings
-from audit.store import CrawlRun, Store
+from audit.store import CrawlRun, Session, Store
 from audit.store import crawls as store_crawls
 from audit.store.models import utcnow
 from crawler.discovery import CARRIED_STATS

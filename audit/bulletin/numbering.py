@@ -8,9 +8,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from audit.bulletin.figures import Figures, Period
+from audit.store import Session
 from audit.store import bulletins as store_bulletins
 
 

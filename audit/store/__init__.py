@@ -1,4 +1,10 @@
-"""The store: the one place that speaks SQL."""
+"""The store: the one place that speaks SQL.
+
+Callers get a ``Session`` from ``Store.session()`` and hand it to the store's functions;
+they name its type from here, not from SQLAlchemy.
+"""
+
+from sqlalchemy.orm import Session
 
 from audit.store.db import Store
 from audit.store.models import (
@@ -25,6 +31,7 @@ __all__ = [
     "Notice",
     "RegistryRecord",
     "SchedulerLock",
+    "Session",
     "Site",
     "Snapshot",
     "Store",
