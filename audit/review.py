@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit.config import LOCAL_TZ
-from audit.errors import UserError
+from audit.errors import ArgumentError, UserError
 from audit.review_states import (  # noqa: F401 (the states are part of this module's API)
     DEADLINE_STATES,
     LABELS,
@@ -49,8 +49,9 @@ from audit.store.sites import site_by_host
 # The centre's calendar (Asia/Shanghai has no daylight saving time).
 
 
-class AlreadyInState(UserError):
-    """The finding is already in the asked state, and giving it again means nothing."""
+class AlreadyInState(ArgumentError):
+    """The finding is already in the asked state, and giving it again means nothing; the
+    argument is what would make it mean something (a new deadline), if any."""
 
 
 def today() -> dt.date:
@@ -125,17 +126,21 @@ def check_arguments(
     if to_state not in STATES:
         raise UserError(f"unknown review state {to_state!r}: one of {', '.join(STATES)}")
     if deadline is not None and to_state not in DEADLINE_STATES:
-        raise UserError(f"--deadline goes with notified, inspected or rectifying, not {to_state}")
+        raise ArgumentError(
+            "deadline", f"{{argument}} goes with notified, inspected or rectifying, not {to_state}"
+        )
     if until is not None and to_state != "accepted_risk":
-        raise UserError(f"--until goes with accepted_risk, not {to_state}")
+        raise ArgumentError("until", f"{{argument}} goes with accepted_risk, not {to_state}")
     if to_state == "notified" and deadline is None:
-        raise UserError("notified needs --deadline (the date to fix it by)")
+        raise ArgumentError("deadline", "notified needs {argument} (the date to fix it by)")
     if to_state == "accepted_risk" and until is None:
-        raise UserError("accepted_risk needs --until (the date the acceptance ends)")
+        raise ArgumentError(
+            "until", "accepted_risk needs {argument} (the date the acceptance ends)"
+        )
     if deadline is not None and deadline < on:
-        raise UserError(f"--deadline {deadline.isoformat()} is in the past")
+        raise ArgumentError("deadline", f"{{argument}} {deadline.isoformat()} is in the past")
     if until is not None and until < on:
-        raise UserError(f"--until {until.isoformat()} is in the past")
+        raise ArgumentError("until", f"{{argument}} {until.isoformat()} is in the past")
 
 
 def check(
@@ -156,7 +161,7 @@ def check(
         raise UserError(f"{name} has an unknown review state {current!r}")
     if to_state not in TRANSITIONS[current]:
         if to_state == current:
-            raise AlreadyInState(f"{name} is already {current}")
+            raise AlreadyInState("state", f"{name} is already {current}")
         allowed = ", ".join(s for s in STATES if s in TRANSITIONS[current])
         raise UserError(
             f"{name}: {current} → {to_state} is not allowed (from {current}: {allowed})"
@@ -173,9 +178,13 @@ def check(
             "resolves it once the site is fixed (or mark it false_positive / accepted_risk)"
         )
     if to_state == current == "notified" and deadline == finding.deadline:
-        raise AlreadyInState(f"{name} is already notified: give a new --deadline to notify again")
+        raise AlreadyInState(
+            "deadline", f"{name} is already notified: give a new {{argument}} to notify again"
+        )
     if to_state == current == "accepted_risk" and until == finding.accepted_until:
-        raise AlreadyInState(f"{name} is already accepted until {until}: give another --until")
+        raise AlreadyInState(
+            "until", f"{name} is already accepted until {until}: give another {{argument}}"
+        )
 
     if to_state in DEADLINE_STATES:
         new_deadline = deadline or finding.deadline

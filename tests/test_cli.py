@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from audit.cli import cli
+from audit.config import LOCAL_TZ
 from tests.conftest import REPO
 
-COMMANDS = [
-    [], ["sites"], ["sites", "import"], ["sites", "list"], ["sites", "add"], ["crawl"],
-    ["demo"], ["db"], ["db", "upgrade"], ["db", "housekeeping"], ["inspect"], ["rules"],
-    ["schedule"], ["schedule", "jobs"],
-]  # fmt: skip
+THIS_MONTH = f"{datetime.datetime.now(LOCAL_TZ):%Y-%m}"
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def every_command(group: click.Group = cli, path: tuple[str, ...] = ()) -> list[list[str]]:
+    """Every command and group of the CLI, found by walking it: a new command is in."""
+    found = [list(path)]
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            found += every_command(command, (*path, name))
+        else:
+            found.append([*path, name])
+    return found
+
+
+@pytest.mark.parametrize("command", every_command(), ids=lambda c: " ".join(c) or "beian")
 def test_every_command_has_help(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
+    # a description of its own, not only the usage line and the options
+    described = result.output.split("Options:")[0].replace("Usage:", "").splitlines()[1:]
+    assert any(line.strip() for line in described), f"beian {' '.join(command)} says nothing"
 
 
 def run_beian(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -42,6 +55,9 @@ def run_beian(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         (("--config", "nope.toml", "sites", "list"), "nope.toml: configuration file not found"),
         (("sites", "add", "http://bad host/"), "URL contains spaces"),
         (("rules", "BA999"), "unknown rule 'BA999'"),
+        # the domain names the argument; the CLI words it as its option
+        (("bulletin", "--month", "2026-13"), "--month '2026-13': give a month as YYYY-MM"),
+        (("bulletin", "--month", THIS_MONTH), "its figures would still change; use --draft"),
     ],
 )
 def test_user_errors_are_one_line_without_a_traceback(

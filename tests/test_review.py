@@ -163,10 +163,10 @@ def test_every_transition_is_allowed_or_refused_as_the_table_says(source: str, t
 @pytest.mark.parametrize(
     ("source", "target", "arguments", "audit_state", "message"),
     [
-        ("confirmed", "notified", {}, "open", "notified needs --deadline"),
-        ("new", "accepted_risk", {}, "open", "accepted_risk needs --until"),
-        ("new", "confirmed", {"deadline": DAY}, "open", "--deadline goes with notified"),
-        ("confirmed", "notified", {"deadline": DAY, "until": DAY}, "open", "--until goes with"),
+        ("confirmed", "notified", {}, "open", "notified needs deadline"),
+        ("new", "accepted_risk", {}, "open", "accepted_risk needs until"),
+        ("new", "confirmed", {"deadline": DAY}, "open", "deadline goes with notified"),
+        ("confirmed", "notified", {"deadline": DAY, "until": DAY}, "open", "until goes with"),
         ("confirmed", "notified", {"deadline": DAY - dt.timedelta(days=1)}, "open", "in the past"),
         ("new", "accepted_risk", {"until": dt.date(2020, 1, 1)}, "open", "in the past"),
         ("notified", "resolved", {}, "open", "still open: run 3 saw it"),
@@ -185,7 +185,7 @@ def test_refusals_say_why(
 
 def test_notifying_again_needs_a_new_deadline_and_extending_a_risk_a_new_date() -> None:
     notified = _finding("notified", deadline=DAY)
-    with pytest.raises(AlreadyInState, match="give a new --deadline"):
+    with pytest.raises(AlreadyInState, match="give a new deadline"):
         check(notified, "notified", deadline=DAY, on=DAY)
     assert check(notified, "notified", deadline=DAY + dt.timedelta(7), on=DAY).deadline == (
         DAY + dt.timedelta(7)
@@ -250,9 +250,9 @@ def test_a_site_is_reviewed_finding_by_finding_and_says_what_it_left(store: Stor
     deadline = today() + dt.timedelta(days=30)
     before = state(store)
     for arguments, message in [
-        ({}, "notified needs --deadline"),
+        ({}, "notified needs deadline"),
         ({"deadline": today() - dt.timedelta(days=1)}, "is in the past"),
-        ({"deadline": deadline, "until": deadline}, "--until goes with accepted_risk"),
+        ({"deadline": deadline, "until": deadline}, "until goes with accepted_risk"),
     ]:  # wrong dates refuse the whole request
         with store.session() as session, pytest.raises(UserError, match=re.escape(message)):
             review_site(session, HOST, "notified", actor="a", **arguments)

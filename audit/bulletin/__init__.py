@@ -15,7 +15,7 @@ from audit.bulletin.figures import Figures, Period
 from audit.bulletin.numbering import Issue, next_issue, record_issue, reserve_issue
 from audit.bulletin.period import local_date, parse_month
 from audit.config import Settings
-from audit.errors import UserError
+from audit.errors import ArgumentError, UserError
 from audit.files import output_errors, staged
 from audit.store import Store
 from audit.store.models import utcnow
@@ -72,9 +72,10 @@ def make_bulletin(
     if unknown:
         raise UserError(f"unknown format {', '.join(unknown)}: choose from {', '.join(FORMATS)}")
     if not draft and now < period.end:
-        raise UserError(
+        raise ArgumentError(
+            "draft",
             f"{period.month} is not over yet (it ends {period.end.astimezone().isoformat()}): "
-            "its figures would still change; use --draft to preview it"
+            "its figures would still change; use {argument} to preview it",
         )
     out = Path(out_dir or settings.data_dir / "bulletins" / month).expanduser()
     with store.session() as session:

@@ -7,7 +7,7 @@ import re
 
 from audit.bulletin.figures import Period
 from audit.config import LOCAL_TZ
-from audit.errors import UserError
+from audit.errors import ArgumentError
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
@@ -16,7 +16,9 @@ def parse_month(text: str) -> Period:
     """``2026-11`` → the month from 2026-11-01 00:00 to 2026-12-01 00:00 Beijing time."""
     match = _MONTH.match(text.strip())
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
-        raise UserError(f"--month {text!r}: give a month as YYYY-MM, e.g. 2026-11")
+        raise ArgumentError(
+            "month", f"{{argument}} {text!r}: give a month as YYYY-MM, e.g. 2026-11"
+        )
     return month_period(int(match.group(1)), int(match.group(2)))
 
 

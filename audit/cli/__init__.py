@@ -10,7 +10,7 @@ import click
 
 from audit import __version__
 from audit.cli.context import AppContext
-from audit.errors import UserError
+from audit.errors import ArgumentError, UserError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -71,11 +71,19 @@ def main(argv: list[str] | None = None) -> Any:
             raise
         from audit.cli.output import echo
 
-        echo(f"Error: {exc}", fg="red", err=True)  # messages may quote crawled or imported text
+        echo(f"Error: {cli_message(exc)}", fg="red", err=True)  # may quote crawled text
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+
+
+def cli_message(exc: UserError) -> str:
+    """The message in the CLI's words: an argument named as its option (deadline as
+    --deadline)."""
+    if isinstance(exc, ArgumentError):
+        return exc.worded("--" + exc.argument.replace("_", "-"))
+    return str(exc)
 
 
 def _verbose(argv: list[str] | None) -> bool:

@@ -14,7 +14,15 @@ from typing import Any
 
 from audit.excerpt import excerpts
 from audit.tabular.headers import Matcher
-from audit.tabular.model import Cell, CellProblem, ReadLimits, Table, TableError, TooLong
+from audit.tabular.model import (
+    Cell,
+    CellProblem,
+    ReadLimits,
+    Table,
+    TableError,
+    TableLimitError,
+    TooLong,
+)
 
 Record = tuple[int, list[Cell]]
 Range = tuple[int, int, int, int]  # min_row, min_col, max_row, max_col; 1-based
@@ -27,8 +35,10 @@ HEADER_SCAN = 10
 def _counted(records: Iterable[Record], where: str, limit: int) -> Iterator[Record]:
     for count, record in enumerate(records, start=1):
         if count > limit:
-            raise TableError(
-                f"{where}: more than {limit:,} rows, the limit of rows read (--max-rows raises it)"
+            raise TableLimitError(
+                "max_rows",
+                f"{where}: more than {limit:,} rows, the limit of rows read"
+                " ({argument} raises it)",
             )
         yield record
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audit.errors import UserError
+from audit.errors import ArgumentError, UserError
 from audit.excerpt import excerpt
 
 MiB = 1 << 20
@@ -14,6 +14,10 @@ DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon"}
 
 class TableError(UserError):
     """A file that cannot be read as a table: the message names the file and says why."""
+
+
+class TableLimitError(TableError, ArgumentError):
+    """A table with more rows than the limit of rows read (which its argument raises)."""
 
 
 @dataclass(frozen=True)
