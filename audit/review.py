@@ -40,6 +40,7 @@ from audit.review_states import (  # noqa: F401 (the states are part of this mod
     STATES,
     TRANSITIONS,
     UNIT_FIXING,
+    next_deadline,
 )
 from audit.store import Session
 from audit.store import findings as store_findings
@@ -186,15 +187,9 @@ def check(
             "until", f"{name} is already accepted until {until}: give another {{argument}}"
         )
 
-    if to_state in DEADLINE_STATES:
-        new_deadline = deadline or finding.deadline
-    elif to_state == "resolved":
-        new_deadline = finding.deadline  # kept: was it fixed in time?
-    else:
-        new_deadline = None
     return Change(
         to_state=to_state,
-        deadline=new_deadline,
+        deadline=next_deadline(to_state, deadline, finding.deadline),
         accepted_until=until if to_state == "accepted_risk" else None,
         suppressed_evidence=evidence_hash(finding.evidence)
         if to_state == "false_positive"
@@ -227,8 +222,7 @@ def apply(
 
 def by_audit(finding: Finding, to_state: str, *, run_id: int, note: str) -> FindingEvent:
     """A review state the audit sets by itself (fixed, evidence changed, acceptance ended)."""
-    keep_deadline = finding.deadline if to_state == "resolved" else None
-    change = Change(to_state, keep_deadline, None, None, None)
+    change = Change(to_state, next_deadline(to_state, None, finding.deadline), None, None, None)
     return apply(finding, change, actor="audit", note=note, run_id=run_id)
 
 

@@ -6,6 +6,8 @@ operations on findings are in audit/review.py.
 
 from __future__ import annotations
 
+import datetime as dt
+
 STATES = (
     "new", "confirmed", "notified", "inspected", "rectifying", "false_positive",
     "accepted_risk", "resolved",
@@ -42,3 +44,17 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 DEADLINE_STATES = frozenset({"notified", "inspected", "rectifying"})
 # States the audit closes by itself when the re-test no longer sees the problem.
 UNIT_FIXING = frozenset({"notified", "inspected", "rectifying"})
+
+
+def next_deadline(
+    to_state: str | None, given: dt.date | None, current: dt.date | None
+) -> dt.date | None:
+    """A finding's rectification deadline after a move to ``to_state``: a rectification
+    state takes the date given, or keeps the one it had; resolved keeps it (was it fixed
+    in time?); any other state has none. The review, the audit and the bulletin's replay
+    of the history all follow this."""
+    if to_state in DEADLINE_STATES:
+        return given or current
+    if to_state == "resolved":
+        return current
+    return None

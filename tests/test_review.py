@@ -32,6 +32,7 @@ from audit.review import (
     review_site,
     today,
 )
+from audit.review_states import next_deadline
 from audit.store import Finding, FindingEvent, Store
 from audit.store import crawls as store_crawls
 from audit.store.sites import add_site
@@ -482,3 +483,13 @@ def test_a_refused_review_is_one_line_without_a_traceback(
         "(from new: confirmed, false_positive, accepted_risk, resolved)"
     )
     assert finding_of(store).review_state == "new"
+
+
+def test_one_deadline_rule_for_review_audit_and_bulletin() -> None:
+    set_on, given = dt.date(2026, 11, 20), dt.date(2026, 12, 5)
+    assert next_deadline("notified", given, None) == given
+    assert next_deadline("rectifying", None, set_on) == set_on  # progress keeps the date
+    assert next_deadline("inspected", given, set_on) == given  # a new date replaces it
+    assert next_deadline("resolved", None, set_on) == set_on  # was it fixed in time?
+    for state in ("new", "confirmed", "false_positive", "accepted_risk", None):
+        assert next_deadline(state, None, set_on) is None

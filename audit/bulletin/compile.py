@@ -50,6 +50,7 @@ from audit.bulletin.figures import (
 )
 from audit.bulletin.period import local_date, months_ending, previous_period
 from audit.config import BulletinSettings, Profile
+from audit.review_states import next_deadline
 from audit.rules import UnknownRule, get_rule
 from audit.rules.availability import UNREACHABLE
 from audit.store.models import CrawlRun, Finding, FindingEvent, Notice, Site, Snapshot, utcnow
@@ -321,10 +322,7 @@ class History:
             for bucket, to_state, day in events:
                 if bucket > start:
                     continue
-                if to_state in review.DEADLINE_STATES:
-                    deadline = day or deadline
-                elif to_state != "resolved":  # resolved keeps it: was it fixed in time?
-                    deadline = None
+                deadline = next_deadline(to_state, day, deadline)
                 state = to_state or state
             if state == "false_positive":
                 bits = self._bits(start, end)
