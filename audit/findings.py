@@ -18,6 +18,7 @@ an accepted risk past its date goes back to new.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,10 +27,21 @@ from audit import review
 from audit.config import Profile
 from audit.domains import is_government_host
 from audit.errors import UserError
+from audit.reconcile import (
+    COUNTED_AS,
+    Audit,
+    Key,
+    Known,
+    Move,
+    Seen,
+    Transition,
+    acceptances_ended,
+    reconcile_site,
+)
 from audit.registry import load_registry
 from audit.rules import evaluate
-from audit.rules.model import AuditContext, SiteView, SnapshotView
-from audit.store import Finding, FindingEvent, Site, Snapshot, Store
+from audit.rules.model import AuditContext, Hit, SiteView, SnapshotView
+from audit.store import Finding, FindingEvent, Session, Site, Snapshot, Store
 from audit.store import crawls as store_crawls
 from audit.store import findings as store_findings
 from audit.store import runs as store_runs
@@ -151,29 +163,22 @@ def _audit(
         def after_this(other: int | None) -> bool:
             return other is not None and keys[other] > this
 
-        opened: set[int] = set()
         notices = store_findings.notices_by_snapshot(session, run_id)
         outcomes = store_findings.recent_outcomes(session, run_id, unreachable_runs)
-        icp_users: dict[str, set[str]] = defaultdict(set)
-        for site, snapshot in pairs:
-            shown = notices.get(snapshot.id, ())
-            # Who runs the site: the inventory says, else the page's own 主办单位 (a
-            # discovered site has no inventory data), else only its host is known.
-            page_sponsor = next((n["number"] for n in shown if n["kind"] == "sponsor"), None)
-            user = site.sponsor or page_sponsor or site.host
-            for notice in shown:
-                if notice["kind"] == "icp" and notice["valid"] and notice["number"]:
-                    icp_users[notice["number"]].add(user)
-        frozen_users = {number: frozenset(users) for number, users in icp_users.items()}
+        frozen_users = _icp_users(pairs, notices)
         registry = load_registry(session)  # None when none was imported
 
         existing = {
             (f.site_id, f.rule, f.fingerprint): f
             for f in store_findings.findings_of_sites(session, [site.id for site, _ in pairs])
         }
-        summary = AuditSummary(run_id=run_id, sites=len(pairs), judged_sites=0)
-        changes: dict[str, Counter[str]] = defaultdict(Counter)
+        known_by_site: dict[int, list[Known]] = defaultdict(list)
+        for finding in existing.values():
+            known_by_site[finding.site_id].append(_known(finding))
         now = utcnow()
+        audit = Audit(run_id, after_this, review.local_date(now))
+        summary = AuditSummary(run_id=run_id, sites=len(pairs), judged_sites=0)
+        persist = _Persist(session, existing, run_id, now)
         for site, snapshot in pairs:
             context = AuditContext(
                 site=site_view(site, profile),
@@ -186,89 +191,139 @@ def _audit(
             )
             evaluation = evaluate(context)
             summary.judged_sites += bool(evaluation.judged)
-            seen: set[tuple[int, str, str]] = set()
-            for rule, hit in evaluation.hits:
-                key = (site.id, rule.code, hit.fingerprint)
-                seen.add(key)
-                evidence = {
-                    "excerpt": hit.excerpt,
-                    "url": snapshot.final_url or site.start_url,
-                    "snapshot_id": snapshot.id,
-                    **({"details": hit.details} if hit.details else {}),
-                }
-                finding = existing.get(key)
-                if finding is None:
-                    finding = Finding(
-                        site_id=site.id, rule=rule.code, fingerprint=hit.fingerprint,
-                        severity=rule.severity, state="open", review_state="new",
-                        first_seen_run_id=run_id, last_seen_run_id=run_id,
-                        first_seen_at=now, last_seen_at=now, snapshot_id=snapshot.id,
-                        evidence=evidence,
-                    )  # fmt: skip
-                    session.add(finding)
-                    session.flush()
-                    existing[key] = finding
-                    opened.add(finding.id)
-                    _event(session, finding, run_id, "opened", None, "open")
-                    changes["new"][rule.code] += 1
-                    continue
-                if after_this(finding.last_seen_run_id) or after_this(finding.resolved_run_id):
-                    # a later run already decided about it; one that first saw it later
-                    # missed that it was there already
-                    if after_this(finding.first_seen_run_id):
-                        _open_earlier(session, finding, run_id)
-                        changes["new"][rule.code] += 1
-                    continue
-                if review.is_suppressed(finding, evidence):
-                    # a false positive seen again with the evidence it was declared on
-                    if finding.state == "open" and finding.last_seen_run_id != run_id:
-                        _seen(finding, run_id, now, snapshot.id, evidence)
-                    changes["suppressed"][rule.code] += 1
-                    continue
-                if finding.review_state == "false_positive":  # the evidence changed
-                    note = "the evidence changed: the false-positive suppression ends"
-                    session.add(review.by_audit(finding, "new", run_id=run_id, note=note))
-                if finding.state == "resolved":
-                    finding.state = "open"
-                    finding.resolved_run_id = finding.resolved_at = None
-                    _seen(finding, run_id, now, snapshot.id, evidence)
-                    _event(session, finding, run_id, "reopened", "resolved", "open")
-                    opened.add(finding.id)
-                    if finding.review_state == "resolved":
-                        # It came back: the analysts look at it again.
-                        note = "the problem came back after it had been resolved"
-                        session.add(review.by_audit(finding, "new", run_id=run_id, note=note))
-                    changes["reopened"][rule.code] += 1
-                else:
-                    if finding.last_seen_run_id != run_id:
-                        _seen(finding, run_id, now, snapshot.id, evidence)
-                    changes["still_open"][rule.code] += 1
-            for key, finding in existing.items():
-                if key[0] != site.id or key in seen or finding.state != "open":
-                    continue
-                if finding.rule not in evaluation.judged:
-                    continue  # not judged this time (site unreachable)
-                if finding.last_seen_run_id == run_id or after_this(finding.last_seen_run_id):
-                    continue  # seen in this run, or by a run dated after it
-                finding.state = "resolved"
-                finding.resolved_run_id = run_id
-                finding.resolved_at = now
-                fixed = finding.review_state in review.UNIT_FIXING  # notified: the loop closes
-                note = (
-                    review.fixed_note(finding, review.local_date(now))
-                    if fixed
-                    else "no longer seen by the re-test of this run"
-                )
-                _event(session, finding, run_id, "resolved", "open", "resolved", note=note)
-                if fixed:
-                    session.add(review.by_audit(finding, "resolved", run_id=run_id, note=note))
-                changes["resolved"][finding.rule] += 1
-        for finding in existing.values():  # accepted risks past their date: back to review
-            if finding.state == "open" and review.is_expired(finding, review.local_date(now)):
-                note = f"the accepted risk ended on {finding.accepted_until}: back to review"
-                session.add(review.by_audit(finding, "new", run_id=run_id, note=note))
-        summary.changes = dict(changes)
-        return summary, opened
+            url = snapshot.final_url or site.start_url
+            hits = [
+                Seen((site.id, rule.code, hit.fingerprint), rule.severity,
+                     _evidence(hit, url, snapshot.id), snapshot.id)
+                for rule, hit in evaluation.hits
+            ]  # fmt: skip
+            for transition in reconcile_site(
+                audit, known_by_site.get(site.id, ()), hits, evaluation.judged
+            ):
+                persist.apply(transition)
+        # accepted risks past their date, as the findings stand now: back to review
+        for transition in acceptances_ended(audit, map(_known, existing.values())):
+            persist.apply(transition)
+        summary.changes = dict(persist.changes)
+        return summary, persist.opened
+
+
+def _icp_users(
+    pairs: list[tuple[Site, Snapshot]], notices: dict[int, list[dict[str, Any]]]
+) -> dict[str, frozenset[str]]:
+    """Who shows each valid ICP number: the inventory's sponsor, else the page's own
+    主办单位 (a discovered site has no inventory data), else only its host is known."""
+    users: dict[str, set[str]] = defaultdict(set)
+    for site, snapshot in pairs:
+        shown = notices.get(snapshot.id, ())
+        page_sponsor = next((n["number"] for n in shown if n["kind"] == "sponsor"), None)
+        user = site.sponsor or page_sponsor or site.host
+        for notice in shown:
+            if notice["kind"] == "icp" and notice["valid"] and notice["number"]:
+                users[notice["number"]].add(user)
+    return {number: frozenset(names) for number, names in users.items()}
+
+
+def _evidence(hit: Hit, url: str, snapshot_id: int) -> dict[str, Any]:
+    return {
+        "excerpt": hit.excerpt,
+        "url": url,
+        "snapshot_id": snapshot_id,
+        **({"details": hit.details} if hit.details else {}),
+    }
+
+
+def _known(finding: Finding) -> Known:
+    return Known(
+        id=finding.id,
+        key=(finding.site_id, finding.rule, finding.fingerprint),
+        state=finding.state,
+        review_state=finding.review_state,
+        first_seen_run_id=finding.first_seen_run_id,
+        last_seen_run_id=finding.last_seen_run_id,
+        resolved_run_id=finding.resolved_run_id,
+        suppressed_evidence=finding.suppressed_evidence,
+        accepted_until=finding.accepted_until,
+        deadline=finding.deadline,
+    )
+
+
+class _Persist:
+    """Carry out the transitions on the findings of the session, with their events, and
+    count them for the summary."""
+
+    def __init__(
+        self, session: Session, existing: dict[Key, Finding], run_id: int, now: dt.datetime
+    ) -> None:
+        self.session = session
+        self.existing = existing
+        self.run_id = run_id
+        self.now = now
+        self.changes: dict[str, Counter[str]] = defaultdict(Counter)
+        self.opened: set[int] = set()  # opened or reopened by this run
+
+    def apply(self, transition: Transition) -> None:
+        move, seen = transition.move, transition.seen
+        if move is Move.OPENED:
+            assert seen is not None
+            finding = self._open(seen)
+        else:
+            finding = self.existing[transition.key]
+        if transition.touch and seen is not None:
+            _seen(finding, self.run_id, self.now, seen.snapshot_id, seen.evidence)
+        if move is Move.OPENED_EARLIER:
+            _open_earlier(self.session, finding, self.run_id)
+        elif move is Move.SUPPRESSION_ENDED:
+            self._back_to_review(
+                finding, "the evidence changed: the false-positive suppression ends"
+            )
+        elif move is Move.REOPENED:
+            finding.state = "open"
+            finding.resolved_run_id = finding.resolved_at = None
+            _event(self.session, finding, self.run_id, "reopened", "resolved", "open")
+            self.opened.add(finding.id)
+            if transition.back_to_review:
+                self._back_to_review(finding, "the problem came back after it had been resolved")
+        elif move is Move.RESOLVED:
+            self._resolve(finding, transition.fixed)
+        elif move is Move.ACCEPTANCE_ENDED:
+            self._back_to_review(
+                finding, f"the accepted risk ended on {finding.accepted_until}: back to review"
+            )
+        counted = COUNTED_AS.get(move)
+        if counted is not None:
+            self.changes[counted][finding.rule] += 1
+
+    def _open(self, seen: Seen) -> Finding:
+        site_id, rule, fingerprint = seen.key
+        finding = Finding(
+            site_id=site_id, rule=rule, fingerprint=fingerprint, severity=seen.severity,
+            state="open", review_state="new", first_seen_run_id=self.run_id,
+            last_seen_run_id=self.run_id, first_seen_at=self.now, last_seen_at=self.now,
+            snapshot_id=seen.snapshot_id, evidence=seen.evidence,
+        )  # fmt: skip
+        self.session.add(finding)
+        self.session.flush()
+        self.existing[seen.key] = finding
+        self.opened.add(finding.id)
+        _event(self.session, finding, self.run_id, "opened", None, "open")
+        return finding
+
+    def _resolve(self, finding: Finding, fixed: bool) -> None:
+        finding.state = "resolved"
+        finding.resolved_run_id = self.run_id
+        finding.resolved_at = self.now
+        note = (
+            review.fixed_note(finding, review.local_date(self.now))
+            if fixed  # notified: the loop closes
+            else "no longer seen by the re-test of this run"
+        )
+        _event(self.session, finding, self.run_id, "resolved", "open", "resolved", note=note)
+        if fixed:
+            self.session.add(review.by_audit(finding, "resolved", run_id=self.run_id, note=note))
+
+    def _back_to_review(self, finding: Finding, note: str) -> None:
+        self.session.add(review.by_audit(finding, "new", run_id=self.run_id, note=note))
 
 
 def _open_earlier(session: Any, finding: Finding, run_id: int) -> None:

@@ -26,11 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import hashlib
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from audit.config import LOCAL_TZ
 from audit.errors import ArgumentError, UserError
@@ -40,6 +36,7 @@ from audit.review_states import (  # noqa: F401 (the states are part of this mod
     STATES,
     TRANSITIONS,
     UNIT_FIXING,
+    evidence_hash,
     next_deadline,
 )
 from audit.store import Session
@@ -70,26 +67,6 @@ def default_actor() -> str:
         return "unknown"
 
 
-def evidence_hash(evidence: Mapping[str, Any]) -> str:
-    """What a false positive was declared on: the text the rule saw and its reasons.
-
-    The snapshot and the URL are left out: they change from run to run (or http to https)
-    while the page says the same thing.
-    """
-    stable = {"excerpt": evidence.get("excerpt"), "details": evidence.get("details") or {}}
-    text = json.dumps(stable, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def is_suppressed(finding: Finding, evidence: Mapping[str, Any]) -> bool:
-    """A false positive seen again with the very evidence it was declared on."""
-    return (
-        finding.review_state == "false_positive"
-        and finding.suppressed_evidence is not None
-        and finding.suppressed_evidence == evidence_hash(evidence)
-    )
-
-
 def is_overdue(finding: Finding, on: dt.date | None = None) -> bool:
     """Still open, in rectification, and its deadline has passed."""
     return (
@@ -97,15 +74,6 @@ def is_overdue(finding: Finding, on: dt.date | None = None) -> bool:
         and finding.state == "open"
         and finding.review_state in DEADLINE_STATES
         and finding.deadline < (on or today())
-    )
-
-
-def is_expired(finding: Finding, on: dt.date | None = None) -> bool:
-    """An accepted risk past its date (the date itself is still covered)."""
-    return (
-        finding.review_state == "accepted_risk"
-        and finding.accepted_until is not None
-        and finding.accepted_until < (on or today())
     )
 
 

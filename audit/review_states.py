@@ -7,6 +7,10 @@ operations on findings are in audit/review.py.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
 
 STATES = (
     "new", "confirmed", "notified", "inspected", "rectifying", "false_positive",
@@ -58,3 +62,14 @@ def next_deadline(
     if to_state == "resolved":
         return current
     return None
+
+
+def evidence_hash(evidence: Mapping[str, Any]) -> str:
+    """What a false positive was declared on: the text the rule saw and its reasons.
+
+    The snapshot and the URL are left out: they change from run to run (or http to https)
+    while the page says the same thing.
+    """
+    stable = {"excerpt": evidence.get("excerpt"), "details": evidence.get("details") or {}}
+    text = json.dumps(stable, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
