@@ -1,7 +1,7 @@
 """Jobs that the scheduler runs. APScheduler stores them by import path ("audit.jobs:crawl")
 with plain arguments, so these functions must stay importable under these names.
 
-A job returns its outcome ("succeeded", "skipped: ...", "interrupted: ...") for the job
+A job returns a ``JobResult`` (succeeded, skipped, interrupted, with a detail) for the job
 history, and raises when it failed. Crawls run in a child process (Twisted's reactor
 cannot restart inside the scheduler's process: ``audit.services.CrawlChild``); the crawl
 and the re-test never run at once (one crawl at a time per scheduler); stopping the
@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from audit.config import load_settings
@@ -26,13 +27,34 @@ logger = logging.getLogger(__name__)
 
 RESUME_WITHIN = dt.timedelta(days=1)
 
+
+class JobOutcome(StrEnum):
+    """How a run of a job ended, in the job history (``beian schedule history``)."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    INTERRUPTED = "interrupted"
+    MISSED = "missed"
+    RUNNING = "running"
+
+
+@dataclass(frozen=True)
+class JobResult:
+    outcome: JobOutcome
+    detail: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.outcome}: {self.detail}" if self.detail else str(self.outcome)
+
+
 _crawling = threading.Lock()  # one crawl at a time in this process
 _children: set[CrawlChild] = set()
 _children_lock = threading.Lock()
 _stopping = threading.Event()
 
 
-def crawl(config: str | None = None) -> str:
+def crawl(config: str | None = None) -> JobResult:
     """Crawl and audit every site; an interrupted scheduled run of the last day is resumed
     instead of starting over."""
     from audit.services import CrawlRequest
@@ -42,14 +64,14 @@ def crawl(config: str | None = None) -> str:
     return _crawl(config, request, "crawl")
 
 
-def retest(config: str | None = None) -> str:
+def retest(config: str | None = None) -> JobResult:
     """Re-test the sites whose findings are notified, inspected or rectifying."""
     from audit.services import CrawlRequest
 
     return _crawl(config, CrawlRequest(retest=True, trigger="scheduled"), "re-test")
 
 
-def bulletin(config: str | None = None) -> str:
+def bulletin(config: str | None = None) -> JobResult:
     """Issue the previous month's bulletin (in this process: no reactor involved)."""
     from audit.bulletin import make_bulletin, month_before
     from audit.store import Store
@@ -61,10 +83,10 @@ def bulletin(config: str | None = None) -> str:
         result = make_bulletin(store, settings, month)
     for warning in result.warnings:
         logger.warning("bulletin %s: %s", month, warning)
-    return f"succeeded: {month} {result.label}"
+    return JobResult(JobOutcome.SUCCEEDED, f"{month} {result.label}")
 
 
-def housekeeping(config: str | None = None) -> str:
+def housekeeping(config: str | None = None) -> JobResult:
     """Drop old evidence HTML and links, close abandoned runs."""
     from audit.housekeeping import housekeep
     from audit.store import Store
@@ -72,7 +94,7 @@ def housekeeping(config: str | None = None) -> str:
     settings = load_settings(config)
     with Store(settings.database_url) as store:
         report = housekeep(store, settings)
-    return f"succeeded: {report.to_json()}"
+    return JobResult(JobOutcome.SUCCEEDED, str(report.to_json()))
 
 
 def stop_children() -> int:
@@ -87,14 +109,16 @@ def stop_children() -> int:
     return len(running)
 
 
-def _crawl(config: str | None, request: CrawlRequest, what: str) -> str:
+def _crawl(config: str | None, request: CrawlRequest, what: str) -> JobResult:
     from audit.services import CrawlChild, CrawlState
 
     if not _crawling.acquire(blocking=False):
-        return f"skipped: another crawl of this scheduler is running; the {what} waits"
+        return JobResult(
+            JobOutcome.SKIPPED, f"another crawl of this scheduler is running; the {what} waits"
+        )
     try:
         if _stopping.is_set():
-            return "skipped: the scheduler is stopping"
+            return JobResult(JobOutcome.SKIPPED, "the scheduler is stopping")
         settings = load_settings(config)
         logger.info("starting the %s in a child process", what)
         child = CrawlChild(settings, replace(request, progress=False, log_level="INFO"))
@@ -108,18 +132,20 @@ def _crawl(config: str | None, request: CrawlRequest, what: str) -> str:
     finally:
         _crawling.release()
     if outcome.state is CrawlState.INTERRUPTED:
-        return f"interrupted: the {what} was stopped; its run can be resumed"
+        return JobResult(JobOutcome.INTERRUPTED, f"the {what} was stopped; its run can be resumed")
     if outcome.state is CrawlState.BUSY:
-        return f"skipped: another crawl of this database is running; the {what} waits"
+        return JobResult(
+            JobOutcome.SKIPPED, f"another crawl of this database is running; the {what} waits"
+        )
     if outcome.state is CrawlState.NOTHING_TO_DO:
-        return f"skipped: {outcome.message}"
+        return JobResult(JobOutcome.SKIPPED, outcome.message)
     if outcome.state is CrawlState.INCOMPLETE:
         raise RuntimeError(
             f"the {what} is incomplete: the results of {outcome.rows_not_stored} sites could"
             f" not be stored and {outcome.not_crawled} sites were not answered (run"
             f" {outcome.run_id})"
         )
-    return f"succeeded: run {outcome.run_id}"
+    return JobResult(JobOutcome.SUCCEEDED, f"run {outcome.run_id}")
 
 
 def _interrupted_run(config: str | None) -> int | None:

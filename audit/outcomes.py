@@ -5,27 +5,52 @@ Data for the crawler (which records them), the rules (which judge them) and the 
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    HTTP_ERROR = "http_error"
+    DNS_ERROR = "dns_error"
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+    TLS_ERROR = "tls_error"
+    TOO_LARGE = "too_large"
+    REDIRECT_LOOP = "redirect_loop"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    CONNECTION_LOST = "connection_lost"
+    PROTOCOL_ERROR = "protocol_error"
+    ROBOTS_DENIED = "robots_denied"
+    NOT_HTML = "not_html"
+    BLOCKED_ADDRESS = "blocked_address"
+    ANALYSIS_ERROR = "analysis_error"
+    STORE_ERROR = "store_error"
+    NOT_CRAWLED = "not_crawled"
+    ERROR = "error"
+
+
 # Every outcome a snapshot can have, and what it means (README, `beian crawl --help`).
-OUTCOMES: dict[str, str] = {
-    "ok": "the homepage answered 2xx and was read",
-    "http_error": "the server answered 4xx or 5xx",
-    "dns_error": "the name does not resolve",
-    "refused": "the connection was refused",
-    "timeout": "no complete answer in time",
-    "tls_error": "the TLS handshake failed",
-    "too_large": "the page is larger than max_download_bytes (on the wire or decoded): cut",
-    "redirect_loop": "redirects (HTTP or meta refresh) that come back to a URL already seen",
-    "too_many_redirects": "more redirects than REDIRECT_MAX_TIMES",
-    "connection_lost": "the connection closed before a complete answer",
-    "protocol_error": "the server answered something that is not HTTP",
-    "robots_denied": "robots.txt forbids the homepage (robots_txt = obey)",
-    "not_html": "the homepage is not an HTML page",
-    "blocked_address": "the address is internal (loopback, private, ...): not fetched",
-    "analysis_error": "the page was fetched but could not be read: its notices are not judged",
-    "store_error": "what the crawl saw could not be stored: not judged",
-    "not_crawled": "the crawl ended before the site was answered: not judged",
-    "error": "another failure of the download",
+OUTCOMES: dict[Outcome, str] = {
+    Outcome.OK: "the homepage answered 2xx and was read",
+    Outcome.HTTP_ERROR: "the server answered 4xx or 5xx",
+    Outcome.DNS_ERROR: "the name does not resolve",
+    Outcome.REFUSED: "the connection was refused",
+    Outcome.TIMEOUT: "no complete answer in time",
+    Outcome.TLS_ERROR: "the TLS handshake failed",
+    Outcome.TOO_LARGE: "the page is larger than max_download_bytes (on the wire or decoded): cut",
+    Outcome.REDIRECT_LOOP: "redirects (HTTP or meta refresh) that come back to a URL already seen",
+    Outcome.TOO_MANY_REDIRECTS: "more redirects than REDIRECT_MAX_TIMES",
+    Outcome.CONNECTION_LOST: "the connection closed before a complete answer",
+    Outcome.PROTOCOL_ERROR: "the server answered something that is not HTTP",
+    Outcome.ROBOTS_DENIED: "robots.txt forbids the homepage (robots_txt = obey)",
+    Outcome.NOT_HTML: "the homepage is not an HTML page",
+    Outcome.BLOCKED_ADDRESS: "the address is internal (loopback, private, ...): not fetched",
+    Outcome.ANALYSIS_ERROR: "the page was fetched but could not be read: its notices are not"
+    " judged",
+    Outcome.STORE_ERROR: "what the crawl saw could not be stored: not judged",
+    Outcome.NOT_CRAWLED: "the crawl ended before the site was answered: not judged",
+    Outcome.ERROR: "another failure of the download",
 }
 # Outcomes that say nothing about the site itself: the crawler did not look (the address
 # guard), or failed on its own side. No rule judges them, so no finding opens or resolves.
-NOT_OBSERVED = frozenset({"blocked_address", "store_error", "not_crawled"})
+NOT_OBSERVED = frozenset({Outcome.BLOCKED_ADDRESS, Outcome.STORE_ERROR, Outcome.NOT_CRAWLED})

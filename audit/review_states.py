@@ -10,12 +10,31 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
-STATES = (
-    "new", "confirmed", "notified", "inspected", "rectifying", "false_positive",
-    "accepted_risk", "resolved",
-)  # fmt: skip
+
+class FindingState(StrEnum):
+    """Whether the problem is still there: the audit decides."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class ReviewState(StrEnum):
+    """What is being done about it: the analysts decide (audit/review.py)."""
+
+    NEW = "new"
+    CONFIRMED = "confirmed"
+    NOTIFIED = "notified"
+    INSPECTED = "inspected"
+    RECTIFYING = "rectifying"
+    FALSE_POSITIVE = "false_positive"
+    ACCEPTED_RISK = "accepted_risk"
+    RESOLVED = "resolved"
+
+
+STATES = tuple(ReviewState)
 
 LABELS = {
     "new": "new, not yet looked at",

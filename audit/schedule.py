@@ -48,6 +48,7 @@ from audit.config import Settings
 from audit.cron import cron_trigger
 from audit.display import DisplayFormatter
 from audit.errors import UserError
+from audit.jobs import JobOutcome, JobResult
 from audit.processes import process_is_gone
 from audit.store import Store
 from audit.store import jobs as store_jobs
@@ -57,7 +58,6 @@ from audit.store.models import utcnow
 JOBS_TABLE = "apscheduler_jobs"
 LOG_BYTES = 10 * 1024 * 1024
 LOG_BACKUPS = 5
-OUTCOMES = ("succeeded", "failed", "skipped", "interrupted", "missed", "running")
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ class History:
             rows = store_jobs.running_job_runs(session)
             gone = [row for row in rows if process_is_gone(row.pid, row.hostname)]
             for row in gone:
-                row.outcome, row.finished_at = "interrupted", row.finished_at or utcnow()
+                row.outcome, row.finished_at = JobOutcome.INTERRUPTED, row.finished_at or utcnow()
                 row.error = "the scheduler stopped (killed?) while it ran"
             return len(gone)
 
@@ -187,7 +187,7 @@ class History:
         if event.exception is not None:
             error = "".join(traceback.format_exception_only(event.exception)).strip()
             logger.error("job %s failed: %s", event.job_id, error)
-            ended: tuple[str, str | None] = ("failed", error)
+            ended: tuple[str, str | None] = (JobOutcome.FAILED, error)
         else:
             ended = split_outcome(event.retval)
             logger.info("job %s: %s%s", event.job_id, ended[0],
@@ -208,23 +208,26 @@ class History:
             scheduled = event.scheduled_run_time  # type: ignore[attr-defined]
             why = "due while the scheduler was down, past the grace time"
             logger.warning("job %s due at %s: missed (%s)", event.job_id, scheduled, why)
-            self._end(event.job_id, scheduled, ("missed", why))
+            self._end(event.job_id, scheduled, (JobOutcome.MISSED, why))
             return
         # max instances reached: never submitted
         times = getattr(event, "scheduled_run_times", None) or [None]
         why = "the previous run was still going"
         logger.warning("job %s due at %s: skipped (%s)", event.job_id, times[-1], why)
-        self.finish(self.start(event.job_id, times[-1]), "skipped", why)
+        self.finish(self.start(event.job_id, times[-1]), JobOutcome.SKIPPED, why)
 
 
 def split_outcome(value: Any) -> tuple[str, str | None]:
-    """A job's return value: "skipped: why" -> ("skipped", "why"); None -> succeeded."""
+    """A job's outcome and detail for the history: a JobResult as it is; a plain job's
+    return value "skipped: why" -> ("skipped", "why"); None -> succeeded."""
+    if isinstance(value, JobResult):
+        return value.outcome, value.detail
     text = str(value) if value is not None else "succeeded"
     head, _, detail = text.partition(":")
     head = head.strip()
-    if head not in OUTCOMES:
-        return "succeeded", text
-    return head, detail.strip() or None
+    if head not in set(JobOutcome):
+        return JobOutcome.SUCCEEDED, text
+    return JobOutcome(head), detail.strip() or None
 
 
 # ---- running -----------------------------------------------------------------------------
@@ -385,8 +388,8 @@ def run_now(settings: Settings, job_id: str) -> tuple[str, str | None]:
             value = ref_to_obj(spec.func)(config=config)
         except BaseException as exc:
             error = "".join(traceback.format_exception_only(exc)).strip()
-            history.finish(row_id, "interrupted" if isinstance(exc, KeyboardInterrupt)
-                           else "failed", error)  # fmt: skip
+            history.finish(row_id, JobOutcome.INTERRUPTED if isinstance(exc, KeyboardInterrupt)
+                           else JobOutcome.FAILED, error)  # fmt: skip
             raise
         outcome, detail = split_outcome(value)
         history.finish(row_id, outcome, detail)

@@ -342,7 +342,7 @@ def test_postgresql_connections_terminated_during_a_crawl_lose_nothing(
             terminated: list[Any] = []
             watcher = threading.Thread(
                 target=terminate_connections,
-                args=(store, admin, stop, terminated, (5, total - 5)),
+                args=(store, admin, stop, terminated, (3, total - 1)),
                 daemon=True,
             )
             watcher.start()
@@ -372,7 +372,7 @@ def terminate_connections(
     store: Store, admin: Any, stop: threading.Event, terminated: list[Any],
     window: tuple[int, int],
 ) -> None:  # fmt: skip
-    """End the crawl's connections every 0.3 s while it has stored between ``window``
+    """End the crawl's connections every 0.2 s while it has stored between ``window``
     snapshots."""
     while not stop.is_set():
         with store.session() as session:
@@ -386,7 +386,7 @@ def terminate_connections(
                     )
                 ).all()
             terminated.extend(killed)
-        time.sleep(0.3)
+        time.sleep(0.2)
 
 
 # --- page analysis: dying, slow and greedy pages ---------------------------------------------

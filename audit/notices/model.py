@@ -20,12 +20,28 @@ Conventions:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 Confidence = Literal["high", "medium", "low"]
 Source = Literal["footer_text", "body_text", "img_alt", "img_title", "link_title", "script", "meta"]
 
+
 # Reasons that make a number invalid; every other reason is a doubt or a remark.
+class NoticeKind(StrEnum):
+    """What a notice row is (the store's notices.kind)."""
+
+    ICP = "icp"
+    ICP_LICENCE = "icp_licence"
+    POLICE = "police"
+    SITE_CODE = "site_code"
+    CONAC = "conac"
+    SPONSOR = "sponsor"
+
+
+# The kinds that carry a number, in the order a page's notices are listed.
+NUMBER_KINDS = (NoticeKind.ICP, NoticeKind.ICP_LICENCE, NoticeKind.POLICE, NoticeKind.SITE_CODE)
+
 FATAL_REASONS = frozenset(
     {
         "placeholder",
@@ -192,7 +208,7 @@ class Notices:
         """One flat row per notice: kind, number, raw, valid, linked, source, and the rest
         of the item under details (the shape of the store's notices table)."""
         rows = []
-        for kind in ("icp", "icp_licence", "police", "site_code"):
+        for kind in NUMBER_KINDS:
             for item in getattr(self, kind):
                 data = item.to_json()
                 head = {key: data.pop(key) for key in ("number", "raw", "valid", "linked")}
@@ -201,7 +217,7 @@ class Notices:
             conac = self.conac.to_json()
             rows.append(
                 {
-                    "kind": "conac",
+                    "kind": NoticeKind.CONAC,
                     "number": None,
                     "raw": conac["url"],
                     "valid": True,
@@ -213,7 +229,7 @@ class Notices:
         if self.sponsor is not None:
             rows.append(
                 {
-                    "kind": "sponsor",
+                    "kind": NoticeKind.SPONSOR,
                     "number": self.sponsor.name,
                     "raw": self.sponsor.raw,
                     "valid": None,
