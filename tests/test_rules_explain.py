@@ -38,6 +38,7 @@ def test_catalogue_rows() -> None:
         "name",
         "severity",
         "applies_to",
+        "category",
         "message_zh",
         "basis",
         "advice_zh",

@@ -84,6 +84,7 @@ _META = {
     "name": "example-rule",
     "severity": "low",
     "needs_reachable": True,
+    "category": "display",
     "basis": "《示例》",
     "message_zh": "示例",
     "message_en": "Example",
@@ -110,6 +111,7 @@ def test_a_duplicate_code_raises() -> None:
         ("BA499", {"applies_to": "companies"}, "applies_to"),
         ("BA499", {"advice_en": " "}, "empty advice_en"),
         ("BA499", {"supersedes": ("BA499",)}, "cannot supersede itself"),
+        ("BA499", {"category": "misc"}, "category"),
     ],
 )
 def test_bad_metadata_raises(code: str, change: dict[str, str], message: str) -> None:
@@ -219,3 +221,15 @@ def test_details_are_json() -> None:
 def test_every_superseded_code_is_in_the_catalogue() -> None:
     for item in RULES.values():
         assert set(item.supersedes) <= set(RULES), item.code
+
+
+def test_each_rule_declares_what_it_is_about_and_the_bulletin_groups_by_it() -> None:
+    from audit.bulletin.compile import ICP_UNFILED, POLICE_UNFILED, THREAT_RULES, UNFILED_RULES
+    from audit.rules.model import CATEGORIES
+
+    assert {r.category for r in RULES.values()} <= set(CATEGORIES)
+    assert tuple(c for c, r in RULES.items() if r.category == "unfiled") == UNFILED_RULES
+    assert (ICP_UNFILED, POLICE_UNFILED) == (("BA101", "BA102"), ("BA111", "BA112"))
+    assert {"BA301", "BA302", "BA303"} <= THREAT_RULES
+    # the registry's cross-checks are judged only with a registry loaded
+    assert {c for c, r in RULES.items() if r.needs_registry} == {"BA131", "BA132"}

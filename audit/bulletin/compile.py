@@ -51,18 +51,18 @@ from audit.bulletin.figures import (
 from audit.bulletin.period import local_date, months_ending, previous_period
 from audit.config import BulletinSettings, Profile
 from audit.review_states import next_deadline
-from audit.rules import UnknownRule, get_rule
+from audit.rules import UnknownRule, get_rule, rules_of
 from audit.rules.availability import UNREACHABLE
 from audit.store.models import CrawlRun, Finding, FindingEvent, Notice, Site, Snapshot, utcnow
 
 # 未备案: the site shows no valid filing number of a kind (or one the registry lacks).
-ICP_UNFILED = ("BA101", "BA102")
-POLICE_UNFILED = ("BA111", "BA112")
-UNFILED_RULES = (*ICP_UNFILED, *POLICE_UNFILED, "BA131")
+UNFILED_RULES = rules_of("unfiled")
+ICP_UNFILED = tuple(c for c in UNFILED_RULES if get_rule(c).number_kind == "icp")
+POLICE_UNFILED = tuple(c for c in UNFILED_RULES if get_rule(c).number_kind == "police")
 # 未能核验: the page's footer is written by scripts or frames the crawl could not read.
-UNVERIFIED = "BA100"
+UNVERIFIED_RULES = rules_of("unverified")
 # 网络安全威胁: availability now, security signals later.
-THREAT_PREFIXES = ("BA3", "BA4")
+THREAT_RULES = frozenset((*rules_of("availability"), *rules_of("threat")))
 LIFECYCLE = ("opened", "resolved", "reopened")
 NO_DISTRICT = "未注明区县"
 NO_CATEGORY = "未分类"
@@ -413,7 +413,7 @@ def compile_figures(
         ),
         by_district=_groups(unfiled_now, unfiled_before, sites, "district", profile),
         by_category=_groups(unfiled_now, unfiled_before, sites, "category", profile),
-        unverified=len(unfiled_sites(reported_now, (UNVERIFIED,)) - unfiled_now),
+        unverified=len(unfiled_sites(reported_now, UNVERIFIED_RULES) - unfiled_now),
         findings=_finding_changes(
             {f for f in reported_now if findings[f].rule in UNFILED_RULES},
             {f for f in reported_before if findings[f].rule in UNFILED_RULES},
@@ -890,7 +890,7 @@ def _threats(
     reported_before: set[int],
 ) -> list[ThreatRow]:
     def is_threat(f: int) -> bool:
-        return findings[f].rule.startswith(THREAT_PREFIXES)
+        return findings[f].rule in THREAT_RULES
 
     opened = select(FindingEvent.finding_id).where(
         FindingEvent.kind.in_(("opened", "reopened")),

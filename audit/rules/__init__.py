@@ -27,12 +27,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Literal
 
 from audit.rules.model import (
     APPLIES_TO,
+    CATEGORIES,
     SEVERITIES,
     AppliesTo,
     AuditContext,
+    Category,
     Check,
     Evaluation,
     Hit,
@@ -82,8 +85,11 @@ def rule(
     message_en: str,
     advice_zh: str,
     advice_en: str,
+    category: Category,
     supersedes: tuple[str, ...] = (),
     needs_complete: bool = False,
+    number_kind: Literal["icp", "police"] | None = None,
+    needs_registry: bool = False,
 ) -> Callable[[Check], Check]:
     """Register the decorated check function as rule ``code``; returns it unchanged.
 
@@ -100,6 +106,8 @@ def rule(
             raise ValueError(f"{code}: severity {severity!r} is not one of {SEVERITIES}")
         if applies_to not in APPLIES_TO:
             raise ValueError(f"{code}: applies_to {applies_to!r} is not one of {APPLIES_TO}")
+        if category not in CATEGORIES:
+            raise ValueError(f"{code}: category {category!r} is not one of {CATEGORIES}")
         texts = {
             "name": name,
             "basis": basis,
@@ -126,6 +134,9 @@ def rule(
             check=check,
             supersedes=supersedes,
             needs_complete=needs_complete,
+            category=category,
+            number_kind=number_kind,
+            needs_registry=needs_registry,
         )
         return check
 
@@ -178,3 +189,8 @@ def _sort_catalogue() -> None:
 from audit.rules import availability, filing, government, registry  # noqa: E402, F401
 
 _sort_catalogue()
+
+
+def rules_of(category: Category) -> tuple[str, ...]:
+    """The codes of a category's rules, in code order."""
+    return tuple(code for code, r in RULES.items() if r.category == category)

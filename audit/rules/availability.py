@@ -31,6 +31,7 @@ CLOSE_FILINGS_EN = (
 
 @rule(
     code="BA301",
+    category="availability",
     name="site-unreachable",
     severity="medium",
     needs_reachable=False,
@@ -69,6 +70,7 @@ def _shared_gov_suffix(host_a: str, host_b: str, suffixes: list[str]) -> bool:
 
 @rule(
     code="BA302",
+    category="availability",
     name="redirect-to-unrelated-domain",
     severity="high",
     needs_reachable=False,
@@ -118,6 +120,7 @@ def unrelated_redirect(ctx: AuditContext) -> Iterator[Hit]:
 
 @rule(
     code="BA303",
+    category="availability",
     name="homepage-http-error",
     severity="medium",
     needs_reachable=False,

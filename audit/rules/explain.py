@@ -13,6 +13,14 @@ APPLIES_ZH = {"all": "全部网站", "government": "政府网站"}
 APPLIES_EN = {"all": "all sites", "government": "government sites"}
 
 _INDENT = "    "
+CATEGORY_ZH = {
+    "unverified": "未能核验",
+    "unfiled": "未备案",
+    "display": "备案信息展示",
+    "marks": "政府网站标识",
+    "availability": "可用性",
+    "threat": "安全威胁",
+}
 
 
 def _english(text: str) -> str:
@@ -22,9 +30,7 @@ def _english(text: str) -> str:
 
 def explain(rule: Rule) -> str:
     """A rule's full description, Chinese and English, as plain text."""
-    from audit.rules.registry import RegistryRule
-
-    if isinstance(rule, RegistryRule):
+    if rule.needs_registry:
         judged_zh = "仅在已导入备案库（beian registry import）且首页能够读取时判定"
         judged_en = "only with a filing registry imported and a homepage that could be read"
     elif rule.needs_reachable:
@@ -38,6 +44,7 @@ def explain(rule: Rule) -> str:
         "",
         f"严重程度 Severity:    {SEVERITY_ZH[rule.severity]} {rule.severity}",
         f"适用范围 Applies to:  {APPLIES_ZH[rule.applies_to]} {APPLIES_EN[rule.applies_to]}",
+        f"类别 Category:        {CATEGORY_ZH[rule.category]} {rule.category}",
         f"判定条件 Judged:      {judged_zh}",
         f"                     {judged_en}",
         "",
@@ -81,6 +88,7 @@ def catalogue_rows() -> list[dict[str, Any]]:
             "name": rule.name,
             "severity": rule.severity,
             "applies_to": rule.applies_to,
+            "category": rule.category,
             "message_zh": rule.message_zh,
             "basis": rule.basis,
             "advice_zh": rule.advice_zh,

@@ -88,6 +88,7 @@ GAPS_ZH = {
 
 @rule(
     code="BA100",
+    category="unverified",
     name="filing-unverified",
     severity="info",
     needs_reachable=True,
@@ -131,6 +132,8 @@ def filing_unverified(ctx: AuditContext) -> Iterator[Hit]:
 
 @rule(
     code="BA101",
+    category="unfiled",
+    number_kind="icp",
     name="icp-number-not-shown",
     severity="high",
     needs_reachable=True,
@@ -155,6 +158,8 @@ def icp_not_shown(ctx: AuditContext) -> Iterator[Hit]:
 
 @rule(
     code="BA102",
+    category="unfiled",
+    number_kind="icp",
     name="icp-number-malformed",
     severity="medium",
     needs_reachable=True,
@@ -178,6 +183,7 @@ def icp_malformed(ctx: AuditContext) -> Iterator[Hit]:
 
 @rule(
     code="BA103",
+    category="display",
     name="icp-number-not-linked",
     severity="medium",
     needs_reachable=True,
@@ -220,6 +226,8 @@ def icp_not_linked(ctx: AuditContext) -> Iterator[Hit]:
 
 @rule(
     code="BA111",
+    category="unfiled",
+    number_kind="police",
     name="police-number-not-shown",
     severity="medium",
     needs_reachable=True,
@@ -243,6 +251,8 @@ def police_not_shown(ctx: AuditContext) -> Iterator[Hit]:
 
 @rule(
     code="BA112",
+    category="unfiled",
+    number_kind="police",
     name="police-number-malformed",
     severity="medium",
     needs_reachable=True,
@@ -266,6 +276,7 @@ def police_malformed(ctx: AuditContext) -> Iterator[Hit]:
 
 @rule(
     code="BA113",
+    category="display",
     name="police-number-not-linked",
     severity="low",
     needs_reachable=True,
@@ -295,6 +306,7 @@ def police_not_linked(ctx: AuditContext) -> Iterator[Hit]:
 
 @rule(
     code="BA114",
+    category="display",
     name="police-number-outside-jurisdiction",
     severity="info",
     needs_reachable=True,
@@ -334,6 +346,7 @@ def police_outside_jurisdiction(ctx: AuditContext) -> Iterator[Hit]:
 
 @rule(
     code="BA115",
+    category="display",
     name="police-number-province-mismatch",
     severity="low",
     needs_reachable=True,
@@ -384,6 +397,7 @@ def _sponsor_key(name: str) -> str:
 
 @rule(
     code="BA121",
+    category="display",
     name="icp-number-shared",
     severity="high",
     needs_reachable=True,

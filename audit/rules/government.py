@@ -24,6 +24,7 @@ def _absent(ctx: AuditContext, shown_invalid: list[Any] | None = None) -> Hit:
 
 @rule(
     code="BA201",
+    category="marks",
     name="gov-site-code-missing",
     severity="medium",
     applies_to="government",
@@ -54,6 +55,7 @@ def site_code_missing(ctx: AuditContext) -> Iterator[Hit]:
 
 @rule(
     code="BA202",
+    category="marks",
     name="gov-conac-badge-missing",
     severity="medium",
     applies_to="government",
@@ -80,6 +82,7 @@ def conac_missing(ctx: AuditContext) -> Iterator[Hit]:
 
 @rule(
     code="BA203",
+    category="marks",
     name="gov-sponsor-missing",
     severity="low",
     applies_to="government",

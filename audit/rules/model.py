@@ -15,6 +15,14 @@ from audit.outcomes import NOT_OBSERVED
 
 Severity = Literal["high", "medium", "low", "info"]
 AppliesTo = Literal["all", "government"]
+# What a rule is about, for the documents that group findings (the bulletin's sections):
+# unverified (a page not fully read), unfiled (no valid filing number: 未备案), display
+# (a number shown wrongly: unlinked, doubtful, shared), marks (a government site's
+# marks), availability (down, hijacked), threat (security signals, BA4xx).
+Category = Literal["unverified", "unfiled", "display", "marks", "availability", "threat"]
+CATEGORIES: tuple[Category, ...] = (
+    "unverified", "unfiled", "display", "marks", "availability", "threat",
+)  # fmt: skip
 
 # Evidence stays short enough for a table cell and a notice letter.
 EXCERPT_LIMIT = 240
@@ -163,10 +171,18 @@ class Rule:
     # A rule that concludes from absence ("no number shown") judges only a complete
     # reading: a page whose footer a script writes may show what we did not see (BA100).
     needs_complete: bool = False
+    category: Category = "display"
+    # The number an unfiled rule is about (the bulletin counts ICP and police apart).
+    number_kind: Literal["icp", "police"] | None = None
+    # A cross-check against the imported filing registry: judged only when one is loaded
+    # (without it, "unknown to the registry" would be true of every number).
+    needs_registry: bool = False
 
     def applies(self, ctx: AuditContext) -> bool:
         """Whether this rule judges the site at all in this context."""
         if self.applies_to == "government" and not ctx.site.government:
+            return False
+        if self.needs_registry and ctx.registry is None:
             return False
         if ctx.snapshot.outcome in NOT_OBSERVED:
             return False  # the crawler did not see the site: nothing to judge

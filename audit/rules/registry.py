@@ -19,17 +19,15 @@ index, every record of that subject.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-import audit.rules as catalogue
 from audit.domains import host_of
 from audit.rules import rule
 from audit.rules.filing import MIIT_33, MIIT_REGISTRY, MPS_33, MPS_REGISTRY
-from audit.rules.model import AuditContext, Check, Hit, Registry, RegistryEntry, Rule
+from audit.rules.model import AuditContext, Hit, Registry, RegistryEntry
 
 _KINDS = ("icp", "police")
 # Spaces, brackets and quotes are how two spellings of one body's name differ.
@@ -37,30 +35,8 @@ _SPONSOR_NOISE = re.compile(r"[\s()\[\]{}<>（）【】〔〕［］｛｝〈〉�
 _LISTED = 10  # numbers or domains listed in a hit's details, at most
 
 
-@dataclasses.dataclass(frozen=True)
-class RegistryRule(Rule):
-    """A rule that judges a site only when a filing registry is loaded."""
-
-    def applies(self, ctx: AuditContext) -> bool:
-        return ctx.registry is not None and super().applies(ctx)
-
-
-def needs_registry(check: Check) -> Check:
-    """Put above ``@rule(...)``: the rule then applies only when ``ctx.registry`` is set.
-
-    Without a registry, "unknown to the registry" would be true of every number, and a
-    rule that is not judged neither opens nor resolves findings.
-    """
-    for code, registered in catalogue.RULES.items():
-        if registered.check is check:
-            fields = {f.name: getattr(registered, f.name) for f in dataclasses.fields(registered)}
-            catalogue.RULES[code] = RegistryRule(**fields)
-            return check
-    raise ValueError(f"{check.__name__} is not a registered rule: put @needs_registry above @rule")
-
-
 def _registry(ctx: AuditContext) -> Registry:
-    assert ctx.registry is not None  # RegistryRule.applies
+    assert ctx.registry is not None  # the rule needs_registry: Rule.applies checked it
     return ctx.registry
 
 
@@ -126,9 +102,10 @@ def _numbers(entries: tuple[RegistryEntry, ...]) -> list[str]:
     return sorted(entry.number for entry in entries)[:_LISTED]
 
 
-@needs_registry
 @rule(
     code="BA131",
+    category="unfiled",
+    needs_registry=True,
     name="number-not-in-registry",
     severity="high",
     needs_reachable=True,
@@ -175,9 +152,10 @@ def number_not_in_registry(ctx: AuditContext) -> Iterator[Hit]:
         )
 
 
-@needs_registry
 @rule(
     code="BA132",
+    category="display",
+    needs_registry=True,
     name="number-filed-for-another-site",
     severity="medium",
     needs_reachable=True,
