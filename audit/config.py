@@ -11,13 +11,21 @@ Shanxi), shipped as ``audit/profiles/yuncheng.toml``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from audit.errors import ConfigError
@@ -53,7 +61,17 @@ class Profile(_Strict):
         default_factory=list,
         description="Other suffixes whose hosts belong to the jurisdiction (discovery)",
     )
-    name_keywords: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_keys(cls, data: Any) -> Any:
+        # name_keywords was documented but never read: a profile that has it still loads.
+        if isinstance(data, dict) and "name_keywords" in data:
+            logging.getLogger(__name__).warning(
+                "[profile] name_keywords is not used by beian-audit: it can be removed"
+            )
+            data = {key: value for key, value in data.items() if key != "name_keywords"}
+        return data
 
     @field_validator("province_abbr")
     @classmethod

@@ -118,3 +118,17 @@ def test_the_example_configuration_is_valid_and_matches_the_defaults() -> None:
     assert example.model_dump(exclude={"config_path"}) == defaults.model_dump(
         exclude={"config_path"}
     )
+
+
+def test_a_profile_with_the_retired_name_keywords_still_loads(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = tmp_path / "beian.toml"
+    config.write_text(
+        '[profile]\nname = "运城市"\nprovince = "山西省"\nprovince_abbr = "晋"\n'
+        'division_prefix = "1408"\ngov_domain_suffixes = ["yuncheng.gov.cn"]\n'
+        'name_keywords = ["运城"]\n[profile.divisions]\n"140802" = "盐湖区"\n',
+        "utf-8",
+    )
+    assert load_settings(config).profile.name == "运城市"
+    assert "name_keywords is not used" in caplog.text
