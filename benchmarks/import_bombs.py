@@ -3,7 +3,7 @@
     python benchmarks/import_bombs.py                 # every file below
     python benchmarks/import_bombs.py --only merge    # the files whose name contains it
 
-Writes each file (``tests/hostile_files.py``: a few KB to a few MB, however much they
+Writes each file (``tests/support/hostile_files.py``: a few KB to a few MB, however much they
 declare), imports it with ``python -m audit sites import`` into a fresh SQLite database
 in a child process, and prints per file: its size, the exit status, the wall time, the
 child's CPU time, its peak RSS (from the kernel: ``os.wait4``) and the lines it wrote
@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from audit.spreadsheet import Sheet, write_workbook  # noqa: E402
-from tests import hostile_files as hostile  # noqa: E402
+from tests.support import hostile_files as hostile  # noqa: E402
 
 GIB = 1 << 30
 MIB = 1 << 20

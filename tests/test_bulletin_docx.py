@@ -16,7 +16,7 @@ from docx.shared import RGBColor
 
 from audit.bulletin.blocks import BulletinDocument, Chart, Heading, Masthead, Paragraph, Table
 from audit.bulletin.render_docx import render_docx
-from tests.office import docx_to_pdf, pdf_text, skip_without_office
+from tests.support.office import docx_to_pdf, pdf_text, skip_without_office
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 TITLE = "运城市网络与信息安全信息通报"

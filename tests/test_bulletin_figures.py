@@ -29,7 +29,7 @@ from audit.bulletin.render_markdown import to_markdown
 from audit.config import BulletinSettings
 from audit.errors import UserError
 from audit.store import Store
-from tests.bulletin_world import PROFILE, World, beijing, footer
+from tests.support.bulletin_world import PROFILE, World, beijing, footer
 
 COMPILED_ON = beijing(2026, 12, 2, 9)
 NOVEMBER = month_period(2026, 11)

@@ -20,7 +20,7 @@ from audit.config import load_settings
 from audit.docx_style import clean_text
 from audit.errors import UserError
 from audit.store import Site, Store
-from tests.bulletin_world import World, beijing, footer
+from tests.support.bulletin_world import World, beijing, footer
 from tests.test_display import RAW_CONTROL
 
 HOSTILE_NAME = '<script>alert("x")</script>=HYPERLINK("http://evil.example","点我")'

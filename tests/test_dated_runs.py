@@ -3,7 +3,7 @@ started on an earlier day, so a run entered later can be dated before runs alrea
 stored, and has a higher id. The bulletin and the sites' history go by the runs' dates.
 
 Each crawl here is a finished run written as `beian crawl --dated` writes it (its start
-is the date given) and audited by the real audit (:class:`tests.bulletin_world.World`).
+is the date given) and audited by the real audit (:class:`tests.support.bulletin_world.World`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from audit.findings import run_audit
 from audit.store import Finding, FindingEvent, Site, Store
 from audit.store.findings import latest_finished_run, recent_outcomes
 from audit.store.sites import list_sites
-from tests.bulletin_world import PROFILE, World, beijing, footer
+from tests.support.bulletin_world import PROFILE, World, beijing, footer
 
 FILED, UNFILED = footer(1), footer(2, icp=False)
 AFTER = beijing(2027, 1, 5)  # every month below is over

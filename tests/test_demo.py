@@ -13,7 +13,7 @@ import docx
 import pytest
 
 from audit.demo import javascript_footers
-from tests.office import docx_to_pdf, pdf_text, skip_without_office
+from tests.support.office import docx_to_pdf, pdf_text, skip_without_office
 
 pytestmark = pytest.mark.crawl
 

@@ -52,8 +52,8 @@ from audit.testbed.hostile import (
 )
 from audit.testbed.measure import run_measured
 from crawler.analysis import AnalysisFailed, PageAnalyser
-from tests import faulty_analysis
 from tests.conftest import BACKENDS, POSTGRES_URL, _postgres_schema_url
+from tests.support import faulty_analysis
 
 pytestmark = [pytest.mark.fault, pytest.mark.crawl]
 

@@ -26,7 +26,7 @@ from audit.store import CrawlRun, Finding, FindingEvent, Link, Notice, Site, Sna
 from audit.store.crawls import create_run, resume_run, write_batch
 from audit.store.models import utcnow
 from audit.store.sites import add_site
-from tests.bulletin_world import PROFILE, World, beijing, footer
+from tests.support.bulletin_world import PROFILE, World, beijing, footer
 
 NOW = beijing(2026, 12, 20)
 RETENTION = RetentionSettings(evidence_days=180, links_days=400)  # the defaults

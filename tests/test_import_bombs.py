@@ -1,6 +1,6 @@
 """Import bombs (issue 10, "Files in"): hostile inventory files against the real command.
 
-Each file is made at test time (``tests/hostile_files.py``: a few KB, or 1 MB for a part
+Each file is made at test time (``tests/support/hostile_files.py``: a few KB, or 1 MB for a part
 that inflates to 1 GiB) and imported with ``python -m audit sites import`` into a real
 SQLite database, in a child process whose peak memory is read from the kernel
 (``os.wait4``). Each test checks what an analyst relies on: the command ends in bounded
@@ -28,8 +28,8 @@ import pytest
 from audit.inventory import import_inventory
 from audit.store import Store
 from audit.store.sites import list_sites
-from tests import hostile_files as hostile
 from tests.conftest import REPO
+from tests.support import hostile_files as hostile
 
 pytestmark = pytest.mark.fault
 

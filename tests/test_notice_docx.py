@@ -31,7 +31,7 @@ from audit.rules import get_rule
 from audit.store import Finding, Site, Store
 from audit.store import crawls as store_crawls
 from audit.store.sites import add_site
-from tests.office import docx_to_pdf, pdf_text, skip_without_office
+from tests.support.office import docx_to_pdf, pdf_text, skip_without_office
 from tests.test_display import RAW_CONTROL
 from tests.test_findings import COMPLIANT, NO_ICP, PROFILE
 

@@ -30,8 +30,8 @@ import pytest
 from audit.bulletin.numbering import list_issues
 from audit.files import staged, write_atomic
 from audit.store import Store
-from tests.bulletin_world import beijing, footer
 from tests.conftest import REPO
+from tests.support.bulletin_world import beijing, footer
 from tests.test_bulletin_issue import small_world
 
 pytestmark = pytest.mark.fault

@@ -26,8 +26,8 @@ from audit.store import CrawlRun, Finding, FindingEvent, Site, Store
 from audit.store.findings import retest_hosts
 from audit.testbed import Testbed, TestbedServer, generate
 from audit.testbed.expected import expected_rules
-from tests.bulletin_world import World, beijing, footer
 from tests.conftest import REPO
+from tests.support.bulletin_world import World, beijing, footer
 
 NO_ICP = footer(1, icp=False)
 NO_NUMBERS = footer(2, icp=False, police=False)

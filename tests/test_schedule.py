@@ -117,7 +117,7 @@ def test_bad_schedules_are_reported(tmp_path: Path, line: str, message: str) -> 
         settings_for("sqlite:///x.db", tmp_path, line)
 
 
-# ---- running, with test jobs (tests/schedule_jobs.py) --------------------------------------
+# ---- running, with test jobs (tests/support/schedule_jobs.py) ------------------------------
 
 
 def run_until(
@@ -149,7 +149,7 @@ def lines(path: Path) -> list[str]:
 
 
 def record_job(path: Path, trigger: Any, grace: int = 3600, func: str = "record") -> dict:  # type: ignore[type-arg]
-    return {"func": f"tests.schedule_jobs:{func}", "kwargs": {"path": str(path)},
+    return {"func": f"tests.support.schedule_jobs:{func}", "kwargs": {"path": str(path)},
             "trigger": trigger, "name": func, "misfire_grace_time": grace}  # fmt: skip
 
 
@@ -199,7 +199,7 @@ def test_a_run_missed_beyond_its_grace_is_recorded_not_run(db_url: str, tmp_path
 def test_a_job_never_overlaps_itself(db_url: str, tmp_path: Path) -> None:
     settings = settings_for(db_url, tmp_path)
     ran = tmp_path / "ran.txt"
-    job = {"func": "tests.schedule_jobs:slow", "kwargs": {"path": str(ran), "seconds": 1.5},
+    job = {"func": "tests.support.schedule_jobs:slow", "kwargs": {"path": str(ran), "seconds": 1.5},
            "trigger": IntervalTrigger(seconds=0.5), "name": "slow",
            "misfire_grace_time": 60}  # fmt: skip
 
