@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from scrapy.crawler import Crawler
 
 from audit.store import crawls as store_crawls
 from audit.store.crawls import StoreUnavailable
 from crawler.items import DiscoveredSiteItem, LinkItem, SnapshotItem
+
+if TYPE_CHECKING:
+    from crawler.spiders.sites import SitesSpider
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +55,11 @@ class StorePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        spider = self.crawler.spider
-        self.store = spider.store  # type: ignore[union-attr]
-        self.run_id = spider.run_id  # type: ignore[union-attr]
-        self.batch_size = spider.beian.crawl.batch_size  # type: ignore[union-attr]
+        # The pipeline of the sites spider (the fetch spider turns pipelines off), now open.
+        spider = cast("SitesSpider", self.crawler.spider)
+        self.store = spider.store
+        self.run_id = spider.run_id
+        self.batch_size = spider.beian.crawl.batch_size
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, SnapshotItem):
@@ -169,4 +173,4 @@ class StorePipeline:
     def _call_later(delay: float, function: Any) -> None:
         from twisted.internet import reactor
 
-        reactor.callLater(delay, function)  # type: ignore[attr-defined]
+        reactor.callLater(delay, function)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import click
 
@@ -190,7 +191,7 @@ def crawl(
         raise SystemExit(INTERRUPTED_EXIT)
 
 
-def print_run_summary(summary: dict) -> None:  # type: ignore[type-arg]
+def print_run_summary(summary: dict[str, Any]) -> None:
     rows = [
         {"figure": "run", "value": summary["run_id"]},
         {"figure": "state", "value": summary["state"]},
@@ -207,7 +208,7 @@ def print_run_summary(summary: dict) -> None:  # type: ignore[type-arg]
     print_table(rows, ["figure", "value"], title=f"Crawl run {summary['run_id']}")
 
 
-def discovery_rows(discovery: dict) -> list[dict]:  # type: ignore[type-arg]
+def discovery_rows(discovery: dict[str, Any]) -> list[dict[str, Any]]:
     """What --discover followed and what the bounds left out ([crawl] links_per_page,
     discover_per_page, discover_max); nothing when neither applied."""
     rows = []
