@@ -27,10 +27,12 @@ test: install
 	scripts/system-packages.sh test
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
+## lint: ruff (style) and mypy (types; its settings are in pyproject.toml)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .
@@ -41,4 +43,4 @@ bench: install
 	$(BIN)/python benchmarks/crawl_throughput.py --sites 5000
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from audit.config import Settings
 
 if TYPE_CHECKING:
+    from scrapy.settings import Settings as ScrapySettings
+
     from crawler.run import RunRecorder
 
 
@@ -27,7 +29,9 @@ class CrawlResult:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-def scrapy_settings(beian: Settings, *, log_level: str = "INFO", log_file: str | None = None):  # type: ignore[no-untyped-def]
+def scrapy_settings(
+    beian: Settings, *, log_level: str = "INFO", log_file: str | None = None
+) -> ScrapySettings:
     from scrapy.settings import Settings as ScrapySettings
 
     from crawler.scrapy_settings import apply_beian_settings
@@ -230,9 +234,9 @@ def quiet_scrapy_logs(level: str, *, progress_lines: bool = False) -> None:
     if not logging.root.handlers:
         from audit.display import DisplayFormatter
 
-        handler = logging.StreamHandler()
-        handler.setFormatter(DisplayFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logging.basicConfig(handlers=[handler])
+        console = logging.StreamHandler()
+        console.setFormatter(DisplayFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.basicConfig(handlers=[console])
     for name in ("scrapy", "crawler", "sites", "py.warnings"):
         logging.getLogger(name).setLevel(level)
     if level != "DEBUG":

@@ -45,7 +45,7 @@ def canonical_encoding(label: str | None) -> str | None:
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Return (text, encoding used). Never raises: undecodable bytes become U+FFFD."""
     bom_encoding, bom = read_bom(body)
-    if bom_encoding:
+    if bom_encoding and bom:
         return body[len(bom) :].decode(bom_encoding, "replace"), bom_encoding
     for declared in (
         http_content_type_encoding(content_type) if content_type else None,

@@ -75,7 +75,7 @@ def inspect_url(url: str, settings: Settings, proxy: str | None = None) -> Inspe
     crawler = process.create_crawler(FetchSpider)
     process.crawl(crawler, url=start_url, proxy=proxy)
     process.start()
-    result = crawler.spider.result if crawler.spider else {}
+    result = crawler.spider.result if isinstance(crawler.spider, FetchSpider) else {}
     body = result.pop("body", b"")
     if result.get("outcome") not in ("ok", "http_error") or not body:
         raise UserError(

@@ -29,6 +29,7 @@ from lxml import etree
 
 from audit.domains import same_site
 from audit.notices.footer import is_footer_element, is_footer_word
+from audit.notices.render import text_of
 from audit.notices.scripts import unescape_js
 
 Reading = Literal["complete", "partial", "unread"]
@@ -199,7 +200,7 @@ def examine(
     if any(_is_empty_footer(element) for element in _marked_footers(doc)):
         found.signal("empty_footer", [url for _, include in found.ranked for url in [include.url]])
     for noscript in doc.iter("noscript"):
-        if _NOSCRIPT_CUES.search(noscript.text_content() or ""):
+        if _NOSCRIPT_CUES.search(text_of(noscript) or ""):
             found.signal("noscript")
             break
     if scripts and _visible_length(doc) < _SHELL_TEXT:
@@ -246,7 +247,7 @@ def _marked_footers(doc: etree._Element) -> Iterable[etree._Element]:
 
 
 def _is_empty_footer(element: etree._Element) -> bool:
-    if "".join(element.text_content().split()):
+    if "".join(text_of(element).split()):
         return False
     # Links (badges drawn by CSS), images, frames and scripts are content, or signals of
     # their own; an empty box waiting for a script to fill it is not.

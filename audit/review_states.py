@@ -34,7 +34,7 @@ class ReviewState(StrEnum):
     RESOLVED = "resolved"
 
 
-STATES = tuple(ReviewState)
+STATES: tuple[str, ...] = tuple(state.value for state in ReviewState)
 
 LABELS = {
     "new": "new, not yet looked at",

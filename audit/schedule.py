@@ -205,7 +205,7 @@ class History:
 
     def _not_run(self, event: JobEvent) -> None:
         if event.code == EVENT_JOB_MISSED:  # announced as submitted, found too late
-            scheduled = event.scheduled_run_time  # type: ignore[attr-defined]
+            scheduled = event.scheduled_run_time
             why = "due while the scheduler was down, past the grace time"
             logger.warning("job %s due at %s: missed (%s)", event.job_id, scheduled, why)
             self._end(event.job_id, scheduled, (JobOutcome.MISSED, why))

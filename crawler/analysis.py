@@ -31,6 +31,8 @@ from audit.analyse import AnalysisOptions, PageAnalysis, analyse_page
 logger = logging.getLogger(__name__)
 
 Analyse = Callable[..., PageAnalysis]
+# _analyse_in_worker's arguments: body, url, content_type, site_host, homepage, include.
+_WorkerArgs = tuple[bytes, str, str | None, str, bool, str | None]
 
 _options: AnalysisOptions | None = None
 _analyse: Analyse = analyse_page
@@ -122,7 +124,7 @@ class PageAnalyser:
     ) -> PageAnalysis:
         """``include``: the page is a file the homepage pulls in (its kind, see
         audit/reading.py), read for its notices as the homepage's footer."""
-        args = (body, url, content_type, site_host, homepage, include)
+        args: _WorkerArgs = (body, url, content_type, site_host, homepage, include)
         if self.pool is None:
             try:
                 return self._analyse(
@@ -137,7 +139,8 @@ class PageAnalyser:
                 return await self._run(pool, args)
             except BrokenProcessPool:
                 self._replace(pool, url)
-        async with self._alone:  # type: ignore[union-attr]
+        assert self._alone is not None  # made with the pool
+        async with self._alone:
             # Broken twice: alone in a process of its own, the page answers for itself.
             solo = self._new_pool(1)
             try:
@@ -147,7 +150,7 @@ class PageAnalyser:
             finally:
                 solo.shutdown(wait=False, cancel_futures=True)
 
-    async def _run(self, pool: ProcessPoolExecutor, args: tuple[object, ...]) -> PageAnalysis:
+    async def _run(self, pool: ProcessPoolExecutor, args: _WorkerArgs) -> PageAnalysis:
         future = pool.submit(_analyse_in_worker, *args)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)

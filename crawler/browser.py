@@ -161,11 +161,11 @@ class GuardedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
     else:  # pragma: no cover - Scrapy before 2.14
 
-        def download_request(self, request: Request, spider: Any) -> Any:  # type: ignore[override]
+        def download_request(self, request: Request, spider: Any) -> Any:
             self._guarded(request)
             return super().download_request(request, spider)
 
-        def close(self) -> Any:  # type: ignore[override]
+        def close(self) -> Any:
             closing = super().close()
             closing.addBoth(lambda result: (self._close_guard(), result)[1])
             return closing

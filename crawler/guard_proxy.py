@@ -310,7 +310,7 @@ class GuardProxy:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         try:
             try:
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.idle_timeout)
@@ -331,7 +331,7 @@ class GuardProxy:
             with contextlib.suppress(Exception):
                 await writer.drain()
             writer.close()
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
 
     async def _forward(
         self, request: ProxyRequest, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

@@ -8,6 +8,7 @@ Squid (the usual organisational proxy) names them in ``X-Squid-Error``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from scrapy.exceptions import (
     CannotResolveHostError,
@@ -22,6 +23,9 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ParseError
 
 from audit.outcomes import OUTCOMES as OUTCOMES
+
+if TYPE_CHECKING:
+    from scrapy import Request
 
 _SQUID = {
     "ERR_DNS_FAIL": "dns_error",
@@ -47,6 +51,11 @@ def outcome_of_response(status: int, squid_error: str | None = None) -> str:
     return "http_error"
 
 
+def failed_request(failure: Failure) -> Request:
+    """The request whose errback got ``failure``."""
+    return failure.request  # type: ignore[attr-defined]  # Scrapy sets it; Twisted does not declare it
+
+
 def outcome_of_failure(
     failure: Failure, redirect_urls: Sequence[str] = (), *, refusal: str | None = None
 ) -> tuple[str, str]:
@@ -56,6 +65,7 @@ def outcome_of_failure(
     (``crawler.resolver.refusal_for``): a lookup with no result is then ``blocked_address``.
     """
     exc = failure.value
+    assert exc is not None  # a Failure is built from an exception
     causes = list(_causes(exc))
     if refusal and any(isinstance(c, CannotResolveHostError | tx_error.DNSLookupError)
                        for c in causes):  # fmt: skip

@@ -177,4 +177,4 @@ class StorePipeline:
     def _call_later(delay: float, function: Any) -> None:
         from twisted.internet import reactor
 
-        reactor.callLater(delay, function)  # type: ignore[attr-defined]
+        reactor.callLater(delay, function)

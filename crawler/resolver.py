@@ -29,7 +29,12 @@ from urllib.parse import urlsplit
 from scrapy.utils.datatypes import LocalCache
 from twisted.internet._resolver import GAIResolver
 from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolution
+from twisted.internet.interfaces import (
+    IAddress,
+    IHostnameResolver,
+    IHostResolution,
+    IResolutionReceiver,
+)
 from zope.interface import implementer
 
 from audit.addresses import AddressPolicy
@@ -86,6 +91,7 @@ class _Resolution:
         pass
 
 
+@implementer(IResolutionReceiver)
 class _GuardedReceiver:
     """Collects one lookup's addresses; hands the caller only those the policy allows."""
 
@@ -122,7 +128,9 @@ class GuardedResolver:
         self.policy = policy
         self.exempt_hosts = frozenset(exempt_hosts)
         self.fixed = dict(fixed or {})
-        self._lookup = GAIResolver(reactor, getaddrinfo=self._getaddrinfo)
+        # GAIResolver hands getaddrinfo the str host name it was given; its parameter type
+        # allows bytes and None as well.
+        self._lookup = GAIResolver(reactor, getaddrinfo=self._getaddrinfo)  # type: ignore[arg-type]
         self._cache: LocalCache[str, list[IAddress]] = LocalCache(cache_size)
         self._refused: LocalCache[str, str] = LocalCache(cache_size)
 
@@ -157,7 +165,7 @@ class GuardedResolver:
         guarded = _GuardedReceiver(self, resolutionReceiver, hostName, portNumber)
         cached = self._cache.get(hostName)
         if cached is None:
-            return self._lookup.resolveHostName(  # type: ignore[no-any-return]
+            return self._lookup.resolveHostName(
                 guarded, hostName, 0, addressTypes, transportSemantics
             )
         resolution = _Resolution(hostName)
@@ -208,8 +216,7 @@ def exempt_proxy(url: str | None) -> None:
 
 def _with_port(address: IAddress, port: int) -> IAddress:
     if isinstance(address, IPv4Address | IPv6Address) and address.port != port:
-        kind = type(address)
-        if kind is IPv6Address:
+        if type(address) is IPv6Address:
             return IPv6Address(address.type, address.host, port, address.flowInfo, address.scopeID)
         return IPv4Address(address.type, address.host, port)
     return address

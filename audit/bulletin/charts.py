@@ -185,7 +185,9 @@ def _best_entry(entries: Iterable[font_manager.FontEntry]) -> font_manager.FontE
     rank = {name.lower(): i for i, name in enumerate(CJK_FAMILIES)}
 
     def order(entry: font_manager.FontEntry) -> tuple[int, int, str]:
-        weight = font_manager.weight_dict.get(entry.weight, entry.weight)
+        weight = entry.weight  # a number or a name
+        if isinstance(weight, str):
+            weight = font_manager.weight_dict.get(weight, weight)
         regular = abs(weight - 400) if isinstance(weight, int) else 1000
         return rank[entry.name.lower()], regular, entry.fname
 

@@ -576,8 +576,8 @@ def _overdue(reported: set[int], reviews: ReviewStates, on: dt.date) -> set[int]
         f
         for f in reported
         if reviews[f].state in review.DEADLINE_STATES
-        and reviews[f].deadline is not None
-        and reviews[f].deadline < on
+        and (deadline := reviews[f].deadline) is not None
+        and deadline < on
     }
 
 
@@ -871,7 +871,11 @@ def _counted_rows(
 ) -> list[Counted]:
     """One row per name, its other fields the counts of the same names (0 when absent)."""
     fields = [f.name for f in dataclasses.fields(row) if f.name != key]
-    return [row(**{key: name}, **{f: counts[name][f] for f in fields}) for name in names]
+    rows: list[Counted] = []
+    for name in names:
+        values: dict[str, Any] = {key: name, **{f: counts[name][f] for f in fields}}
+        rows.append(row(**values))  # the field names are known at run time only
+    return rows
 
 
 def _rule_message(code: str) -> str:

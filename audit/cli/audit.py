@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from audit.cli.context import AppContext, pass_app
 from audit.cli.output import echo, emit, format_option, print_json, print_table
+
+if TYPE_CHECKING:
+    from audit.findings import AuditSummary
 
 FINDING_COLUMNS = [
     "id", "site", "rule", "severity", "state", "review_state", "deadline", "overdue",
@@ -47,7 +50,7 @@ def audit(app: AppContext, run_id: int | None, unreachable_runs: int, as_json: b
     print_audit_summary(summary)
 
 
-def print_audit_summary(summary) -> None:  # type: ignore[no-untyped-def]
+def print_audit_summary(summary: AuditSummary) -> None:
     data = summary.to_json()
     rules = sorted({r for kind in AUDIT_KINDS for r in data[kind]})
     rows = [{"rule": rule, **{kind: data[kind].get(rule, 0) for kind in AUDIT_KINDS}}
@@ -111,7 +114,7 @@ def findings(ctx: click.Context, rules: tuple[str, ...], severities: tuple[str, 
         found = list_findings(session, rules=rules, severities=severities, state=state,
                               district=district, category=category, key_unit=key_unit,
                               host=host, since=start)  # fmt: skip
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": f.id, "site": s.host, "rule": f.rule, "fingerprint": f.fingerprint,
                 "severity": f.severity, "state": f.state, "review_state": f.review_state,
@@ -163,7 +166,7 @@ def show(app: AppContext, finding_id: int, as_json: bool) -> None:
         finding, site = get_finding(session, finding_id)
         history = events_of(session, finding_id)
         overdue = is_overdue(finding)
-        data = {
+        data: dict[str, Any] = {
             "id": finding.id, "rule": finding.rule, "fingerprint": finding.fingerprint,
             "severity": finding.severity, "state": finding.state,
             "review_state": finding.review_state, "deadline": finding.deadline,

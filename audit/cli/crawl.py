@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import click
 
@@ -166,7 +167,7 @@ def crawl(
         raise SystemExit(outcome.exit_code)
 
 
-def print_run_summary(summary: dict) -> None:  # type: ignore[type-arg]
+def print_run_summary(summary: dict[str, Any]) -> None:
     rows = [
         {"figure": "run", "value": summary["run_id"]},
         {"figure": "state", "value": summary["state"]},
@@ -183,7 +184,7 @@ def print_run_summary(summary: dict) -> None:  # type: ignore[type-arg]
     print_table(rows, ["figure", "value"], title=f"Crawl run {summary['run_id']}")
 
 
-def discovery_rows(discovery: dict) -> list[dict]:  # type: ignore[type-arg]
+def discovery_rows(discovery: dict[str, Any]) -> list[dict[str, Any]]:
     """What --discover followed and what the bounds left out ([crawl] links_per_page,
     discover_per_page, discover_max); nothing when neither applied."""
     rows = []

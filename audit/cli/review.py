@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypedDict
 
 import click
 
@@ -12,6 +13,15 @@ from audit.errors import UserError
 from audit.review_states import LABELS, STATES, TRANSITIONS
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+class _Options(TypedDict):
+    """What review_finding and review_site take besides the finding(s) and the state."""
+
+    note: str | None
+    deadline: dt.date | None
+    until: dt.date | None
+    actor: str | None
 
 
 def _states_help() -> str:
@@ -52,7 +62,7 @@ def review(app: AppContext, finding_id: int | None, host: str | None, to_state: 
         raise UserError("give either a finding ID or --site HOST")
     if actor and len(actor.strip()) > 100:
         raise UserError("--by: at most 100 characters")
-    options = {
+    options: _Options = {
         "note": note,
         "deadline": deadline.date() if deadline else None,
         "until": until.date() if until else None,

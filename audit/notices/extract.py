@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote
 
 from lxml import etree, html
@@ -264,7 +264,7 @@ class _Collector:
     def scan_text_nodes(self, root: etree._Element) -> None:
         blocks: list[etree._Element] = []
         seen: set[etree._Element] = set()
-        texts = P.TEXT_XPATH(root)
+        texts = P.all_texts(root)
         self.all_text = "".join(texts)
         for node in _trigger_text_nodes(root, texts, self.all_text):
             parent = node.getparent()
@@ -281,14 +281,14 @@ class _Collector:
             self._scan_rendered(render(block), origin=None)
 
     def scan_attributes(self, root: etree._Element) -> None:
-        for position, original in enumerate(P.ATTR_XPATH(root), 1):
+        for position, original in enumerate(P.attribute_texts(root), 1):
             if not P.has_trigger(original) or not P.NOTICE_HINT_RE.search(original):
                 continue
             text = squeeze(clean(original))
             matches = _matches(text)
             if not matches:
                 continue
-            value = P.ATTR_AT_XPATH(root, position=position)[0]
+            value = P.attribute_at(root, position)
             element = value.getparent()
             if element is None or _skipped(element):
                 continue
@@ -315,7 +315,7 @@ class _Collector:
                 )
 
     def scan_scripts(self, root: etree._Element) -> None:
-        for script in P.SCRIPT_XPATH(root):
+        for script in P.scripts(root):
             if script.tag == "template" and _skipped(script.getparent(), but="head"):
                 # (a Vue single-file component's <template> after its <script setup>
                 # lands in <head>: still what the page renders)
@@ -330,11 +330,11 @@ class _Collector:
                     self._conac_candidate(ConacBadge(found.group(0), "script", "script"))
             for fragment in script_fragments(script):
                 self._scan_rendered(render(fragment, as_root=True), origin=script)
-                for anchor in P.FRAGMENT_LINK_XPATH(fragment):
+                for anchor in P.fragment_link_elements(fragment):
                     self._registry_link(anchor)
 
     def scan_meta(self, root: etree._Element) -> None:
-        for value in P.META_SITE_CODE_XPATH(root):
+        for value in P.meta_site_codes(root):
             code = compact(str(value))
             if re.fullmatch(r"(?i:bm)\d{8}|\d{10}", code):
                 self._push(
@@ -355,7 +355,7 @@ class _Collector:
         A conac badge image without a link to bszs.conac.cn is not the badge (labels:
         "a link to bszs.conac.cn or a dcs.conac.cn badge script").
         """
-        for anchor in P.LINK_XPATH(root):
+        for anchor in P.link_elements(root):
             if not is_anchor(anchor) and anchor.tag != "area":
                 continue
             href = href_of(anchor) or ""
@@ -641,8 +641,8 @@ class _Collector:
             checked = self._licence(fields)
             return ("icp" if fields["site"] else "icp_licence"), checked.number
         if kind == "police":
-            checked = validate.police(fields["prov"], fields["token"], None, fields["site"])
-            return "police", checked.number
+            police = validate.police(fields["prov"], fields["token"], None, fields["site"])
+            return "police", police.number
         if kind == "site_code":
             return "site_code", validate.site_code(fields["code"], None)[0]
         return kind, fields.get("name", "")
@@ -732,11 +732,11 @@ class _Collector:
             reasons.append("linked_to_icp_registry")
         if link_code and checked.division_code and link_code != fields["token"]:
             reasons.append("link_code_mismatch")
-        reasons = _unique([*reasons, *extra])
+        all_reasons = _unique([*reasons, *extra])
         return PoliceNumber(
             number=checked.number,
-            valid=not FATAL_REASONS.intersection(reasons),
-            reasons=reasons,
+            valid=not FATAL_REASONS.intersection(all_reasons),
+            reasons=all_reasons,
             placeholder=checked.placeholder,
             province=checked.province,
             province_inferred=checked.province_inferred,
@@ -759,6 +759,7 @@ class _Collector:
         extra: list[str],
     ) -> IcpNumber | Licence:
         fields = best.fields
+        form: Literal["filing", "icp_licence", "telecom_licence"]
         if best.kind == "icp":
             checked = self._filing(fields)
             form = "filing"
@@ -776,13 +777,14 @@ class _Collector:
         if list_name == "icp_licence":
             # A licence is "linked" when it links to an MIIT system (filing or licence).
             common = {**common, "linked": bool(link and link.registry in ("miit", "miit_licence"))}
+            assert form != "filing"  # the licence list holds licences only (_identity)
             return Licence(
                 number=checked.number,
                 valid=valid,
                 reasons=tuple(reasons),
                 placeholder=checked.placeholder,
                 province=fields["prov"],
-                form=form,  # type: ignore[arg-type]
+                form=form,
                 link_outdated=outdated,
                 **common,
             )
@@ -797,7 +799,7 @@ class _Collector:
             province=fields["prov"],
             main_number=checked.main_number,
             site_index=int(site) if site else None,
-            form=form,  # type: ignore[arg-type]
+            form=form,
             link_outdated=outdated,
             **common,
         )
@@ -1095,7 +1097,9 @@ def _bare_label_ok(text: str, start: int) -> bool:
 # -- context --------------------------------------------------------------------------
 
 
-def _trigger_text_nodes(root: etree._Element, texts: list[str], joined: str) -> list[Any]:
+def _trigger_text_nodes(
+    root: etree._Element, texts: list[str], joined: str
+) -> list[etree._ElementUnicodeResult]:
     """The text nodes (as smart strings, parent known) that may hold part of a notice.
 
     One C-level pass finds trigger substrings in the concatenated text; only the nodes
@@ -1112,10 +1116,10 @@ def _trigger_text_nodes(root: etree._Element, texts: list[str], joined: str) -> 
             candidates.add(index)
             position = joined.find(trigger, ends[index] if index < len(ends) else len(joined))
     hits = sorted(i for i in candidates if i < len(texts) and P.NOTICE_HINT_RE.search(texts[i]))
-    nodes = []
+    nodes: list[etree._ElementUnicodeResult] = []
     for first, last in _clusters(hits):
         wanted = set(range(first, last + 1)).intersection(hits)
-        found = P.TEXT_RANGE_XPATH(root, first=first + 1, last=last + 1)
+        found = P.texts_between(root, first + 1, last + 1)
         nodes.extend(node for offset, node in enumerate(found) if first + offset in wanted)
     return nodes
 
@@ -1325,7 +1329,7 @@ def _code_urls(text: str, root: etree._Element, pattern: re.Pattern[str] | None)
 
 def _href_variables(root: etree._Element) -> set[str]:
     """Variables that a component's markup binds links to: href={name}, :href="name"."""
-    values = P.VARIABLE_HREF_XPATH(root)
+    values = P.variable_hrefs(root)
     return {str(value).strip("{}$` ") for value in values}
 
 

@@ -10,7 +10,9 @@ is a footer. Pages that mark nothing fall back to position: little text after it
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from enum import Enum
+from typing import cast
 
 from lxml import etree
 
@@ -118,7 +120,7 @@ def is_article_element(element: etree._Element) -> bool:
 def _leading_text(element: etree._Element, limit: int = 24) -> str:
     """The first characters an element shows (its heading, typically), without spaces."""
     out = ""
-    for chunk in element.itertext():
+    for chunk in cast("Iterator[str]", element.itertext()):  # str in a parsed document
         out += "".join(chunk.split())
         if len(out) >= limit:
             break
@@ -179,6 +181,17 @@ def classify(element: etree._Element) -> Region:
 
 _ID_CLASS_VALUES = etree.XPath("//@id | //@class")
 _FOOTER_TAGS = etree.XPath("//footer | //*[@role='contentinfo']")
+
+
+def _id_class_values(doc: etree._Element) -> list[etree._ElementUnicodeResult]:
+    """Every id and class attribute, as strings that know their element."""
+    return cast("list[etree._ElementUnicodeResult]", _ID_CLASS_VALUES(doc))
+
+
+def _footer_tags(doc: etree._Element) -> list[etree._Element]:
+    return cast("list[etree._Element]", _FOOTER_TAGS(doc))
+
+
 # A superset of is_footer_element's words, to pick the few elements worth that check.
 _FOOTER_HINT = re.compile(
     "|".join((*_FOOTER_SUBSTRINGS, *_FOOTER_PREFIXES, *_FOOTER_TOKENS)), re.IGNORECASE
@@ -192,9 +205,11 @@ def _footer_candidates(doc: etree._Element) -> list[etree._Element]:
     costs half of an XPath that tests every element's attributes.
     """
     found = {
-        value.getparent(): None for value in _ID_CLASS_VALUES(doc) if _FOOTER_HINT.search(value)
+        owner: None
+        for value in _id_class_values(doc)
+        if _FOOTER_HINT.search(value) and (owner := value.getparent()) is not None
     }
-    for element in _FOOTER_TAGS(doc):
+    for element in _footer_tags(doc):
         found.setdefault(element, None)
     return sorted(found, key=_document_position) if len(found) > 1 else list(found)
 

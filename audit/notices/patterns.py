@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from lxml import etree
 
@@ -208,3 +209,53 @@ JSON_URL_RE = re.compile(r"(?:https?:)?//[^\s\"'<>,}\]]+|(?<![\w.])(?:www\.)?bei
 CONAC_URL_RE = re.compile(r"(?:https?:)?//(?:bszs|dcs)\.conac\.cn[^\s\"'<>)]*")
 # The badge's own page (a link to it is the badge; dcs.conac.cn only serves its image).
 CONAC_LINK_RE = re.compile(r"(?:https?:)?//bszs\.conac\.cn[^\s\"'`<>)\\]*")
+
+
+# Typed calls of the XPath expressions above. lxml types an XPath result as the union of
+# everything XPath can return (booleans, numbers, strings, elements, lists of these); each
+# expression here returns one kind, named by these functions' return types.
+
+
+def all_texts(root: etree._Element) -> list[str]:
+    """Every text node of the document (plain strings)."""
+    return cast("list[str]", TEXT_XPATH(root))
+
+
+def texts_between(root: etree._Element, first: int, last: int) -> list[etree._ElementUnicodeResult]:
+    """Text nodes ``first`` to ``last`` (1-based, inclusive), as strings that know their parent."""
+    return cast("list[etree._ElementUnicodeResult]", TEXT_RANGE_XPATH(root, first=first, last=last))
+
+
+def attribute_texts(root: etree._Element) -> list[str]:
+    """The alt and title attributes of ``_ATTRS`` (plain strings)."""
+    return cast("list[str]", ATTR_XPATH(root))
+
+
+def attribute_at(root: etree._Element, position: int) -> etree._ElementUnicodeResult:
+    """The ``position``-th (1-based) of those attributes, as a string that knows its element."""
+    return cast("list[etree._ElementUnicodeResult]", ATTR_AT_XPATH(root, position=position))[0]
+
+
+def scripts(root: etree._Element) -> list[etree._Element]:
+    """The document's <script> and <template> elements."""
+    return cast("list[etree._Element]", SCRIPT_XPATH(root))
+
+
+def link_elements(root: etree._Element) -> list[etree._Element]:
+    """Elements with an attribute naming a filing registry or conac, in the document."""
+    return cast("list[etree._Element]", LINK_XPATH(root))
+
+
+def fragment_link_elements(fragment: etree._Element) -> list[etree._Element]:
+    """The same, under ``fragment``."""
+    return cast("list[etree._Element]", FRAGMENT_LINK_XPATH(fragment))
+
+
+def variable_hrefs(root: etree._Element) -> list[str]:
+    """Bound link targets: href="{name}", :href, v-bind:href (plain strings)."""
+    return cast("list[str]", VARIABLE_HREF_XPATH(root))
+
+
+def meta_site_codes(root: etree._Element) -> list[str]:
+    """The content of <meta name="SiteIDCode">."""
+    return cast("list[str]", META_SITE_CODE_XPATH(root))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 
@@ -136,9 +136,13 @@ class Rendered:
         return squeeze("".join(parts)).strip()
 
 
-# All text under an element. Works on any lxml element: the crawler may hand over trees
-# built with lxml.etree's HTMLParser, whose elements lack HtmlElement.text_content().
-text_of = etree.XPath("string()", smart_strings=False)
+_STRING_XPATH = etree.XPath("string()", smart_strings=False)
+
+
+def text_of(element: etree._Element) -> str:
+    """All text under an element. Works on any lxml element: the crawler may hand over trees
+    built with lxml.etree's HTMLParser, whose elements lack HtmlElement.text_content()."""
+    return cast(str, _STRING_XPATH(element))  # string() returns a string
 
 
 def is_hidden(element: etree._Element) -> bool:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from audit.errors import UserError
 from audit.processes import process_is_gone
-from audit.store.db import Store, first_line, is_transient
+from audit.store.db import Store, first_line, is_transient, rows_matched
 from audit.store.models import CrawlRun, Link, Notice, Site, Snapshot, utcnow
 from audit.store.sites import PENDING, site_ids_by_host
 from audit.store.upsert import upsert
@@ -91,7 +91,7 @@ def resume_run(session: Session, run_id: int | None = None) -> CrawlRun:
         .values(state=RUNNING, finished_at=None, pid=os.getpid(), hostname=socket.gethostname())
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if rows_matched(claimed) != 1:
         raise UserError(f"crawl run {run.id} is being resumed by another process")
     session.refresh(run)
     return run

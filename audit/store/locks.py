@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from audit.config import LOCAL_TZ
 from audit.errors import UserError
 from audit.processes import process_is_gone
-from audit.store.db import Store
+from audit.store.db import Store, rows_matched
 from audit.store.models import SchedulerLock, utcnow
 
 
@@ -94,7 +94,7 @@ class DatabaseLock:
                 .values(**mine)
                 .execution_options(synchronize_session=False)
             )
-            if taken.rowcount != 1:  # someone else took it over in between
+            if rows_matched(taken) != 1:  # someone else took it over in between
                 raise LockHeld(self.name, previous)
             self.took_over = previous
         return self
@@ -108,7 +108,7 @@ class DatabaseLock:
                 .values(heartbeat_at=now or utcnow())
                 .execution_options(synchronize_session=False)
             )
-            return result.rowcount == 1
+            return rows_matched(result) == 1
 
     def release(self) -> None:
         with self.store.session() as session:

@@ -7,7 +7,7 @@ Times are stored in UTC (aware on the way out, whatever the backend keeps).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -22,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -75,6 +76,9 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSONType,
         list[Any]: JSONType,
     }
+    if TYPE_CHECKING:
+        # SQLAlchemy types it as any FromClause; every model here declares __tablename__.
+        __table__: ClassVar[Table]
 
 
 class Site(Base):

@@ -6,7 +6,7 @@ through here, keyed on a natural unique key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table
@@ -28,8 +28,11 @@ def upsert(
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
-    statement = insert(table)
+    inserts: dict[str, Callable[[Table], sqlite.Insert | postgresql.Insert]] = {
+        "sqlite": sqlite.insert,
+        "postgresql": postgresql.insert,
+    }
+    statement = inserts[dialect](table)
     if update:
         statement = statement.on_conflict_do_update(
             index_elements=list(key),

@@ -27,7 +27,7 @@ from pathlib import Path
 from audit.excerpt import EXCERPT_LENGTH, excerpt
 from audit.tabular.cells import clean_cell, is_date_format, iso_date_text, number_text
 from audit.tabular.model import Cell, ReadLimits, TableError, TooLong
-from audit.tabular.xmlstream import LocalNames, stream
+from audit.tabular.xmlstream import Handler, LocalNames, stream
 from audit.tabular.zipparts import ZipParts
 
 Record = tuple[int, list[Cell]]
@@ -426,9 +426,9 @@ class Workbook:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _small_part(self, name: str, handler: object) -> None:
+    def _small_part(self, name: str, handler: Handler) -> None:
         chunks = self._parts.chunks(name, self.limits.max_meta_bytes)
-        for _ in stream(chunks, handler, f"{self.path}: part {name}"):  # type: ignore[arg-type]
+        for _ in stream(chunks, handler, f"{self.path}: part {name}"):
             pass
 
     def _relationships(self, part: str) -> dict[str, tuple[str, str]]:

@@ -253,7 +253,7 @@ class TestbedServer:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         stats = self._stats
         stats.connections_total += 1
         stats.connections_open += 1
@@ -276,7 +276,7 @@ class TestbedServer:
             pass  # a client that goes away mid-response is normal for a crawler
         finally:
             stats.connections_open -= 1
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
             with contextlib.suppress(Exception):
                 writer.close()
 

@@ -15,7 +15,7 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
-from crawler.outcomes import outcome_of_failure, outcome_of_response
+from crawler.outcomes import failed_request, outcome_of_failure, outcome_of_response
 from crawler.resolver import exempt_proxy, refusal_for
 from crawler.scrapy_settings import configure_from_beian
 from crawler.spiders.sites import HTTP_ERRORS
@@ -57,7 +57,7 @@ class FetchSpider(Spider):
         yield from ()
 
     def failed(self, failure: Failure) -> Iterator[Any]:
-        request = failure.request  # type: ignore[attr-defined]
+        request = failed_request(failure)
         outcome, error = outcome_of_failure(
             failure,
             request.meta.get("redirect_urls", []),

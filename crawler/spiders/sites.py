@@ -42,7 +42,7 @@ from crawler.discovery import (
 )
 from crawler.extensions import cut_reason
 from crawler.items import DiscoveredSiteItem, LinkItem, SnapshotItem
-from crawler.outcomes import outcome_of_failure, outcome_of_response
+from crawler.outcomes import failed_request, outcome_of_failure, outcome_of_response
 from crawler.resolver import exempt_proxy, refusal_for
 from crawler.run import RENDER_STAT, RunArguments, RunPlan, RunRecorder
 from crawler.scrapy_settings import configure_from_beian
@@ -328,7 +328,7 @@ class SitesSpider(Spider):
             yield output
 
     def include_failed(self, failure: Failure) -> Iterator[Any]:
-        kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
+        kwargs = failed_request(failure).cb_kwargs
         item: SnapshotItem = kwargs["item"]
         self.count_include(item, kwargs["include"], "error")
         yield from self.read_on(item, kwargs["state"])
@@ -419,7 +419,7 @@ class SitesSpider(Spider):
 
     def render_failed(self, failure: Failure) -> Iterator[Any]:
         """The snapshot keeps what the served HTML showed, and says why rendering failed."""
-        request: Request = failure.request  # type: ignore[attr-defined]
+        request = failed_request(failure)
         kwargs = request.cb_kwargs
         item: SnapshotItem = kwargs["item"]
         if (page := request.meta.pop("playwright_page", None)) is not None:
@@ -460,7 +460,7 @@ class SitesSpider(Spider):
             yield output
 
     def extra_failed(self, failure: Failure) -> Iterator[Any]:
-        kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
+        kwargs = failed_request(failure).cb_kwargs
         yield from self.continue_with(kwargs["item"], kwargs["remaining"])
 
     def continue_with(self, item: SnapshotItem, remaining: list[str]) -> Iterator[Any]:
@@ -471,7 +471,7 @@ class SitesSpider(Spider):
             yield item
 
     def home_failed(self, failure: Failure) -> Iterator[Any]:
-        request: Request = failure.request  # type: ignore[attr-defined]
+        request = failed_request(failure)
         chain = _chain(request.meta)
         outcome, error = outcome_of_failure(
             failure,
@@ -523,9 +523,9 @@ class SitesSpider(Spider):
 
     def snapshot_of(self, response: Response) -> SnapshotItem:
         headers = {
-            name: response.headers.get(name).decode("latin-1")  # type: ignore[union-attr]
+            name: value.decode("latin-1")
             for name in KEPT_HEADERS
-            if response.headers.get(name)
+            if (value := response.headers.get(name))
         }
         item = SnapshotItem(
             host=response.meta["site"],
