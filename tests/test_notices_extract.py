@@ -762,3 +762,62 @@ def test_police_numbers_of_the_local_schemes_before_2016() -> None:
         assert not police.placeholder
     # Ten digits that start with no division code are not such a number.
     assert extract("<div class='footer'>网站公安备案号：9918230034</div>").police == ()
+
+
+def test_a_server_side_comment_hides_what_it_holds() -> None:
+    notices = extract(
+        "<div class='footer'><%-- 闽ICP备13016306号 旧页脚 --%>闽ICP备2021004567号-1</div>"
+    )
+    assert notices.numbers("icp") == ["闽ICP备2021004567号-1"]
+
+
+def test_a_conac_script_on_a_commented_out_line_is_no_badge() -> None:
+    script = (
+        "<script>// document.write(unescape(\"%3Cspan id=\\'_ideConac\\' %3E%3C/span%3E"
+        "%3Cscript src=\\'https://dcs.conac.cn/js/05/000/0000/60429971/CA050000000604299710002.js"
+        "\\' type=\\'text/javascript\\'%3E%3C/script%3E\"));\n</script>"
+    )
+    assert extract(f"<div class='footer'>{script}</div>").conac is None
+
+
+def test_a_filing_number_written_without_bei_and_hao() -> None:
+    notices = extract("<div class='footer'>邮箱：a@fs.gov.cn 辽ICP06018765</div>")
+    assert notices.numbers("icp") == ["辽ICP备06018765号"]
+    assert extract("<div class='footer'>粤ICP 2023 年度报告</div>").icp == ()
+
+
+def test_a_licence_shaped_filing_number_after_the_icp_bei_label() -> None:
+    notices = extract("<div class='footer'>沪ICP备 B2-20050088-49</div>")
+    assert notices.numbers("icp") == ["沪B2-20050088-49"]
+
+
+def test_a_repeated_motif_is_a_placeholder() -> None:
+    notices = extract("<div class='footer'>闽ICP证101010号 闽ICP备121212号</div>")
+    assert notices.numbers("icp_licence") == notices.numbers("icp") == []
+
+
+def test_a_bound_href_that_falls_back_to_the_registry_links_the_page() -> None:
+    notices = extract(
+        "<div class='footer'><el-link :href=\"gwa.url ? gwa.url : "
+        "'https://beian.mps.gov.cn/#/query/webSearch?code=34170202000557'\">"
+        "皖公网安备34170202000557号</el-link></div>"
+    )
+    assert notices.links_police_registry and notices.police[0].linked
+
+
+def test_a_php_templates_own_strings_are_what_it_echoes() -> None:
+    page = (
+        "<?php\n$icpInfo = array(\n    '蜀ICP备2025146653号-1',\n"
+        "    '川公网安备51011202001113号'\n);\n?>\n<footer class=\"footer\">"
+        '<a href="https://beian.miit.gov.cn/"><?php echo $icpInfo[0] ?></a></footer>'
+    )
+    notices = extract_notices(page, URL, today=TODAY)
+    assert notices.numbers("icp") == ["蜀ICP备2025146653号-1"]
+    assert notices.numbers("police") == ["川公网安备51011202001113号"]
+
+
+def test_a_components_props_are_what_it_shows() -> None:
+    notices = extract('<template><FooterVue ICP="京ICP备13051651号 - 1"></FooterVue></template>')
+    assert notices.numbers("icp") == ["京ICP备13051651号-1"]
+    # an ordinary element's attribute is not shown
+    assert extract('<div data-icp="京ICP备13051651号-1"></div>').icp == ()

@@ -74,7 +74,12 @@ from audit.notices.render import (
     render,
     text_of,
 )
-from audit.notices.scripts import is_script_source, join_literals, script_fragments
+from audit.notices.scripts import (
+    code_fragments,
+    is_script_source,
+    join_literals,
+    script_fragments,
+)
 
 _ICP_DIGITS = frozenset({6, 7, 8, 10})
 _LICENCE_DIGITS = frozenset({6})
@@ -179,6 +184,10 @@ def parse_html(text: str) -> html.HtmlElement | None:
     is parsed again with its deepest containers flattened, so its footer is still read.
     """
     text = _XML_DECLARATION.sub("", text, count=1)
+    if "<%--" in text:
+        # A JSP or ASP.NET template's own comments: the server drops them, no visitor sees
+        # them (an old footer often lies commented out there).
+        text = _SERVER_COMMENT.sub("", text)
     if not text.strip():
         return None
     if is_script_source(text):
@@ -195,6 +204,7 @@ def parse_html(text: str) -> html.HtmlElement | None:
         return None
 
 
+_SERVER_COMMENT = re.compile(r"<%--.*?--%>", re.DOTALL)
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
 # Elements kept however deep they sit: they carry the notices (links, images, scripts).
 _KEPT_DEEP = frozenset({"a", "img", "area", "map", "script", "meta", "iframe", "frame", "br"})
@@ -234,6 +244,8 @@ def extract_from_tree(
     collector.scan_text_nodes(root)
     collector.scan_attributes(root)
     collector.scan_scripts(root)
+    collector.scan_server_code(root)
+    collector.scan_component_props(root)
     collector.scan_meta(root)
     collector.scan_links(root)
     collector.scan_code_links(root)
@@ -314,6 +326,29 @@ class _Collector:
                     hidden=False,
                 )
 
+    def scan_component_props(self, root: etree._Element) -> None:
+        """<FooterVue ICP="京ICP备…号 - 1">: a component's props are what it shows."""
+        for value in P.component_props(root):
+            original = str(value)
+            if not P.has_trigger(original) or not P.NOTICE_HINT_RE.search(original):
+                continue
+            element = value.getparent()
+            # (a Vue template is what the page renders: its components' props count)
+            if element is None or _skipped(element, but="template"):
+                continue
+            text = squeeze(clean(original))
+            for match in _matches(text):
+                self._add(
+                    match,
+                    text,
+                    raw=_original_of(original, match),
+                    source="footer_text",
+                    region=classify(element),
+                    element=element,
+                    link=None,
+                    hidden=False,
+                )
+
     def scan_scripts(self, root: etree._Element) -> None:
         for script in P.scripts(root):
             if script.tag == "template" and _skipped(script.getparent(), but="head"):
@@ -325,13 +360,30 @@ class _Collector:
                 self._conac_candidate(ConacBadge(src, "script", "script"))
             if self.conac is None and "conac.cn" in (script.text or ""):
                 # The badge written by document.write(unescape("%3Cscript src='…dcs.conac.cn…"))
-                found = P.CONAC_URL_RE.search(unquote(script.text or ""))
-                if found:
+                code = unquote(script.text or "")
+                found = P.CONAC_URL_RE.search(code)
+                if found and not _on_comment_line(code, found.start()):
                     self._conac_candidate(ConacBadge(found.group(0), "script", "script"))
             for fragment in script_fragments(script):
                 self._scan_rendered(render(fragment, as_root=True), origin=script)
                 for anchor in P.fragment_link_elements(fragment):
                     self._registry_link(anchor)
+
+    def scan_server_code(self, root: etree._Element) -> None:
+        """A PHP template's own strings (``$icp = '京ICP备…';`` echoed into the footer):
+        libxml2 keeps ``<?php … ?>`` as a processing instruction or, parsing HTML, as a
+        comment ``<!--?php … ?-->`` (before the root element when the file opens with it)."""
+        blocks = [*root.itersiblings(preceding=True), *root.iter(etree.Comment, etree.PI)]
+        for block in blocks:
+            text = block.text if isinstance(block.text, str) else ""
+            if isinstance(block, etree._Comment) and not text.startswith(("?php", "?=")):
+                continue
+            if not isinstance(block, etree._Comment | etree._ProcessingInstruction):
+                continue
+            parent = block.getparent()
+            origin = parent if parent is not None else root
+            for fragment in code_fragments(text):
+                self._scan_rendered(render(fragment, as_root=True), origin=origin)
 
     def scan_meta(self, root: etree._Element) -> None:
         for value in P.meta_site_codes(root):
@@ -884,7 +936,7 @@ def _icp_matches(text: str) -> list[_Match]:
         in_full = _province_in_full(text, m.end("prov") if prov else start)
         if in_full is not None:
             prov, start = divisions.icp_abbr(in_full[0]), in_full[1]
-        if kind_label is None and (prov is None or not has_hao):
+        if kind_label is None and (prov is None or not (has_hao or _glued_filing(text, m))):
             continue  # "ICP 2023": a bare ICP needs a province and 号 to be a number
         allowed = _LICENCE_DIGITS if kind_label == "证" else _ICP_DIGITS
         token, end, site = _token(m, text, allowed)
@@ -950,6 +1002,18 @@ def _police_matches(text: str) -> list[_Match]:
         }
         out.append(_Match("police", start, end, fields))
     return out
+
+
+def _glued_filing(text: str, m: re.Match[str]) -> bool:
+    """辽ICP06018765: a province, ICP and a filing number's digits written together, with
+    neither 备 nor 号."""
+    start = m.start("num")
+    return (
+        start > 0
+        and text[start - 1] in "Pp"
+        and len(m.group("num")) in (8, 10)
+        and m.group("num").isdigit()
+    )
 
 
 def _malformed_icp_ok(

@@ -9,6 +9,7 @@ import re
 from typing import cast
 
 from lxml import etree
+from lxml.html import defs as html_defs
 
 from audit.notices.divisions import ABBR_CHARS
 
@@ -59,10 +60,10 @@ ICP_SHORT_RE = re.compile(
 # Telecom licences: 京B2-20090059, cross-region B1-20060139 and A2.B1-20232628;
 # a site index after it (粤B2-20090191-2) makes it a filing number. A digit more or less
 # is read, to be reported as malformed, and so is a category without its digit (粤B-2005…,
-# kept only after a province: ``_matches``). The ICP证 label is
-# sometimes put before the telecom number (京ICP证B2-20171701号): the province stays.
+# kept only after a province: ``_matches``). The ICP证 or ICP备 label is sometimes put
+# before the telecom number (京ICP证B2-20171701号, 沪ICP备 B2-20050088-49): the province stays.
 TELECOM_RE = re.compile(
-    rf"(?:(?P<prov>{_PROV}){_S}(?:[Ii]{_S}[Cc]{_S}[Pp]{_S}证{_S}(?:[号编]{_S}[码号]?)?{_S}:?{_S})?)?"
+    rf"(?:(?P<prov>{_PROV}){_S}(?:[Ii]{_S}[Cc]{_S}[Pp]{_S}[证备]{_S}(?:[号编]{_S}[码号]?)?{_S}:?{_S})?)?"
     rf"(?<![A-Za-z0-9.])(?P<cat>[AB][1-2]?(?:\.[AB][1-2])*)"
     rf"{_S}-{_S}(?P<num>(?:19|20)\d{{5,7}})(?!\d){_SITE}"
 )
@@ -224,6 +225,24 @@ def all_texts(root: etree._Element) -> list[str]:
 def texts_between(root: etree._Element, first: int, last: int) -> list[etree._ElementUnicodeResult]:
     """Text nodes ``first`` to ``last`` (1-based, inclusive), as strings that know their parent."""
     return cast("list[etree._ElementUnicodeResult]", TEXT_RANGE_XPATH(root, first=first, last=last))
+
+
+# Attributes that may hold a notice's text as a component's prop (<FooterVue ICP="…">):
+# found in libxml2, their elements tested in Python (``component_props``).
+PROP_XPATH = etree.XPath("//@*[contains(., 'ICP') or contains(., '备')]")
+HTML_TAGS = frozenset(html_defs.tags)
+
+
+def component_props(root: etree._Element) -> list[etree._ElementUnicodeResult]:
+    """Attribute values of elements that are not HTML (a Vue or React component's props),
+    which hold a notice's text: the component renders them."""
+    values = cast("list[etree._ElementUnicodeResult]", PROP_XPATH(root))
+    out = []
+    for value in values:
+        element = value.getparent()
+        if element is not None and isinstance(element.tag, str) and element.tag not in HTML_TAGS:
+            out.append(value)
+    return out
 
 
 def attribute_texts(root: etree._Element) -> list[str]:

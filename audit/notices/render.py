@@ -171,7 +171,15 @@ def href_of(element: etree._Element) -> str | None:
     href = element.get("href")
     if href is None:
         href = element.get(":href") or element.get("v-bind:href")
+        if href is not None and not _QUOTED_URL.fullmatch(href.strip()):
+            # an expression (x ? x : 'https://…'): the URL literal it falls back to
+            literal = _URL_LITERAL.search(href)
+            href = literal.group(1) if literal else href
     return href
+
+
+_QUOTED_URL = re.compile(r"""(['"`]).*\1""")
+_URL_LITERAL = re.compile(r"""['"`]((?:https?:)?//[^'"`\s]+)['"`]""")
 
 
 def nearest_anchor(element: etree._Element, limit: int = 8) -> etree._Element | None:

@@ -125,14 +125,19 @@ def script_fragments(script: etree._Element) -> list[etree._Element]:
     """What a script or template would put on the page, as element trees."""
     if script.tag == "template":
         return [script]
-    text = script.text or ""
+    return code_fragments(script.text or "", template=is_template(script))
+
+
+def code_fragments(text: str, *, template: bool = False) -> list[etree._Element]:
+    """What code would put on the page (a script's, or a PHP block's whose strings a
+    template echoes), as element trees: its literals unescaped and parsed as markup."""
     if not text.strip() or not has_trigger(text):
         return []
     out = []
     for chunk in windows(text):
         if not has_trigger(chunk):
             continue
-        markup = chunk if is_template(script) else unescape_js(chunk)
+        markup = chunk if template else unescape_js(chunk)
         fragment = as_fragment(markup)
         if fragment is not None:
             out.append(fragment)

@@ -24,6 +24,14 @@ def _is_sequence(digits: str) -> bool:
     return len(digits) >= 6 and any(digits in seq or seq in digits for seq in _SEQUENCES)
 
 
+def _is_motif(digits: str) -> bool:
+    """A short motif repeated (101010, 121212, 123123): typed, not issued."""
+    return len(digits) >= 6 and any(
+        len(digits) % size == 0 and digits == digits[:size] * (len(digits) // size)
+        for size in (2, 3)
+    )
+
+
 def _is_made_up(digits: str) -> bool:
     """Digits nobody was issued: one digit repeated, a run like 123456, only 0s and 1s
     (1000001, 00000001, 0000111), or a round number (1000000)."""
@@ -32,6 +40,7 @@ def _is_made_up(digits: str) -> bool:
     return (
         len(set(digits)) == 1
         or _is_sequence(digits)
+        or _is_motif(digits)
         or set(digits) <= {"0", "1"}
         or digits[1:].strip("0") == ""
     )
@@ -134,7 +143,12 @@ def icp_licence(province: str | None, token: str, site: str | None) -> Checked:
     kind = placeholder_kind(token)
     if kind:
         return Checked(number, main, (*reasons, kind, "placeholder"), True)
-    if (_is_made_up(token) and len(token) != 6) or len(set(token)) == 1 or _is_sequence(token):
+    if (
+        (_is_made_up(token) and len(token) != 6)
+        or len(set(token)) == 1
+        or _is_sequence(token)
+        or _is_motif(token)
+    ):
         # Six-digit licences may well be 000007 (Sina's): only a wrong-length one made of
         # zeros and ones (1000001, 0000111) is taken for a textbook dummy.
         return Checked(number, main, (*reasons, "placeholder"), True)

@@ -1,0 +1,70 @@
+"""How the corpus gets a new blind part (kept for the record; README.md lists the rounds).
+
+    python tests/data/real-footers/new_round.py open
+    python tests/data/real-footers/new_round.py add /work/corpus-r3/g /work/corpus-r3/h ...
+
+``open``: the blind part, scored once (its table goes into README.md), joins ``seen/``;
+the extractor may then be tuned on its kinds of variation. ``add``: new cases, collected
+afterwards from sources not in the corpus by people who neither read nor ran the
+extractor, become ``blind/``. A new case whose fragment is the same as a case already kept
+is dropped. Only the structure of the new cases is looked at here, never their content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SEEN, BLIND = HERE / "seen", HERE / "blind"
+
+
+def body_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes().partition(b"\n")[2]).hexdigest()
+
+
+def labels(folder: Path) -> list[dict[str, object]]:
+    lines = (folder / "labels.jsonl").read_text("utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def open_blind() -> None:
+    opened = labels(BLIND)
+    with (SEEN / "labels.jsonl").open("a", encoding="utf-8") as out:
+        for label in opened:
+            shutil.move(BLIND / str(label["file"]), SEEN / str(label["file"]))
+            out.write(json.dumps(label, ensure_ascii=False) + "\n")
+    (BLIND / "labels.jsonl").write_text("", "utf-8")
+    print(f"seen: {len(opened)} blind cases added")
+
+
+def add(sources: list[str]) -> None:
+    kept = {body_hash(path) for path in SEEN.glob("*.html")}
+    kept |= {body_hash(path) for path in BLIND.glob("*.html")}
+    chosen: list[tuple[Path, dict[str, object]]] = []
+    dropped = 0
+    for source in sources:
+        folder = Path(source)
+        for label in labels(folder):
+            path = folder / str(label["file"])
+            digest = body_hash(path)
+            if digest in kept:
+                dropped += 1
+                continue
+            kept.add(digest)
+            chosen.append((path, label))
+    with (BLIND / "labels.jsonl").open("a", encoding="utf-8") as out:
+        for path, label in chosen:
+            shutil.copyfile(path, BLIND / path.name)
+            out.write(json.dumps(label, ensure_ascii=False) + "\n")
+    print(f"blind: {len(chosen)} new cases, {dropped} dropped as copies")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["open"]:
+        open_blind()
+    else:
+        add(sys.argv[2:] if sys.argv[1:2] == ["add"] else sys.argv[1:])
