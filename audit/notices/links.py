@@ -1,0 +1,160 @@
+"""Step 2 of the pipeline (:mod:`audit.notices.extract`): the link of a match (the anchor
+around it, an empty registry link beside it, a URL in the same JSON object or Markdown
+link) and the registry URLs that code or configs make links of; commented-out code."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from lxml import etree
+
+from audit.notices import patterns as P
+from audit.notices.matching import _Match
+from audit.notices.normalise import Link, classify_link
+from audit.notices.render import (
+    MAP_LIMIT,
+    Rendered,
+    href_of,
+)
+
+# A JS or config line comment, or a YAML/shell one: what follows is not rendered. (Not
+# "* ": in Markdown that is a list item.)
+_LINE_COMMENT = re.compile(r"^\s*(?://|/\*|#\s)")
+_GAP_PUNCTUATION = " :|丨｜/·•-,，"
+
+
+# The registry a kind of number should link to.
+_EXPECTED_REGISTRY = {
+    "icp": ("miit",),
+    "licence": ("miit", "miit_licence"),
+    "police": ("mps",),
+    "site_code": (),
+    "sponsor": (),
+}
+
+
+def _span_link(rendered: Rendered, match: _Match, base_host: str) -> Link | None:
+    """The link of a match: the anchor around it, else an empty registry link beside it."""
+    pieces = rendered.pieces_in(match.start, match.end)
+    anchors = [p.anchor for p in pieces if p.anchor is not None]
+    if anchors:
+        anchor = Counter(anchors).most_common(1)[0][0]
+        return classify_link(href_of(anchor), base_host)
+    expected = _EXPECTED_REGISTRY[match.kind]
+    text = rendered.text
+    for start, end, anchor in rendered.anchors:
+        if end <= match.start and match.start - end <= 12:
+            gap = text[end : match.start]
+        elif start >= match.end and start - match.end <= 12:
+            gap = text[match.end : start]
+        else:
+            continue
+        if gap.strip(_GAP_PUNCTUATION) or any(ch.isdigit() for ch in text[start:end]):
+            continue
+        link = classify_link(href_of(anchor), base_host)
+        if link is not None and link.registry in expected:
+            return link
+    return None
+
+
+def _json_link(text: str, match: _Match) -> Link | None:
+    """A registry URL in the same JSON object: {"title":"京ICP证030609号","url":"https://…"}."""
+    expected = _EXPECTED_REGISTRY[match.kind]
+    if not expected:
+        return None
+    left = text.rfind("{", max(0, match.start - 300), match.start)
+    if left == -1 or "}" in text[left : match.start]:
+        return None
+    right = text.find("}", match.end, match.end + 300)
+    if right == -1 or "{" in text[match.end : right]:
+        return None
+    for url in P.JSON_URL_RE.findall(text[left:right]):
+        link = classify_link(url)
+        if link is not None and link.registry in expected:
+            return link
+    return None
+
+
+def _code_urls(text: str, root: etree._Element, pattern: re.Pattern[str] | None) -> list[str]:
+    """The URLs ``pattern`` finds in ``text`` where code makes a link of them."""
+    if pattern is None:
+        return []
+    urls = []
+    for found in pattern.finditer(text):
+        start = found.start()
+        if _on_comment_line(text, start):
+            continue
+        context = P.CODE_URL_CONTEXT_RE.search(text, max(0, start - 200), start)
+        if context is None:
+            continue
+        name = context.group("name")
+        if (
+            name
+            and not _used_as_href(text, name)
+            and name not in _href_variables(root)
+            and not _link_setting(text, name)
+        ):
+            continue
+        urls.append(found.group(0))
+    return urls
+
+
+def _href_variables(root: etree._Element) -> set[str]:
+    """Variables that a component's markup binds links to: href={name}, :href="name"."""
+    values = P.variable_hrefs(root)
+    return {str(value).strip("{}$` ") for value in values}
+
+
+_LINK_NAME_RE = re.compile(r"(?:url|link|href)$", re.IGNORECASE)
+
+
+def _link_setting(text: str, name: str) -> bool:
+    """A setting named as a link (IcpUrl="…", beianLink = "…") that a template renders as
+    one, unless a click handler here opens it instead."""
+    if name == "href" or _LINK_NAME_RE.search(name) is None:
+        return False  # x.href = "…" is a property, judged by CODE_URL_CONTEXT_RE
+    handler = rf"(?:open\s*\(|location(?:\.href)?\s*=)\s*{re.escape(name)}\b"
+    return re.search(handler, text) is None
+
+
+def _used_as_href(text: str, name: str) -> bool:
+    """Whether code binds a link's target to the variable: href={name}, :href="name"."""
+    pattern = rf"href\s*[=:]\s*[{{\"'`]?\s*(?:\$\{{)?{re.escape(name)}\b"
+    return re.search(pattern, text) is not None
+
+
+def _commented_out(piece: Any, match: _Match) -> bool:
+    """Whether the match (starting in ``piece``) is on a commented-out line of a script or
+    config ("// record: '粤ICP备…'"): the line breaks survive only in the original text."""
+    original = piece.original
+    if "//" not in original and "/*" not in original and "# " not in original:
+        return False
+    if len(original) <= MAP_LIMIT:
+        index = match.start - piece.start + piece.skipped
+        where = piece.where()
+        return 0 <= index < len(where) and _on_comment_line(original, where[index])
+    # A huge text node is not mapped (see render): judge by where its digits occur.
+    token = str(match.fields.get("token") or match.fields.get("code") or "")
+    positions = [m.start() for m in re.finditer(re.escape(token), original)] if token else []
+    return bool(positions) and all(_on_comment_line(original, at) for at in positions)
+
+
+def _on_comment_line(text: str, position: int) -> bool:
+    """Whether ``position`` follows a comment opened at the start of its line (and, for
+    /* … */, not closed before it)."""
+    line = text[text.rfind("\n", 0, position) + 1 : position]
+    opened = _LINE_COMMENT.match(line)
+    return opened is not None and not (opened.group(0).endswith("/*") and "*/" in line)
+
+
+_MARKDOWN_TARGET = re.compile(r" ?\]\((?P<url>[^)\s]+)")
+
+
+def _markdown_link(text: str, match: _Match) -> Link | None:
+    """The target of a Markdown link around the match: [京ICP备…号](https://beian…)."""
+    target = _MARKDOWN_TARGET.match(text, match.end)
+    if target is None or "[" not in text[max(0, match.start - 200) : match.start]:
+        return None
+    return classify_link(target.group("url"))

@@ -1,0 +1,82 @@
+"""Parsing a page for the extractor: libxml2 with its limits handled (a document nested
+deeper than it parses, server-side template comments, script source)."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from lxml import etree, html
+
+from audit.notices.scripts import (
+    is_script_source,
+    join_literals,
+)
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# huge_tree: libxml2 otherwise drops everything nested deeper than 256 elements, and sloppy
+# pages nest unclosed <font> tags that deep; browsers show that text. One parser per
+# thread: lxml parsers must not be shared between threads.
+_PARSERS = threading.local()
+
+
+def _parser() -> html.HTMLParser:
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = html.HTMLParser(huge_tree=True)
+    return parser
+
+
+def parse_html(text: str) -> html.HtmlElement | None:
+    """The page as an lxml tree (what a crawler that parses once would hand over).
+
+    Even with huge_tree, libxml2 stops at 2,048 levels of nesting and drops what follows;
+    a page nested deeper (a broken CMS, or a page built to hide its footer from parsers)
+    is parsed again with its deepest containers flattened, so its footer is still read.
+    """
+    text = _XML_DECLARATION.sub("", text, count=1)
+    if "<%--" in text:
+        # A JSP or ASP.NET template's own comments: the server drops them, no visitor sees
+        # them (an old footer often lies commented out there).
+        text = _SERVER_COMMENT.sub("", text)
+    if not text.strip():
+        return None
+    if is_script_source(text):
+        # A footer.js or a component: its markup lives in string literals that the
+        # script joins; parsed unjoined, the glue between them breaks tags and numbers.
+        text = join_literals(text)
+    parser = _parser()
+    try:
+        doc = html.document_fromstring(text, parser=parser)
+        if any("Excessive depth" in error.message for error in parser.error_log):
+            doc = html.document_fromstring(flatten_deep_nesting(text), parser=parser)
+        return doc
+    except (etree.ParserError, ValueError):
+        return None
+
+
+_SERVER_COMMENT = re.compile(r"<%--.*?--%>", re.DOTALL)
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
+# Elements kept however deep they sit: they carry the notices (links, images, scripts).
+_KEPT_DEEP = frozenset({"a", "img", "area", "map", "script", "meta", "iframe", "frame", "br"})
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+                   "param", "source", "track", "wbr"})  # fmt: skip
+
+
+def flatten_deep_nesting(text: str, limit: int = 1000) -> str:
+    """``text`` without the start and end tags of containers nested deeper than ``limit``
+    (their text and the elements in _KEPT_DEEP stay). One regular-expression pass."""
+    depth = 0
+
+    def visit(match: re.Match[str]) -> str:
+        nonlocal depth
+        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
+        if name in _KEPT_DEEP or name in _VOID or self_closing:
+            return match.group(0)
+        if closing:
+            depth = max(0, depth - 1)
+            return match.group(0) if depth < limit else ""
+        depth += 1
+        return match.group(0) if depth <= limit else ""
+
+    return _TAG.sub(visit, text)
