@@ -3,7 +3,7 @@
 The nightly crawl and audit, re-tests of the sites being fixed, the monthly bulletin and
 housekeeping, on the cron expressions of [schedule] in beian.toml. Jobs are stored in the
 project's database (they survive restarts); one scheduler runs per database; Ctrl-C or
-SIGTERM stops it gracefully. The work is in audit/schedule.py and audit/jobs.py.
+SIGTERM stops it gracefully. The work is in audit/ops/schedule.py and audit/ops/jobs.py.
 """
 
 from __future__ import annotations

@@ -248,7 +248,7 @@ class CrawlSettings(_Strict):
     @field_validator("allow_private")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
-        from audit.addresses import parse_networks
+        from audit.page.addresses import parse_networks
 
         parse_networks(value)
         return value
@@ -258,7 +258,7 @@ class CrawlSettings(_Strict):
     def _addresses(cls, value: dict[str, str]) -> dict[str, str]:
         import ipaddress
 
-        from audit.domains import BadURL, normalise_host
+        from audit.page.domains import BadURL, normalise_host
 
         fixed = {}
         for host, address in value.items():
@@ -330,7 +330,7 @@ class ScheduleSettings(_Strict):
     def _cron(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        from audit.cron import cron_trigger
+        from audit.ops.cron import cron_trigger
 
         try:
             cron_trigger(value, "Asia/Shanghai")

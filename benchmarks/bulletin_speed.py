@@ -53,7 +53,7 @@ from sqlalchemy.orm import Session
 
 from audit.bulletin.period import month_period
 from audit.config import LOCAL_TZ, load_builtin_profile
-from audit.review import UNIT_FIXING, evidence_hash
+from audit.findings.review import UNIT_FIXING, evidence_hash
 from audit.store import Store
 from audit.store.models import (
     CrawlRun,
@@ -299,7 +299,7 @@ def plan_lifecycle(rng: random.Random, world: World, site: int, rule: str) -> li
 
 
 def plan_reviews(rng: random.Random, world: World, life: Lifecycle) -> None:
-    """The analysts' steps within the finding's first open spell (audit/review.py
+    """The analysts' steps within the finding's first open spell (audit/findings/review.py
     TRANSITIONS); a finding notified and then fixed is often fixed at a re-test run."""
     opened_at = world.runs[life.audit[0][1]].finished_at
     resolved_run = life.audit[1][1] if len(life.audit) > 1 else None

@@ -28,7 +28,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from audit.testbed.measure import run_measured  # noqa: E402
+from audit.demo.testbed.measure import run_measured  # noqa: E402
 
 RAW_SPIDER = r"""
 import json, sys, time
@@ -95,8 +95,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from audit.config import load_builtin_profile
+    from audit.demo.testbed import generate, start_server_process
     from audit.store import Store
-    from audit.testbed import generate, start_server_process
 
     work = Path(tempfile.mkdtemp(prefix="beian-bench-"))
     testbed = generate(load_builtin_profile("yuncheng"), args.sites, seed=args.seed)
@@ -141,7 +141,7 @@ def main() -> int:
         db_url = os.environ.get("BEIAN_DATABASE_URL") or f"sqlite:///{work / 'bench.db'}"
         env_b = {**env, "BEIAN_DATABASE_URL": db_url, "BEIAN_CRAWL__RENDER": args.render}
         with Store(db_url) as store:
-            from audit.inventory import import_inventory
+            from audit.intake.inventory import import_inventory
 
             import_inventory(store, work / "inventory.csv")
         before = server_stats(port)

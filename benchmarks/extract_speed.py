@@ -25,8 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from audit.config import load_builtin_profile
-from audit.encoding import decode_html
 from audit.notices import extract_from_tree, extract_notices, parse_html
+from audit.page.encoding import decode_html
 
 _WORD_TEXT = (
     "运城 盐湖区 临猗县 政务 公开 通知 公告 关于 开展 工作 会议 召开 全市 经济 发展 项目 建设 推进"

@@ -4,7 +4,7 @@
     python benchmarks/hostile.py --postgres postgresql+psycopg://postgres@127.0.0.1/test
 
 Serves a testbed of N ordinary sites and ``--copies`` of every hostile kind of
-``audit/testbed/hostile.py`` (decompression bombs, hangs, drips, resets, redirect and
+``audit/demo/testbed/hostile.py`` (decompression bombs, hangs, drips, resets, redirect and
 meta-refresh loops, NUL bytes, 5,000-character URLs, 200,000-deep nesting, 100,000-link
 floods, non-HTTP answers, 1 MB titles and headers) through one loopback proxy, runs
 `beian crawl` (rendering off: the crawler's own cost) into a fresh database, and prints:
@@ -40,11 +40,9 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from audit.config import load_builtin_profile  # noqa: E402
-from audit.inventory import import_inventory  # noqa: E402
-from audit.store import CrawlRun, Finding, Site, Snapshot, Store  # noqa: E402
-from audit.testbed import generate  # noqa: E402
-from audit.testbed.expected import expected_rules  # noqa: E402
-from audit.testbed.hostile import (  # noqa: E402
+from audit.demo.testbed import generate  # noqa: E402
+from audit.demo.testbed.expected import expected_rules  # noqa: E402
+from audit.demo.testbed.hostile import (  # noqa: E402
     HostileServer,
     brotli_bomb,
     deflate_bomb,
@@ -52,7 +50,9 @@ from audit.testbed.hostile import (  # noqa: E402
     gzip_bomb,
     hostile_sites,
 )
-from audit.testbed.measure import run_measured  # noqa: E402
+from audit.demo.testbed.measure import run_measured  # noqa: E402
+from audit.intake.inventory import import_inventory  # noqa: E402
+from audit.store import CrawlRun, Finding, Site, Snapshot, Store  # noqa: E402
 
 TIMEOUT = 5.0
 

@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from audit.spreadsheet import Sheet, write_workbook  # noqa: E402
+from audit.documents.spreadsheet import Sheet, write_workbook  # noqa: E402
 from tests.support import hostile_files as hostile  # noqa: E402
 
 GIB = 1 << 30

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from audit.analyse import AnalysisOptions, PageAnalysis, analyse_page
+from audit.page.analyse import AnalysisOptions, PageAnalysis, analyse_page
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class PageAnalyser:
         include: str | None = None,
     ) -> PageAnalysis:
         """``include``: the page is a file the homepage pulls in (its kind, see
-        audit/reading.py), read for its notices as the homepage's footer."""
+        audit/page/reading.py), read for its notices as the homepage's footer."""
         args: _WorkerArgs = (body, url, content_type, site_host, homepage, include)
         if self.pool is None:
             try:

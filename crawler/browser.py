@@ -42,8 +42,8 @@ from scrapy import Request, version_info
 from scrapy.crawler import Crawler
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
-from audit.addresses import AddressPolicy
-from audit.domains import registrable_domain
+from audit.page.addresses import AddressPolicy
+from audit.page.domains import registrable_domain
 from crawler import chromium_launcher
 from crawler.guard_proxy import REASON_HEADER, Destinations, GuardProxy
 from crawler.render import egress_args

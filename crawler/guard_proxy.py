@@ -36,8 +36,8 @@ from urllib.parse import unquote, urlsplit
 
 from scrapy.utils.datatypes import LocalCache
 
-from audit.addresses import AddressPolicy
-from audit.domains import registrable_domain
+from audit.page.addresses import AddressPolicy
+from audit.page.domains import registrable_domain
 from crawler.resolver import lookup, screen
 
 logger = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ class SnapshotItem:
     html_gz: bytes | None = field(default=None, repr=False)
     html_truncated: bool = False
     notices: list[dict[str, Any]] = field(default_factory=list, repr=False)
-    # How well the homepage was read (audit/reading.py), what kept it partial, and the
+    # How well the homepage was read (audit/page/reading.py), what kept it partial, and the
     # same-site files read for its footer: {"url", "kind", "outcome"}.
     reading: str = "unread"
     reading_gaps: list[str] = field(default_factory=list)

@@ -3,7 +3,7 @@
 Every connection Scrapy makes starts with ``reactor.nameResolver.resolveHostName``, IP
 literals included (Twisted's HostnameEndpoint connects to exactly the addresses resolved).
 So the guard sits here: the addresses that the policy refuses (loopback, private, ...; see
-``audit/addresses.py``) are never handed to the endpoint, whatever led to the request (the
+``audit/page/addresses.py``) are never handed to the endpoint, whatever led to the request (the
 inventory, a redirect, a meta refresh, a discovered link), and each connection is checked on
 the address it is about to use, so a DNS answer that changes between lookups is caught too.
 A host whose every address is refused fails like a name with no address; the spider asks
@@ -37,8 +37,8 @@ from twisted.internet.interfaces import (
 )
 from zope.interface import implementer
 
-from audit.addresses import AddressPolicy
 from audit.config import Settings, load_settings
+from audit.page.addresses import AddressPolicy
 
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")
 _EXEMPT: set[str] = set()  # proxies the spiders were given (see exempt_proxy)

@@ -41,7 +41,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.decoding.BoundedDecompression": 590,
 }
-# Connections go only to addresses the guard allows (audit/addresses.py): IPv4 and IPv6.
+# Connections go only to addresses the guard allows (audit/page/addresses.py): IPv4 and IPv6.
 TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 DNSCACHE_ENABLED = True
 COOKIES_ENABLED = False

@@ -28,16 +28,16 @@ import psutil
 import pytest
 
 from audit.config import load_builtin_profile
-from audit.inventory import import_inventory
-from audit.store import Store
-from audit.testbed import TestbedServer, generate
-from audit.testbed.hostile import (
+from audit.demo.testbed import TestbedServer, generate
+from audit.demo.testbed.hostile import (
     INTERNAL_MARKER,
     OFFSITE_MARKER,
     HostileServer,
     HostileSite,
     InternalServer,
 )
+from audit.intake.inventory import import_inventory
+from audit.store import Store
 from crawler.render import find_chromium
 from crawler.sandbox import browser_account, probe
 from tests.test_faults import add_sites, findings_by_host, snapshots

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from audit.config import load_settings
-from audit.crawl import with_proxy
+from audit.services.crawl_process import with_proxy
 from crawler.browser import launch_options, off_site, site_domains
 from crawler.chromium_launcher import browser_environment, user_data_dir
 from crawler.guard_proxy import ProxyRequest, forwarded_head, parse_request, upstream_for

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from audit.addresses import AddressPolicy
 from audit.config import load_builtin_profile
-from audit.testbed import TestbedServer, generate
-from audit.testbed.hostile import HostileServer, HostileSite, InternalServer
+from audit.demo.testbed import TestbedServer, generate
+from audit.demo.testbed.hostile import HostileServer, HostileSite, InternalServer
+from audit.page.addresses import AddressPolicy
 from crawler.guard_proxy import Destinations, Egress, GuardProxy
 
 pytestmark = pytest.mark.fault

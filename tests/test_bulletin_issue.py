@@ -17,7 +17,7 @@ from audit.bulletin import make_bulletin, month_before
 from audit.bulletin.numbering import list_issues
 from audit.cli import cli
 from audit.config import load_settings
-from audit.docx_style import clean_text
+from audit.documents.docx_style import clean_text
 from audit.errors import UserError
 from audit.store import Site, Store
 from tests.support.bulletin_world import World, beijing, footer

@@ -16,7 +16,7 @@ from audit.bulletin.render_markdown import (
     render_markdown,
     to_markdown,
 )
-from audit.notice_docx import clean_text
+from audit.documents.notice import clean_text
 from tests.test_bulletin_html import (
     HEADINGS,
     HOSTILE,

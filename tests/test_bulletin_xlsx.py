@@ -10,7 +10,7 @@ import pytest
 
 from audit.bulletin.figures import FindingRow, SiteRow
 from audit.bulletin.render_xlsx import render_xlsx
-from audit.spreadsheet import Sheet, cell_value, safe_cell, write_workbook
+from audit.documents.spreadsheet import Sheet, cell_value, safe_cell, write_workbook
 from tests.test_bulletin_charts import make_figures
 from tests.test_display import RAW_CONTROL
 

@@ -13,7 +13,7 @@ from scrapy.exceptions import (
 from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 
-from crawler.links import choose_extra_pages
+from audit.page.extra_pages import choose_extra_pages
 from crawler.outcomes import outcome_of_failure, outcome_of_response
 
 

@@ -21,11 +21,11 @@ import pytest
 from sqlalchemy import func, select
 
 from audit.config import load_builtin_profile
-from audit.inventory import import_inventory
+from audit.demo.testbed import TestbedServer, generate
+from audit.demo.testbed.expected import expected_rules
+from audit.intake.inventory import import_inventory
 from audit.store import CrawlRun, Link, Site, Snapshot, Store
 from audit.store.sites import PENDING
-from audit.testbed import TestbedServer, generate
-from audit.testbed.expected import expected_rules
 from crawler.render import find_chromium
 from tests.conftest import REPO
 

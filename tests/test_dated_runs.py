@@ -13,7 +13,7 @@ from sqlalchemy import select
 from audit.bulletin.compile import compile_figures
 from audit.bulletin.figures import Figures
 from audit.bulletin.period import parse_month
-from audit.findings import run_audit
+from audit.findings.audit import run_audit
 from audit.store import Finding, FindingEvent, Site, Store
 from audit.store.findings import latest_finished_run, recent_outcomes
 from audit.store.sites import list_sites

@@ -12,7 +12,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from audit.demo import javascript_footers
+from audit.demo.play import javascript_footers
 from tests.support.office import docx_to_pdf, pdf_text, skip_without_office
 
 pytestmark = pytest.mark.crawl

@@ -30,16 +30,11 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import func, select
 
-from audit.analyse import AnalysisOptions, analyse_page
 from audit.bulletin.compile import compile_figures
 from audit.bulletin.period import month_period
 from audit.config import LOCAL_TZ, load_builtin_profile
-from audit.store import CrawlRun, Finding, Link, Site, Snapshot, Store
-from audit.store.db import alembic_config, current_revision
-from audit.store.models import UTCDateTime, utcnow
-from audit.store.sites import add_site
-from audit.testbed import generate
-from audit.testbed.hostile import (
+from audit.demo.testbed import generate
+from audit.demo.testbed.hostile import (
     FLOOD_HOSTS,
     HostileServer,
     HostileSite,
@@ -48,6 +43,11 @@ from audit.testbed.hostile import (
     hostile_sites,
     link_flood_page,
 )
+from audit.page.analyse import AnalysisOptions, analyse_page
+from audit.store import CrawlRun, Finding, Link, Site, Snapshot, Store
+from audit.store.db import alembic_config, current_revision
+from audit.store.models import UTCDateTime, utcnow
+from audit.store.sites import add_site
 
 pytestmark = pytest.mark.crawl
 

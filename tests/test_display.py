@@ -22,9 +22,9 @@ from sqlalchemy import select
 from audit.cli import cli
 from audit.config import load_builtin_profile
 from audit.display import display_text
-from audit.findings import run_audit
+from audit.findings.audit import run_audit
+from audit.findings.review import review_finding
 from audit.notices import extract_notices
-from audit.review import review_finding
 from audit.store import Finding, FindingEvent, Site, Snapshot, Store
 from audit.store import crawls as store_crawls
 from audit.store.sites import add_site
@@ -327,7 +327,7 @@ def test_log_lines_show_control_characters(tmp_path: Path) -> None:
     """The scheduler's log file (and the terminal's log lines) quote crawled text escaped."""
     import logging
 
-    from audit.schedule import log_to_file
+    from audit.ops.schedule import log_to_file
 
     path = tmp_path / "beian.log"
     handler = log_to_file(str(path))
@@ -335,7 +335,7 @@ def test_log_lines_show_control_characters(tmp_path: Path) -> None:
         try:
             raise ValueError("页面\x1b]8;;http://evil.example/\x1b\\")
         except ValueError:
-            logging.getLogger("audit.jobs").exception("bulletin %s: %s", "2026-11", "字\x1b[2J")
+            logging.getLogger("audit.ops.jobs").exception("bulletin %s: %s", "2026-11", "字\x1b[2J")
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from audit.config import load_builtin_profile
-from audit.domains import (
+from audit.page.domains import (
     BadURL,
     in_jurisdiction,
     is_government_host,

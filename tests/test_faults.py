@@ -2,7 +2,7 @@
 that refuses a value or goes away, reproduced for real.
 
 Crawls run as ``python -m audit crawl`` in a subprocess against the project's hostile
-server on loopback (``audit/testbed/hostile.py``): as a forward proxy for fictional hosts,
+server on loopback (``audit/demo/testbed/hostile.py``): as a forward proxy for fictional hosts,
 or answered directly on loopback addresses for the address guard. Each test checks what
 an analyst relies on: every site has exactly one snapshot with its documented outcome,
 no finding is false, memory and time stay bounded, a failing command says so in one line.
@@ -29,16 +29,10 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from audit.analyse import AnalysisOptions
 from audit.config import load_builtin_profile
-from audit.inventory import import_inventory
-from audit.store import CrawlRun, Finding, Notice, Site, Snapshot, Store
-from audit.store import crawls as store_crawls
-from audit.store.crawls import StoreUnavailable
-from audit.store.models import utcnow
-from audit.testbed import generate
-from audit.testbed.expected import expected_rules
-from audit.testbed.hostile import (
+from audit.demo.testbed import generate
+from audit.demo.testbed.expected import expected_rules
+from audit.demo.testbed.hostile import (
     INTERNAL_MARKER,
     KINDS,
     HostileServer,
@@ -50,7 +44,13 @@ from audit.testbed.hostile import (
     gzip_bomb,
     hostile_sites,
 )
-from audit.testbed.measure import run_measured
+from audit.demo.testbed.measure import run_measured
+from audit.intake.inventory import import_inventory
+from audit.page.analyse import AnalysisOptions
+from audit.store import CrawlRun, Finding, Notice, Site, Snapshot, Store
+from audit.store import crawls as store_crawls
+from audit.store.crawls import StoreUnavailable
+from audit.store.models import utcnow
 from crawler.analysis import AnalysisFailed, PageAnalyser
 from tests.conftest import BACKENDS, POSTGRES_URL, _postgres_schema_url
 from tests.support import faulty_analysis
@@ -664,7 +664,7 @@ def test_a_second_crawl_of_the_same_database_refuses_in_one_line(
 
 def test_inspect_reads_the_footer_of_a_100_mb_file_in_bounded_memory(tmp_path: Path) -> None:
     """Before: a traceback after 3.9 GB."""
-    from audit.testbed.hostile import compliant_footer
+    from audit.demo.testbed.hostile import compliant_footer
 
     page = tmp_path / "big.html"
     with page.open("w", encoding="utf-8") as handle:

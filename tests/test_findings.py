@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from audit.config import load_builtin_profile
-from audit.findings import run_audit
+from audit.findings.audit import run_audit
 from audit.notices import extract_notices
 from audit.store import Finding, FindingEvent, Store
 from audit.store import crawls as store_crawls

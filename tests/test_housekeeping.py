@@ -21,7 +21,7 @@ from audit.bulletin.compile import compile_figures
 from audit.bulletin.period import month_period
 from audit.cli import cli
 from audit.config import RetentionSettings
-from audit.housekeeping import housekeep
+from audit.ops.housekeeping import housekeep
 from audit.store import CrawlRun, Finding, FindingEvent, Link, Notice, Site, Snapshot, Store
 from audit.store.crawls import create_run, resume_run, write_batch
 from audit.store.models import utcnow

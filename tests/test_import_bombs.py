@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.inventory import import_inventory
+from audit.intake.inventory import import_inventory
 from audit.store import Store
 from audit.store.sites import list_sites
 from tests.conftest import REPO

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from audit.cli import cli
 from audit.config import load_builtin_profile
-from audit.testbed import TestbedServer, generate
+from audit.demo.testbed import TestbedServer, generate
 from tests.conftest import REPO
 
 REAL = REPO.parent / "shared" / "real-footers"

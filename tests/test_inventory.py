@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 from sqlalchemy import select, update
 
-from audit.inventory import InventoryRow, RowProblem, import_inventory, parse_inventory
+from audit.intake.inventory import InventoryRow, RowProblem, import_inventory, parse_inventory
+from audit.intake.tabular import TableError
 from audit.store import Site, Store
 from audit.store.sites import add_site, list_sites, site_ids_by_host
-from audit.tabular import TableError
 
 HEADER = "网址,网站名称,主办单位,所属区县,类别,重点单位\n"
 

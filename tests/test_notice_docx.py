@@ -12,9 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from audit.cli import cli
-from audit.errors import UserError
-from audit.findings import run_audit
-from audit.notice_docx import (
+from audit.documents.notice import (
     HEADERS,
     TITLE,
     NoticeContent,
@@ -26,6 +24,8 @@ from audit.notice_docx import (
     save_document,
     write_notice,
 )
+from audit.errors import UserError
+from audit.findings.audit import run_audit
 from audit.notices import extract_notices
 from audit.rules import get_rule
 from audit.store import Finding, Site, Store

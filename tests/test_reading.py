@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from audit.notices import parse_html
-from audit.reading import Include, Signal, examine, reading_of
+from audit.page.reading import Include, Signal, examine, reading_of
 
 URL = "http://www.jyj.yuncheng.gov.cn/"
 HOST = "www.jyj.yuncheng.gov.cn"

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from audit.inventory import import_inventory
+from audit.demo.testbed import generate
+from audit.demo.testbed.hostile import HostileServer, hostile_sites
+from audit.intake.inventory import import_inventory
 from audit.store import Finding, Notice, Site, Store
-from audit.testbed import generate
-from audit.testbed.hostile import HostileServer, hostile_sites
 from tests.test_faults import PROFILE, TIMEOUT, add_sites, beian, crawl_args, snapshots
 
 INCLUDED = ["frameset", "iframe-footer", "script-footer", "script-footer-gbk", "load-footer",

@@ -1,12 +1,12 @@
 """What an audit does to one site's findings, case by case, without a database: the rules'
-hits against the findings already known (audit/reconcile.py)."""
+hits against the findings already known (audit/findings/reconcile.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from audit.reconcile import Audit, Known, Move, Seen, acceptances_ended, reconcile_site
-from audit.review_states import evidence_hash
+from audit.findings.reconcile import Audit, Known, Move, Seen, acceptances_ended, reconcile_site
+from audit.findings.states import evidence_hash
 
 RUN, EARLIER, LATER = 5, 3, 8
 DATED = {EARLIER: 1, RUN: 2, LATER: 3}  # the order the runs are dated in

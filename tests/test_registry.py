@@ -15,10 +15,9 @@ from sqlalchemy import delete, select
 
 from audit.cli import cli
 from audit.config import load_builtin_profile
-from audit.findings import run_audit
-from audit.inventory import RowProblem
-from audit.notices import extract_notices
-from audit.registry import (
+from audit.findings.audit import run_audit
+from audit.intake.inventory import RowProblem
+from audit.intake.registry import (
     FilingRegistry,
     import_registry,
     load_registry,
@@ -26,6 +25,7 @@ from audit.registry import (
     parse_date,
     parse_registry,
 )
+from audit.notices import extract_notices
 from audit.rules import AuditContext, evaluate
 from audit.rules.model import RegistryEntry
 from audit.store import Finding, RegistryRecord, Store
@@ -194,7 +194,7 @@ def test_normalise_number_and_parse_date() -> None:
 
 
 def test_a_file_without_a_number_column_is_refused(tmp_path: Path) -> None:
-    from audit.tabular import TableError
+    from audit.intake.tabular import TableError
 
     path = write_csv(tmp_path, "域名,主办单位\nwww.a.gov.cn,甲\n")
     with pytest.raises(TableError, match="no number column"):

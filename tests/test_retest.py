@@ -20,12 +20,12 @@ from sqlalchemy import func, select
 
 from audit.cli import cli
 from audit.config import load_builtin_profile
-from audit.inventory import import_inventory
-from audit.review import events_of, review_finding
+from audit.demo.testbed import Testbed, TestbedServer, generate
+from audit.demo.testbed.expected import expected_rules
+from audit.findings.review import events_of, review_finding
+from audit.intake.inventory import import_inventory
 from audit.store import CrawlRun, Finding, FindingEvent, Site, Store
 from audit.store.findings import retest_hosts
-from audit.testbed import Testbed, TestbedServer, generate
-from audit.testbed.expected import expected_rules
 from tests.conftest import REPO
 from tests.support.bulletin_world import World, beijing, footer
 

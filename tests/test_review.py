@@ -19,9 +19,8 @@ from sqlalchemy import select
 from audit.cli import cli
 from audit.config import load_builtin_profile
 from audit.errors import UserError
-from audit.findings import run_audit
-from audit.notices import extract_notices
-from audit.review import (
+from audit.findings.audit import run_audit
+from audit.findings.review import (
     STATES,
     TRANSITIONS,
     AlreadyInState,
@@ -32,7 +31,8 @@ from audit.review import (
     review_site,
     today,
 )
-from audit.review_states import next_deadline
+from audit.findings.states import next_deadline
+from audit.notices import extract_notices
 from audit.store import Finding, FindingEvent, Store
 from audit.store import crawls as store_crawls
 from audit.store.sites import add_site

@@ -10,8 +10,8 @@ import datetime
 from typing import Any
 
 from audit.config import load_builtin_profile
-from audit.domains import registrable_domain
 from audit.notices import extract_from_tree, footer_text, parse_html
+from audit.page.domains import registrable_domain
 from audit.rules import AuditContext, Rule, SiteView, SnapshotView, evaluate, get_rule
 
 YUNCHENG = load_builtin_profile("yuncheng")

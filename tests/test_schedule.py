@@ -23,7 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from audit.config import Settings, load_settings
 from audit.errors import ConfigError
-from audit.schedule import (
+from audit.ops.schedule import (
     apply_jobs,
     history,
     job_definitions,
@@ -372,10 +372,10 @@ def test_sigterm_during_a_scheduled_crawl_stops_it_gracefully(tmp_path: Path) ->
     marked interrupted (the next crawl job resumes it), and the history says so."""
     from sqlalchemy import func, select
 
-    from audit.inventory import import_inventory
-    from audit.jobs import _interrupted_run
+    from audit.demo.testbed import generate, start_server_process
+    from audit.intake.inventory import import_inventory
+    from audit.ops.jobs import _interrupted_run
     from audit.store import CrawlRun, JobRun, Snapshot
-    from audit.testbed import generate, start_server_process
 
     testbed = generate(load_settings(None).profile, 30, seed=0)  # one slow site among them
     testbed.write(tmp_path / "testbed")

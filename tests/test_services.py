@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from audit.config import Settings, load_builtin_profile, load_settings
-from audit.findings import AuditSummary
-from audit.inventory import import_inventory
+from audit.demo.testbed import TestbedServer, generate
+from audit.findings.audit import AuditSummary
+from audit.intake.inventory import import_inventory
 from audit.services import CrawlChild, CrawlRequest, CrawlState, crawl_and_audit
 from audit.store import CrawlRun, Snapshot, Store
 from audit.store.locks import DatabaseLock
-from audit.testbed import TestbedServer, generate
 from tests.conftest import REPO
 
 

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from audit.excerpt import excerpt, excerpts
-from audit.tabular import (
+from audit.intake.tabular import (
     ReadLimits,
     Table,
     TableError,
@@ -17,8 +17,8 @@ from audit.tabular import (
     normalise_header,
     read_table,
 )
-from audit.tabular.cells import excel_date, is_date_format
-from audit.tabular.zipparts import declared_entries
+from audit.intake.tabular.cells import excel_date, is_date_format
+from audit.intake.tabular.zipparts import declared_entries
 
 COLUMNS = {
     "url": ("网址", "域名", "网站地址"),

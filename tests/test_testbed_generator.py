@@ -18,9 +18,9 @@ import lxml.html
 import pytest
 
 from audit.config import Profile, load_builtin_profile
-from audit.domains import normalise_url, registrable_domain
-from audit.testbed import BEHAVIOURS, FOOTERS, OUTCOMES, SiteSpec, Testbed, generate
-from audit.testbed.generator import TOO_LARGE_BYTES, VISIBLE
+from audit.demo.testbed import BEHAVIOURS, FOOTERS, OUTCOMES, SiteSpec, Testbed, generate
+from audit.demo.testbed.generator import TOO_LARGE_BYTES, VISIBLE
+from audit.page.domains import normalise_url, registrable_domain
 
 ICP = re.compile(r"^(.)ICP备(\d+)号(-\d+)?$")
 POLICE = re.compile(r"^(.)公网安备(\d{14})号$")
@@ -82,7 +82,7 @@ def test_output_does_not_depend_on_the_process(tb: Testbed) -> None:
     code = (
         "import hashlib, json\n"
         "from audit.config import load_builtin_profile\n"
-        "from audit.testbed import generate\n"
+        "from audit.demo.testbed import generate\n"
         "tb = generate(load_builtin_profile('yuncheng'), 300, seed=7)\n"
         "h = hashlib.sha256(json.dumps(tb.manifest(), ensure_ascii=False).encode())\n"
         "for s in tb.sites[:60]:\n"

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from audit.config import load_builtin_profile
-from audit.testbed import SiteSpec, Testbed, TestbedServer, generate, start_server_process
-from audit.testbed.generator import TOO_LARGE_BYTES, VISIBLE
+from audit.demo.testbed import SiteSpec, Testbed, TestbedServer, generate, start_server_process
+from audit.demo.testbed.generator import TOO_LARGE_BYTES, VISIBLE
 
 SLOW = 1.5
 

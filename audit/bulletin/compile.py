@@ -30,7 +30,6 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from audit import review
 from audit.bulletin.figures import (
     Changes,
     Count,
@@ -50,7 +49,8 @@ from audit.bulletin.figures import (
 )
 from audit.bulletin.period import local_date, months_ending, previous_period
 from audit.config import BulletinSettings, Profile
-from audit.review_states import next_deadline
+from audit.findings import review
+from audit.findings.states import next_deadline
 from audit.rules import UnknownRule, get_rule, rules_of
 from audit.rules.availability import UNREACHABLE
 from audit.store.models import CrawlRun, Finding, FindingEvent, Notice, Site, Snapshot, utcnow
@@ -191,7 +191,7 @@ class History:
     A finding is open at an instant when its lifecycle events before it add up to more
     than 0 (opened and reopened +1, resolved -1: they alternate). Its review state and
     deadline are its review events before the instant replayed in the order they were
-    written, the way :func:`audit.review.check` sets them. Per finding, a bit per
+    written, the way :func:`audit.findings.review.check` sets them. Per finding, a bit per
     instant says whether it is open (a false positive); full review states are kept for
     the ``detailed`` instants only.
     """

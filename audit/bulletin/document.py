@@ -20,7 +20,7 @@ from audit.bulletin.blocks import (
 from audit.bulletin.figures import Changes, Count, Figures, GroupRow, Rate, Warning
 from audit.bulletin.period import local_date
 from audit.config import BulletinSettings, Profile
-from audit.docx_style import chinese_date
+from audit.documents.docx_style import chinese_date
 
 SECTION_NUMERALS = "一二三四五六七八九十"
 TABLE_ROWS = 30  # rows of a list printed in the body; the attachment has them all

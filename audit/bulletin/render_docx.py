@@ -27,7 +27,7 @@ from audit.bulletin.blocks import (
     Table,
 )
 from audit.config import LOCAL_TZ
-from audit.docx_style import (
+from audit.documents.docx_style import (
     BODY_FONT,
     BODY_PT,
     HEADING_FONT,

@@ -27,7 +27,7 @@ from audit.bulletin.blocks import (
     Paragraph,
     Table,
 )
-from audit.docx_style import chinese_date, clean_text
+from audit.documents.docx_style import chinese_date, clean_text
 from audit.files import write_atomic
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

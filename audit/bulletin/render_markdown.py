@@ -26,7 +26,7 @@ from audit.bulletin.blocks import (
 from audit.bulletin.render_html import (
     DRAFT_MARK,
 )
-from audit.docx_style import chinese_date, clean_text
+from audit.documents.docx_style import chinese_date, clean_text
 from audit.files import write_atomic
 
 ATTACHMENTS_LABEL = "附件："

@@ -3,7 +3,7 @@
 未备案网站 (unfiled sites), 未整改问题 (open findings), 本月完成整改 (rectified this month),
 逾期未整改 (overdue). Each sheet has a bold frozen header row and an autofilter; dates are
 Excel dates; review states and severities are in Chinese. Crawled text (names, sponsors,
-excerpts, URLs) is hostile: :mod:`audit.spreadsheet` neutralises anything that would be a
+excerpts, URLs) is hostile: :mod:`audit.documents.spreadsheet` neutralises anything that would be a
 formula and drops control characters and bidi overrides (:mod:`audit.display`). The sheets
 stream (write-only workbook): the open findings can run to hundreds of thousands of rows.
 """
@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 from audit.bulletin.document import REVIEW_STATES_ZH
 from audit.bulletin.figures import Figures, FindingRow, SiteRow
+from audit.documents.spreadsheet import Sheet, write_workbook
 from audit.rules.explain import SEVERITY_ZH
-from audit.spreadsheet import Sheet, write_workbook
 
 SITE_COLUMNS: tuple[tuple[str, Callable[[SiteRow], Any]], ...] = (
     ("网站/域名", lambda r: r.host),

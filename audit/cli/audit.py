@@ -12,7 +12,7 @@ from audit.cli.context import AppContext, pass_app
 from audit.cli.output import echo, emit, format_option, print_json, print_table
 
 if TYPE_CHECKING:
-    from audit.findings import AuditSummary
+    from audit.findings.audit import AuditSummary
 
 FINDING_COLUMNS = [
     "id", "site", "rule", "severity", "state", "review_state", "deadline", "overdue",
@@ -40,7 +40,7 @@ def audit(app: AppContext, run_id: int | None, unreachable_runs: int, as_json: b
     reopened. Sites that could not be read are not judged by the filing rules. Running
     it twice on one run changes nothing. `beian crawl` runs it at its end.
     """
-    from audit.findings import run_audit
+    from audit.findings.audit import run_audit
 
     summary = run_audit(app.store(), app.settings.profile, run_id=run_id,
                         unreachable_runs=unreachable_runs)  # fmt: skip
@@ -103,7 +103,7 @@ def findings(ctx: click.Context, rules: tuple[str, ...], severities: tuple[str, 
     """
     if ctx.invoked_subcommand is not None:
         return
-    from audit.review import LOCAL_TZ, is_overdue, today
+    from audit.findings.review import LOCAL_TZ, is_overdue, today
     from audit.store.findings import list_findings
 
     app = ctx.find_object(AppContext)
@@ -160,7 +160,7 @@ def deadline_text(deadline: dt.date | None, overdue: bool) -> str:
 @pass_app
 def show(app: AppContext, finding_id: int, as_json: bool) -> None:
     """One finding: its site, its evidence and its whole history (audit and review)."""
-    from audit.review import events_of, get_finding, is_overdue
+    from audit.findings.review import events_of, get_finding, is_overdue
 
     with app.store().session() as session:
         finding, site = get_finding(session, finding_id)
@@ -229,7 +229,7 @@ def _state_text(data: dict[str, Any]) -> str:
 
 
 def _when(moment: dt.datetime | None) -> str:
-    from audit.review import LOCAL_TZ
+    from audit.findings.review import LOCAL_TZ
 
     return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if moment else ""
 

@@ -52,7 +52,7 @@ def housekeeping(app: AppContext, dry_run: bool, as_json: bool) -> None:
     interrupted the runs left running by a process that is gone. Crawl runs, snapshots,
     notices, findings and their history are never deleted: bulletins replay them.
     """
-    from audit.housekeeping import housekeep
+    from audit.ops.housekeeping import housekeep
 
     report = housekeep(app.store(), app.settings, dry_run=dry_run)
     if as_json:

@@ -49,7 +49,7 @@ def demo(
     generated inventory and ground-truth manifest under beian-data/demo/.
     """
     from audit.cli.crawl import print_run_summary
-    from audit.demo import run_demo
+    from audit.demo.play import run_demo
 
     say = (lambda *_: None) if as_json else (lambda text: click.echo(text, err=True))
     result = run_demo(

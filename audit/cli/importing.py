@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from audit.tabular import DEFAULT_LIMITS, ReadLimits
+from audit.intake.tabular import DEFAULT_LIMITS, ReadLimits
 
 
 def import_options(command: Callable[..., Any]) -> Callable[..., Any]:

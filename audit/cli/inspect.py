@@ -31,7 +31,7 @@ def inspect(app: AppContext, target: str, page_url: str | None, proxy: str | Non
       beian inspect http://www.yuncheng.gov.cn/
       beian inspect saved-page.html --json
     """
-    from audit.inspect import inspect_file, inspect_url
+    from audit.services.inspect import inspect_file, inspect_url
 
     path = Path(target)
     if target.startswith(("http://", "https://")) or (

@@ -38,8 +38,8 @@ def notice(
     the deadline: the finding's own, else --deadline, else 15 days from today. The
     issuing unit is the profile's 网络与信息安全信息通报中心.
     """
+    from audit.documents.notice import write_notice
     from audit.errors import UserError
-    from audit.notice_docx import write_notice
 
     today = dt.date.today()
     day = deadline.date() if deadline else None

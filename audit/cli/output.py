@@ -25,13 +25,13 @@ import click
 
 from audit.config import LOCAL_TZ
 from audit.display import display_text
+
+# The cell cleaning lives with the workbook writer (audit.documents.spreadsheet); safe_cell and
+# FORMULA_START stay importable from here.
+from audit.documents.spreadsheet import FORMULA_START as FORMULA_START
+from audit.documents.spreadsheet import Sheet, safe_cell, write_workbook
 from audit.errors import OutputError
 from audit.files import describe
-
-# The cell cleaning lives with the workbook writer (audit.spreadsheet); safe_cell and
-# FORMULA_START stay importable from here.
-from audit.spreadsheet import FORMULA_START as FORMULA_START
-from audit.spreadsheet import Sheet, safe_cell, write_workbook
 
 
 def jsonable(value: Any) -> Any:

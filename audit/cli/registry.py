@@ -55,7 +55,7 @@ def import_(
     FILE); every good row is imported. Records are keyed by number: importing the same
     file again changes nothing, a newer export updates them.
     """
-    from audit.registry import import_registry
+    from audit.intake.registry import import_registry
 
     report = import_registry(app.store(), file, sheet=sheet, limits=read_limits(max_rows))
     report_import(file, report, as_json, report_file=report_file)
@@ -72,7 +72,7 @@ def import_(
 def list_(app: AppContext, number: str | None, limit: int | None, fmt: str) -> None:
     """List the imported filing records; --json or --csv for programs and spreadsheets."""
     from audit.errors import UserError
-    from audit.registry import NumberError, normalise_number
+    from audit.intake.registry import NumberError, normalise_number
     from audit.store.registry import registry_records
 
     wanted = None

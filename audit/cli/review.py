@@ -1,4 +1,4 @@
-"""beian review: the analysts' triage of findings (audit/review.py has the state machine)."""
+"""beian review: the analysts' triage of findings (the moves: audit/findings/review.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import click
 from audit.cli.context import AppContext, pass_app
 from audit.cli.output import echo, print_json
 from audit.errors import UserError
-from audit.review_states import LABELS, STATES, TRANSITIONS
+from audit.findings.states import LABELS, STATES, TRANSITIONS
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -56,7 +56,7 @@ def review(app: AppContext, finding_id: int | None, host: str | None, to_state: 
     until the evidence changes; an accepted risk comes back when --until has passed; a
     notified finding is resolved by the first crawl that no longer sees it.
     """
-    from audit.review import review_finding, review_site
+    from audit.findings.review import review_finding, review_site
 
     if (finding_id is None) == (host is None):
         raise UserError("give either a finding ID or --site HOST")

@@ -32,7 +32,7 @@ def start(app: AppContext, log_file: str | None) -> None:
     """
     import logging
 
-    from audit.schedule import log_to_file, run_forever
+    from audit.ops.schedule import log_to_file, run_forever
 
     logging.getLogger().setLevel(logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations say nothing useful here
@@ -51,7 +51,7 @@ def jobs(app: AppContext, fmt: str) -> None:
 
     Before the scheduler's first start, the configured jobs are shown (stored: false).
     """
-    from audit.schedule import list_jobs
+    from audit.ops.schedule import list_jobs
 
     app.store()
     emit(list_jobs(app.settings), ["id", "name", "trigger", "next_run", "stored"], fmt,
@@ -63,7 +63,7 @@ def jobs(app: AppContext, fmt: str) -> None:
 @pass_app
 def run_now_(app: AppContext, job: str) -> None:
     """Run JOB now, in this process, recorded in the history (not while it runs elsewhere)."""
-    from audit.schedule import run_now
+    from audit.ops.schedule import run_now
 
     app.store()
     outcome, detail = run_now(app.settings, job)
@@ -79,7 +79,7 @@ def run_now_(app: AppContext, job: str) -> None:
 @pass_app
 def history(app: AppContext, job: str | None, limit: int, fmt: str) -> None:
     """The latest job runs: when due, started, ended, outcome and error, newest first."""
-    from audit.schedule import history as job_history
+    from audit.ops.schedule import history as job_history
 
     columns = ["id", "job", "trigger", "scheduled_at", "started_at", "finished_at", "outcome",
                "error"]  # fmt: skip

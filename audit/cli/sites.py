@@ -55,7 +55,7 @@ def import_(
     again changes nothing (sites are keyed by host). A file beyond a limit (rows,
     columns, a part's size; see the README) is refused in one line.
     """
-    from audit.inventory import import_inventory
+    from audit.intake.inventory import import_inventory
 
     report = import_inventory(app.store(), file, limits=read_limits(max_rows))
     report_import(file, report, as_json, report_file=report_file)
@@ -79,8 +79,8 @@ def add(
     key_unit: bool,
 ) -> None:
     """Add (or update) one site by its URL; a URL without scheme means http://."""
-    from audit.domains import BadURL, normalise_url
     from audit.errors import UserError
+    from audit.page.domains import BadURL, normalise_url
     from audit.store.sites import add_site
 
     try:
@@ -203,7 +203,7 @@ def accept(
     it back. Exit status 2 when a host is unknown.
     """
     from audit.errors import UserError
-    from audit.review import default_actor
+    from audit.findings.review import default_actor
     from audit.store.sites import accept_sites, pending_hosts
 
     if accept_all == bool(hosts):

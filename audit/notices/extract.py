@@ -37,7 +37,6 @@ from urllib.parse import unquote
 from lxml import etree
 
 from audit.config import Profile
-from audit.encoding import decode_html
 from audit.notices import patterns as P
 from audit.notices.footer import (
     Region,
@@ -79,6 +78,7 @@ from audit.notices.scripts import (
     code_fragments,
     script_fragments,
 )
+from audit.page.encoding import decode_html
 
 
 def extract_notices(

@@ -12,7 +12,6 @@ from typing import Any, Literal
 from lxml import etree
 
 from audit.config import Profile
-from audit.domains import same_site
 from audit.notices import divisions, validate
 from audit.notices import patterns as P
 from audit.notices.footer import (
@@ -34,6 +33,7 @@ from audit.notices.model import (
     Sponsor,
 )
 from audit.notices.normalise import Link
+from audit.page.domains import same_site
 
 _CONFIDENCE_RANK = {"high": 3, "medium": 2, "low": 1}
 _SOURCE_RANK = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from audit.domains import host_matches_suffix, host_of, registrable_domain, same_website
+from audit.page.domains import host_matches_suffix, host_of, registrable_domain, same_website
 from audit.rules import rule
 from audit.rules.model import AuditContext, Hit
 

@@ -79,7 +79,7 @@ class SnapshotView:
     footer_text: str | None
     rendered: bool
     notices: tuple[dict[str, Any], ...]  # Notices.records() rows
-    # How well the page was read (audit/reading.py): complete, partial (it depends on
+    # How well the page was read (audit/page/reading.py): complete, partial (it depends on
     # scripts or frames the crawl could not run or fetch) or unread; and what was missed.
     reading: str = "complete"
     reading_gaps: tuple[str, ...] = ()

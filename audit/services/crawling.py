@@ -62,9 +62,9 @@ class CrawlRequest:
 class CrawlOutcome:
     state: CrawlState
     run_id: int | None = None
-    # The run's figures (audit.summary.run_summary) with the audit's under "audit".
+    # The run's figures (audit.services.run_summary.run_summary) with the audit's under "audit".
     summary: dict[str, Any] = field(default_factory=dict)
-    audit: Any = None  # audit.findings.AuditSummary, when the run was audited
+    audit: Any = None  # audit.findings.audit.AuditSummary, when the run was audited
     close_reason: str | None = None
     stats: dict[str, Any] = field(default_factory=dict)
     message: str = ""  # why nothing was done (busy, nothing to re-test)
@@ -89,10 +89,10 @@ def crawl_and_audit(settings: Settings, request: CrawlRequest) -> CrawlOutcome:
 
     Once per process (see the module's docstring). Raises UserError for what the user can
     fix (no such run to resume, a database that cannot be reached)."""
-    from audit.crawl import run_crawl
+    from audit.services.crawl_process import run_crawl
+    from audit.services.run_summary import run_summary
     from audit.store import Store
     from audit.store.locks import LockHeld
-    from audit.summary import run_summary
 
     hosts, discover = request.hosts, request.discover
     with Store(settings.database_url) as store:  # migrate and check before Scrapy starts
@@ -133,7 +133,7 @@ def crawl_and_audit(settings: Settings, request: CrawlRequest) -> CrawlOutcome:
             summary["retest"] = True
         audited = None
         if request.audit and state in (CrawlState.FINISHED, CrawlState.INCOMPLETE):
-            from audit.findings import run_audit
+            from audit.findings.audit import run_audit
 
             audited = run_audit(store, settings.profile, run_id=result.run_id)
             summary["audit"] = audited.to_json()

@@ -173,7 +173,7 @@ def write_batch(
     """Write one batch from the crawler; rows name their site by host. Returns host -> id."""
     if discovered:
         now = utcnow()
-        from audit.domains import registrable_domain
+        from audit.page.domains import registrable_domain
 
         upsert(
             session,

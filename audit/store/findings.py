@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import not_, select, update
 from sqlalchemy.orm import Session
 
+from audit.findings.states import UNIT_FIXING
 from audit.outcomes import NOT_OBSERVED
-from audit.review_states import UNIT_FIXING
 from audit.store import runs
 from audit.store.models import CrawlRun, Finding, FindingEvent, Notice, Site, Snapshot
 from audit.store.sites import PENDING

@@ -160,7 +160,7 @@ class Snapshot(Base):
     rendered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     html_gz: Mapped[bytes | None] = mapped_column(LargeBinary)
     html_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
-    # How well the homepage was read (audit/reading.py): complete, partial or unread; what
+    # How well the homepage was read (audit/page/reading.py): complete, partial or unread; what
     # kept it partial; the same-site files read for its footer ({url, kind, outcome}).
     reading: Mapped[str] = mapped_column(String(10), default="complete", server_default="complete")
     reading_gaps: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")

@@ -1,4 +1,4 @@
-"""What housekeeping deletes and changes (audit/housekeeping.py says what and why): old
+"""What housekeeping deletes and changes (audit/ops/housekeeping.py says what and why): old
 page HTML that no finding points at, old links, runs whose process is gone.
 
 The work goes in batches of ids, one transaction each, so that a million old snapshots

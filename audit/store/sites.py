@@ -130,7 +130,7 @@ def add_site(
 ) -> Site:
     """Insert or update one site (``beian sites add``) and return it.
 
-    ``start_url`` and ``host`` are normalised already (``audit.domains.normalise_url``).
+    ``start_url`` and ``host`` are normalised already (``audit.page.domains.normalise_url``).
     For an existing inventory addition, the values given overwrite and those left None
     stay as they are; a discovered site becomes an inventory one, accepted. Adding a site
     as 'discovered' (pending acceptance) never changes a site the store already has.
@@ -138,7 +138,7 @@ def add_site(
     if source not in ("inventory", "discovered"):
         raise ValueError(f"source must be 'inventory' or 'discovered', not {source!r}")
     if registrable_domain is None:
-        from audit.domains import registrable_domain as domain_of
+        from audit.page.domains import registrable_domain as domain_of
 
         registrable_domain = domain_of(host)
     given = {

@@ -25,10 +25,10 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
-from audit.analyse import AnalysisOptions, PageAnalysis, shows_both_numbers
 from audit.config import Settings
-from audit.domains import BadURL, site_root
-from audit.reading import Include, Signal, reading_of
+from audit.page.analyse import AnalysisOptions, PageAnalysis, shows_both_numbers
+from audit.page.domains import BadURL, site_root
+from audit.page.reading import Include, Signal, reading_of
 from crawler.analysis import AnalysisFailed, PageAnalyser
 from crawler.browser import REFUSAL_KEY
 from crawler.discovery import (
@@ -700,7 +700,7 @@ def _elapsed(meta: dict[str, Any]) -> float | None:
     return round(latency * 1000, 1) if latency is not None else None
 
 
-FOOTER_CHARS = 2000  # as audit/page.py keeps of a page's own footer
+FOOTER_CHARS = 2000  # as audit/page/parsed.py keeps of a page's own footer
 # Frames read from a rendered page, and the bytes kept of each: a footer is small.
 MAX_FRAMES = 5
 FRAME_BYTES = 1024 * 1024

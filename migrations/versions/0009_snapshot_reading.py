@@ -4,7 +4,7 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-04
 
-``reading`` is complete, partial or unread (audit/reading.py); ``reading_gaps`` what kept a
+``reading`` is complete, partial or unread (audit/page/reading.py); ``reading_gaps`` what kept a
 reading partial; ``includes`` the same-site files read for the footer (frames, footer
 scripts, loaded fragments) with their outcome. Snapshots taken before this revision were
 judged as complete readings, and stay so.

@@ -9,9 +9,9 @@ from collections.abc import Collection
 from sqlalchemy import select
 
 from audit.config import LOCAL_TZ, load_builtin_profile
-from audit.findings import run_audit
+from audit.findings.audit import run_audit
+from audit.findings.review import review_finding, review_site
 from audit.notices import extract_notices
-from audit.review import review_finding, review_site
 from audit.store import Finding, Site, Store
 from audit.store import crawls as store_crawls
 from audit.store.sites import add_site, retire_sites

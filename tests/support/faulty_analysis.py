@@ -12,7 +12,7 @@ import signal
 import time
 from typing import Any
 
-from audit.analyse import PageAnalysis, analyse_page
+from audit.page.analyse import PageAnalysis, analyse_page
 
 KILL = b"<!-- kill the worker -->"
 SLOW = b"<!-- take forever -->"

@@ -1,4 +1,4 @@
-"""Jobs for the scheduler tests, stored by import path like the real ones (audit.jobs)."""
+"""Jobs for the scheduler tests, stored by import path like the real ones (audit.ops.jobs)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,2 @@
+"""Findings: the audit of a run (load, reconcile, persist), the analysts' review and its
+states."""
