@@ -425,3 +425,15 @@ def test_sigterm_during_a_scheduled_crawl_stops_it_gracefully(tmp_path: Path) ->
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_jobs_stored_under_their_old_import_path_still_resolve() -> None:
+    """A job store written before the jobs moved to audit.ops.jobs names audit.jobs:crawl;
+    the scheduler still finds it, and rewrites it with the new path when it applies the
+    configuration (the path differs, so the job is replaced)."""
+    from apscheduler.util import ref_to_obj
+
+    from audit.ops import jobs
+
+    for name in ("crawl", "retest", "bulletin", "housekeeping"):
+        assert ref_to_obj(f"audit.jobs:{name}") is getattr(jobs, name)
