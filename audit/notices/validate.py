@@ -214,14 +214,7 @@ def police(
     code = digits[:6]
     inferred = False
     matches: bool | None = None
-    if len(digits) == 12:
-        reasons.append("historical_12_digit_form")
-    elif len(digits) == 10 and divisions.lookup(code) is not None:
-        # A local scheme's number from before the national platform: the site had to
-        # file again (FILING-RULES), so it is shown but no longer a filing.
-        reasons.append("historical_local_form")
-    elif len(digits) != 14:
-        reasons.append("digit_count")
+    reasons += _police_form(digits)
     placeholder = _police_placeholder(digits)
     if placeholder:
         reasons.append("placeholder")
@@ -269,6 +262,17 @@ def police(
         in_jurisdiction=in_jurisdiction,
         province_matches_code=matches,
     )
+
+
+def _police_form(digits: str) -> list[str]:
+    """What the digit count says: the national 14, an older form, or a wrong count."""
+    if len(digits) == 12:
+        return ["historical_12_digit_form"]
+    if len(digits) == 10 and divisions.lookup(digits[:6]) is not None:
+        # A local scheme's number from before the national platform: the site had to
+        # file again (FILING-RULES), so it is shown but no longer a filing.
+        return ["historical_local_form"]
+    return [] if len(digits) == 14 else ["digit_count"]
 
 
 def _police_placeholder(digits: str) -> bool:

@@ -163,6 +163,27 @@ def examine(
     for JavaScript), ``script_shell`` (scripts and next to no visible text).
     """
     found = _Collector(page_url, site_host)
+    _examine_frames(doc, found)
+    scripts = list(doc.iter("script"))
+    _examine_scripts(scripts, found)
+    for comment in doc.iter(etree.Comment):
+        match = _SSI.search(comment.text or "")
+        if match:
+            found.signal("ssi", [found.include(match.group(1), "ssi", 1)])
+    if any(_is_empty_footer(element) for element in _marked_footers(doc)):
+        found.signal("empty_footer", [url for _, include in found.ranked for url in [include.url]])
+    for noscript in doc.iter("noscript"):
+        if _NOSCRIPT_CUES.search(text_of(noscript) or ""):
+            found.signal("noscript")
+            break
+    if scripts and _visible_length(doc) < _SHELL_TEXT:
+        found.signal("script_shell")
+    ranked = sorted(found.ranked, key=lambda pair: pair[0])
+    kept = tuple(include for _, include in ranked[:limit])
+    return Examination(kept, tuple(found.signals))
+
+
+def _examine_frames(doc: etree._Element, found: _Collector) -> None:
     frames: list[str | None] = []
     framed = False
     for frame in doc.iter("frameset", "frame", "iframe"):
@@ -180,7 +201,9 @@ def examine(
         # short of what the frameset shows, so the signal holds.
         unreadable = any(url is None for url in frames)
         found.signal("frames", frames if frames and not unreadable else ())
-    scripts = list(doc.iter("script"))
+
+
+def _examine_scripts(scripts: list[etree._Element], found: _Collector) -> None:
     for script in scripts:
         src = script.get("src")
         if src:
@@ -193,21 +216,6 @@ def examine(
         needs = _script_includes(text, found)
         if needs or _FOOTER_CUES.search(unescape_js(text)):
             found.signal("script_writes_footer", needs)
-    for comment in doc.iter(etree.Comment):
-        match = _SSI.search(comment.text or "")
-        if match:
-            found.signal("ssi", [found.include(match.group(1), "ssi", 1)])
-    if any(_is_empty_footer(element) for element in _marked_footers(doc)):
-        found.signal("empty_footer", [url for _, include in found.ranked for url in [include.url]])
-    for noscript in doc.iter("noscript"):
-        if _NOSCRIPT_CUES.search(text_of(noscript) or ""):
-            found.signal("noscript")
-            break
-    if scripts and _visible_length(doc) < _SHELL_TEXT:
-        found.signal("script_shell")
-    ranked = sorted(found.ranked, key=lambda pair: pair[0])
-    kept = tuple(include for _, include in ranked[:limit])
-    return Examination(kept, tuple(found.signals))
 
 
 def _script_includes(text: str, found: _Collector) -> list[str]:

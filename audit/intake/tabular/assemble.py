@@ -13,7 +13,7 @@ from itertools import chain
 from typing import Any
 
 from audit.excerpt import excerpts
-from audit.intake.tabular.headers import Matcher
+from audit.intake.tabular.headers import HeaderMap, Matcher
 from audit.intake.tabular.model import (
     Cell,
     CellProblem,
@@ -76,20 +76,17 @@ class _MergeFill:
         return active[1]
 
 
-def assemble(
+def _header(
+    stream: Iterator[Record],
     where: str,
-    records: Iterable[Record],
     matcher: Matcher,
     required: Collection[str],
     limits: ReadLimits,
-    *,
-    hint: str = "",
-    merged: Sequence[Range] = (),
-    notes: Sequence[str] = (),
-    **meta: Any,
-) -> Table:
-    """Find the header among the first rows, then turn records into rows of fields."""
-    stream = _counted(records, where, limits.max_rows)
+    hint: str,
+) -> tuple[list[Record], int, HeaderMap]:
+    """The rows read to find the header, the header's index among them, and its columns:
+    the first row that names the most known columns (the first non-blank row if none does).
+    TableError when there is none, or it lacks a required column."""
     buffered: list[Record] = []
     non_blank = run = 0
     for record in stream:
@@ -105,7 +102,6 @@ def assemble(
     candidates = [(i, cells) for i, (_, cells) in enumerate(buffered) if any(cells)]
     if not candidates:
         raise TableError(f"{where}: no header row: the file is empty")
-    # The first row that names the most known columns; the first non-blank row if none does.
     best = max(candidates, key=lambda c: matcher.recognised(c[1]))
     if matcher.recognised(best[1]) == 0:
         best = candidates[0]
@@ -121,6 +117,24 @@ def assemble(
         raise TableError(
             f"{where}: {looked}; headers found on line {buffered[header_index][0]}: {found}{hint}"
         )
+    return buffered, header_index, header
+
+
+def assemble(
+    where: str,
+    records: Iterable[Record],
+    matcher: Matcher,
+    required: Collection[str],
+    limits: ReadLimits,
+    *,
+    hint: str = "",
+    merged: Sequence[Range] = (),
+    notes: Sequence[str] = (),
+    **meta: Any,
+) -> Table:
+    """Find the header among the first rows, then turn records into rows of fields."""
+    stream = _counted(records, where, limits.max_rows)
+    buffered, header_index, header = _header(stream, where, matcher, required, limits, hint)
 
     fill = _MergeFill(merged, header.positions) if merged else None
     if fill:
