@@ -6,6 +6,7 @@ stores), so that the rules are tested against what they will really read.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from typing import Any
 
@@ -83,9 +84,7 @@ def make_ctx(footer: str | None = GOOD_FOOTER, **overrides: Any) -> AuditContext
     )
     # By default the site is the only one showing its numbers.
     own = site.sponsor or host
-    default_users = {
-        row["number"]: frozenset({own}) for row in snapshot.notices if row["kind"] == "icp"
-    }
+    default_users = {row.number: frozenset({own}) for row in snapshot.notices if row.kind == "icp"}
     ctx = AuditContext(
         site=site,
         snapshot=snapshot,
@@ -116,12 +115,15 @@ def rule_of(code: str) -> Rule:
 
 def test_make_ctx_rows_are_what_the_crawler_stores() -> None:
     ctx = make_ctx()
-    kinds = [row["kind"] for row in ctx.snapshot.notices]
+    kinds = [row.kind for row in ctx.snapshot.notices]
     assert kinds == ["icp", "police"]
     icp = ctx.snapshot.notices[0]
-    assert set(icp) == {"kind", "number", "raw", "valid", "linked", "source", "details"}
-    assert icp["number"] == "晋ICP备2021004567号-1"
-    assert icp["details"]["site_index"] == 1
+    # every column of the store's notices table, typed
+    assert {f.name for f in dataclasses.fields(icp)} == {
+        "kind", "number", "raw", "valid", "linked", "source", "details"
+    }  # fmt: skip
+    assert icp.number == "晋ICP备2021004567号-1" and icp.shown
+    assert icp.details["site_index"] == 1
     assert "晋ICP备2021004567号-1" in (ctx.snapshot.footer_text or "")
 
 

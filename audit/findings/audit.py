@@ -40,7 +40,7 @@ from audit.findings.reconcile import (
 from audit.intake.registry import load_registry
 from audit.page.domains import is_government_host
 from audit.rules import evaluate
-from audit.rules.model import AuditContext, Hit, SiteView, SnapshotView
+from audit.rules.model import AuditContext, Hit, NoticeRow, SiteView, SnapshotView
 from audit.store import Finding, FindingEvent, Session, Site, Snapshot, Store
 from audit.store import crawls as store_crawls
 from audit.store import findings as store_findings
@@ -100,7 +100,7 @@ def snapshot_view(snapshot: Snapshot, url: str, notices: list[dict[str, Any]]) -
         title=snapshot.title,
         footer_text=snapshot.footer_text,
         rendered=snapshot.rendered,
-        notices=tuple(notices),
+        notices=tuple(NoticeRow.of(row) for row in notices),
         reading=snapshot.reading,
         reading_gaps=tuple(snapshot.reading_gaps or ()),
     )

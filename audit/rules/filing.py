@@ -13,7 +13,7 @@ from typing import Any
 
 from audit.notices import divisions
 from audit.rules import rule
-from audit.rules.model import AuditContext, Hit
+from audit.rules.model import AuditContext, Hit, NoticeRow
 
 MIIT_33 = "《非经营性互联网信息服务备案管理办法》(信息产业部令第33号)"
 STATE_292 = "《互联网信息服务管理办法》(国务院令第292号)"
@@ -23,54 +23,41 @@ MIIT_REGISTRY = "https://beian.miit.gov.cn/"
 MPS_REGISTRY = "https://beian.mps.gov.cn/"
 
 
-def _details(row: dict[str, Any]) -> dict[str, Any]:
-    return row.get("details") or {}
-
-
-def _placeholder(row: dict[str, Any]) -> bool:
-    return bool(_details(row).get("placeholder"))
-
-
-def _shown(row: dict[str, Any]) -> bool:
-    """A real number: valid and not a placeholder (what a filing count uses)."""
-    return bool(row.get("valid")) and not _placeholder(row)
-
-
-def _number_details(row: dict[str, Any], *keys: str) -> dict[str, Any]:
-    details = _details(row)
+def _number_details(row: NoticeRow, *keys: str) -> dict[str, Any]:
+    details = row.details
     extra = {key: details.get(key) for key in keys}
-    return {"number": row.get("number"), "raw": row.get("raw"), **extra}
+    return {"number": row.number, "raw": row.raw, **extra}
 
 
 def _missing(ctx: AuditContext, kind: str) -> Iterator[Hit]:
     """One hit when no real number of ``kind`` is shown; evidence: the footer and what
     was shown instead (placeholders, malformed numbers, licences)."""
     rows = ctx.snapshot.notices_of(kind)
-    if any(_shown(row) for row in rows):
+    if any(row.shown for row in rows):
         return
     details: dict[str, Any] = {
-        "shown_invalid": [row.get("number") for row in rows],
+        "shown_invalid": [row.number for row in rows],
         "footer_text": bool((ctx.snapshot.footer_text or "").strip()),
     }
     if kind == "icp":
         # A licence without a site index is not a filing number, but worth showing.
-        details["licences"] = [row.get("number") for row in ctx.snapshot.notices_of("icp_licence")]
+        details["licences"] = [row.number for row in ctx.snapshot.notices_of("icp_licence")]
     yield Hit(fingerprint="", excerpt=ctx.snapshot.footer_excerpt(), details=details)
 
 
 def _malformed(ctx: AuditContext, kind: str) -> Iterator[Hit]:
     for row in ctx.snapshot.notices_of(kind):
-        if _shown(row):
+        if row.shown:
             continue
         details = _number_details(row, "reasons", "placeholder")
         details["reasons"] = list(details["reasons"] or [])
         details["placeholder"] = bool(details["placeholder"])
-        yield Hit(fingerprint=str(row.get("number")), excerpt=str(row.get("raw")), details=details)
+        yield Hit(fingerprint=str(row.number), excerpt=str(row.raw), details=details)
 
 
-def _link_excerpt(row: dict[str, Any]) -> str:
-    url = _details(row).get("link_url")
-    return f"{row.get('raw')} → {url}" if url else str(row.get("raw"))
+def _link_excerpt(row: NoticeRow) -> str:
+    url = row.details.get("link_url")
+    return f"{row.raw} → {url}" if url else str(row.raw)
 
 
 # -- how well the homepage was read --------------------------------------------------------
@@ -121,8 +108,8 @@ def filing_unverified(ctx: AuditContext) -> Iterator[Hit]:
         details={
             "reading": snapshot.reading,
             "gaps": list(snapshot.reading_gaps),
-            "icp_shown": any(_shown(row) for row in snapshot.notices_of("icp")),
-            "police_shown": any(_shown(row) for row in snapshot.notices_of("police")),
+            "icp_shown": any(row.shown for row in snapshot.notices_of("icp")),
+            "police_shown": any(row.shown for row in snapshot.notices_of("police")),
         },
     )
 
@@ -204,10 +191,10 @@ def icp_malformed(ctx: AuditContext) -> Iterator[Hit]:
 )
 def icp_not_linked(ctx: AuditContext) -> Iterator[Hit]:
     for row in ctx.snapshot.notices_of("icp"):
-        if _placeholder(row):
+        if row.placeholder:
             continue  # BA102 already asks for the real number
-        details = _details(row)
-        if row.get("linked"):
+        details = row.details
+        if row.linked:
             if not details.get("link_outdated"):
                 continue
             problem = "outdated"
@@ -217,7 +204,7 @@ def icp_not_linked(ctx: AuditContext) -> Iterator[Hit]:
         info = _number_details(row, "link_url", "link_registry")
         info["problem"] = problem
         yield Hit(
-            fingerprint=f"{problem}:{row.get('number')}", excerpt=_link_excerpt(row), details=info
+            fingerprint=f"{problem}:{row.number}", excerpt=_link_excerpt(row), details=info
         )
 
 
@@ -295,10 +282,10 @@ def police_malformed(ctx: AuditContext) -> Iterator[Hit]:
 )
 def police_not_linked(ctx: AuditContext) -> Iterator[Hit]:
     for row in ctx.snapshot.notices_of("police"):
-        if _placeholder(row) or row.get("linked"):
+        if row.placeholder or row.linked:
             continue
         yield Hit(
-            fingerprint=str(row.get("number")),
+            fingerprint=str(row.number),
             excerpt=_link_excerpt(row),
             details=_number_details(row, "link_url", "link_registry"),
         )
@@ -325,17 +312,17 @@ def police_not_linked(ctx: AuditContext) -> Iterator[Hit]:
 def police_outside_jurisdiction(ctx: AuditContext) -> Iterator[Hit]:
     prefix = ctx.profile.division_prefix
     for row in ctx.snapshot.notices_of("police"):
-        if not _shown(row):
+        if not row.shown:
             continue
-        details = _details(row)
+        details = row.details
         code = str(details.get("division_code") or "")
         # Judged against this audit's profile, not the one the crawl ran with.
         inside = code.startswith(prefix) if len(code) == 6 else details.get("in_jurisdiction")
         if inside is not False:
             continue
         yield Hit(
-            fingerprint=str(row.get("number")),
-            excerpt=str(row.get("raw")),
+            fingerprint=str(row.number),
+            excerpt=str(row.raw),
             details={
                 **_number_details(row, "division_code", "division_full_name"),
                 "jurisdiction": ctx.profile.name,
@@ -365,15 +352,15 @@ def police_outside_jurisdiction(ctx: AuditContext) -> Iterator[Hit]:
 )
 def police_province_mismatch(ctx: AuditContext) -> Iterator[Hit]:
     for row in ctx.snapshot.notices_of("police"):
-        if _placeholder(row):
+        if row.placeholder:
             continue
-        details = _details(row)
+        details = row.details
         if details.get("province_matches_code") is not False:
             continue  # None: no prefix shown, taken from the code
         code = str(details.get("division_code") or "")
         yield Hit(
-            fingerprint=str(row.get("number")),
-            excerpt=str(row.get("raw")),
+            fingerprint=str(row.number),
+            excerpt=str(row.raw),
             details={
                 **_number_details(row, "province", "division_code"),
                 "expected_province": divisions.police_abbr(code) if code else None,
@@ -419,9 +406,9 @@ def _sponsor_key(name: str) -> str:
 )
 def icp_shared(ctx: AuditContext) -> Iterator[Hit]:
     for row in ctx.snapshot.notices_of("icp"):
-        if not _shown(row):
+        if not row.shown:
             continue  # placeholders and typos are shared by accident, not borrowed
-        number = str(row.get("number"))
+        number = str(row.number)
         users = ctx.icp_users.get(number, frozenset())
         sponsors = {_sponsor_key(user) for user in users if not _is_host(user)}
         if len(sponsors) < 2:
@@ -429,7 +416,7 @@ def icp_shared(ctx: AuditContext) -> Iterator[Hit]:
         hosts = sorted(user for user in users if _is_host(user))
         yield Hit(
             fingerprint=number,
-            excerpt=str(row.get("raw")),
+            excerpt=str(row.raw),
             details={
                 "number": number,
                 "sponsors": sorted(user for user in users if not _is_host(user)),

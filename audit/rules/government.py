@@ -47,10 +47,10 @@ def _absent(ctx: AuditContext, shown_invalid: list[Any] | None = None) -> Hit:
 )
 def site_code_missing(ctx: AuditContext) -> Iterator[Hit]:
     rows = ctx.snapshot.notices_of("site_code")
-    real = [row for row in rows if not (row.get("details") or {}).get("placeholder")]
-    if any(row.get("valid") for row in real):
+    real = [row for row in rows if not row.details.get("placeholder")]
+    if any(row.valid for row in real):
         return
-    yield _absent(ctx, [row.get("number") for row in rows])
+    yield _absent(ctx, [row.number for row in rows])
 
 
 @rule(
@@ -98,6 +98,6 @@ def conac_missing(ctx: AuditContext) -> Iterator[Hit]:
     ),
 )
 def sponsor_missing(ctx: AuditContext) -> Iterator[Hit]:
-    if any(row.get("number") for row in ctx.snapshot.notices_of("sponsor")):
+    if any(row.number for row in ctx.snapshot.notices_of("sponsor")):
         return
     yield _absent(ctx)

@@ -65,6 +65,42 @@ class Registry(Protocol):
 
 
 @dataclass(frozen=True)
+class NoticeRow:
+    """One notice of a page as stored (``Notices.records()``, the notices table): what the
+    rules read. ``details`` holds the rest of the extractor's item (reasons, placeholder,
+    main_number, link_url, link_outdated, ...)."""
+
+    kind: str
+    number: str | None = None
+    raw: str | None = None
+    valid: bool | None = None
+    linked: bool | None = None
+    source: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> NoticeRow:
+        return cls(
+            kind=str(row.get("kind")),
+            number=row.get("number"),
+            raw=row.get("raw"),
+            valid=row.get("valid"),
+            linked=row.get("linked"),
+            source=row.get("source"),
+            details=dict(row.get("details") or {}),
+        )
+
+    @property
+    def placeholder(self) -> bool:
+        return bool(self.details.get("placeholder"))
+
+    @property
+    def shown(self) -> bool:
+        """A real number: valid and not a placeholder (what a filing count uses)."""
+        return bool(self.valid) and not self.placeholder
+
+
+@dataclass(frozen=True)
 class SnapshotView:
     """One site's snapshot in one run, as stored."""
 
@@ -78,7 +114,7 @@ class SnapshotView:
     title: str | None
     footer_text: str | None
     rendered: bool
-    notices: tuple[dict[str, Any], ...]  # Notices.records() rows
+    notices: tuple[NoticeRow, ...]  # stored rows (mappings are turned into NoticeRow)
     # How well the page was read (audit/page/reading.py): complete, partial (it depends on
     # scripts or frames the crawl could not run or fetch) or unread; and what was missed.
     reading: str = "complete"
@@ -89,9 +125,13 @@ class SnapshotView:
         """Whether the page could be read, so that its notices (or their absence) mean something."""
         return self.outcome == "ok" or self.rendered
 
-    def notices_of(self, kind: str) -> list[dict[str, Any]]:
+    def __post_init__(self) -> None:
+        rows = tuple(r if isinstance(r, NoticeRow) else NoticeRow.of(r) for r in self.notices)
+        object.__setattr__(self, "notices", rows)
+
+    def notices_of(self, kind: str) -> list[NoticeRow]:
         """The notice rows of one kind, in the order stored."""
-        return [row for row in self.notices if row.get("kind") == kind]
+        return [row for row in self.notices if row.kind == kind]
 
     def footer_excerpt(self, limit: int = EXCERPT_LIMIT) -> str:
         """The footer text on one line, its head and tail kept when it is long (filing

@@ -22,12 +22,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from typing import Any
 
 from audit.page.domains import host_of
 from audit.rules import rule
 from audit.rules.filing import MIIT_33, MIIT_REGISTRY, MPS_33, MPS_REGISTRY
-from audit.rules.model import AuditContext, Hit, Registry, RegistryEntry
+from audit.rules.model import AuditContext, Hit, NoticeRow, Registry, RegistryEntry
 
 _KINDS = ("icp", "police")
 # Spaces, brackets and quotes are how two spellings of one body's name differ.
@@ -40,20 +39,19 @@ def _registry(ctx: AuditContext) -> Registry:
     return ctx.registry
 
 
-def _shown_numbers(ctx: AuditContext) -> Iterator[tuple[str, dict[str, Any]]]:
+def _shown_numbers(ctx: AuditContext) -> Iterator[tuple[str, NoticeRow]]:
     """The real numbers shown: valid, not placeholders (BA102/BA112 report the others)."""
     for kind in _KINDS:
         for row in ctx.snapshot.notices_of(kind):
-            placeholder = (row.get("details") or {}).get("placeholder")
-            if row.get("valid") and not placeholder and row.get("number"):
+            if row.shown and row.number:
                 yield kind, row
 
 
-def _main_number(kind: str, row: dict[str, Any]) -> str:
-    number = str(row["number"])
+def _main_number(kind: str, row: NoticeRow) -> str:
+    number = str(row.number)
     if kind != "icp":
         return number
-    return str((row.get("details") or {}).get("main_number") or number)
+    return str(row.details.get("main_number") or number)
 
 
 def records_of(registry: Registry, number: str, main_number: str) -> tuple[RegistryEntry, ...]:
@@ -95,7 +93,7 @@ def _site_hosts(ctx: AuditContext) -> list[str]:
 
 def _page_sponsor(ctx: AuditContext) -> str | None:
     rows = ctx.snapshot.notices_of("sponsor")
-    return str(rows[0]["number"]) if rows and rows[0].get("number") else None
+    return str(rows[0].number) if rows and rows[0].number else None
 
 
 def _numbers(entries: tuple[RegistryEntry, ...]) -> list[str]:
@@ -131,7 +129,7 @@ def _numbers(entries: tuple[RegistryEntry, ...]) -> list[str]:
 def number_not_in_registry(ctx: AuditContext) -> Iterator[Hit]:
     registry = _registry(ctx)
     for kind, row in _shown_numbers(ctx):
-        number = str(row["number"])
+        number = str(row.number)
         if not registry.covers(kind, number):
             continue  # another province's number, or no police numbers imported
         main_number = _main_number(kind, row)
@@ -140,10 +138,10 @@ def number_not_in_registry(ctx: AuditContext) -> Iterator[Hit]:
         subject = registry.under_main(main_number)
         yield Hit(
             fingerprint=number,
-            excerpt=str(row.get("raw")),
+            excerpt=str(row.raw),
             details={
                 "number": number,
-                "raw": row.get("raw"),
+                "raw": row.raw,
                 "kind": kind,
                 "main_number": main_number,
                 # the subject is filed, under other site numbers: the index is wrong
@@ -178,13 +176,13 @@ def number_filed_for_another_site(ctx: AuditContext) -> Iterator[Hit]:
     registry = _registry(ctx)
     hosts = _site_hosts(ctx)
     for kind, row in _shown_numbers(ctx):
-        number = str(row["number"])
+        number = str(row.number)
         entries = records_of(registry, number, _main_number(kind, row))
         if not entries:
             continue  # BA131's, when the registry could know it
         common = {
             "number": number,
-            "raw": row.get("raw"),
+            "raw": row.raw,
             "kind": kind,
             "registry_numbers": _numbers(entries),
         }
@@ -192,7 +190,7 @@ def number_filed_for_another_site(ctx: AuditContext) -> Iterator[Hit]:
         if filed and not any(covered(host, domain) for host in hosts for domain in filed):
             yield Hit(
                 fingerprint=f"domain:{number}",
-                excerpt=f"{row.get('raw')} ({', '.join(hosts)}; 备案域名 {', '.join(filed[:3])})",
+                excerpt=f"{row.raw} ({', '.join(hosts)}; 备案域名 {', '.join(filed[:3])})",
                 details={
                     **common,
                     "problem": "domain",
@@ -210,7 +208,7 @@ def number_filed_for_another_site(ctx: AuditContext) -> Iterator[Hit]:
             continue
         yield Hit(
             fingerprint=f"sponsor:{number}",
-            excerpt=f"{row.get('raw')} ({ctx.site.sponsor}; 备案主办单位 {'、'.join(registered)})",
+            excerpt=f"{row.raw} ({ctx.site.sponsor}; 备案主办单位 {'、'.join(registered)})",
             details={
                 **common,
                 "problem": "sponsor",
