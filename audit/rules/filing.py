@@ -203,9 +203,7 @@ def icp_not_linked(ctx: AuditContext) -> Iterator[Hit]:
             problem = "unlinked"
         info = _number_details(row, "link_url", "link_registry")
         info["problem"] = problem
-        yield Hit(
-            fingerprint=f"{problem}:{row.number}", excerpt=_link_excerpt(row), details=info
-        )
+        yield Hit(fingerprint=f"{problem}:{row.number}", excerpt=_link_excerpt(row), details=info)
 
 
 # -- public security --------------------------------------------------------------------
