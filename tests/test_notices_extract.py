@@ -604,7 +604,6 @@ def test_commented_out_config_lines_are_not_shown() -> None:
     notices = extract_notices(config, URL, today=TODAY)
     assert notices.icp == () and not notices.links_icp_registry
     assert notices.numbers("police") == ["川公网安备51110202000301号"]
-    assert [r.why for r in notices.rejected] == ["commented_out"]
     closed = extract_notices("/* footer */ document.write('京ICP备2021029228号');", URL)
     assert closed.numbers("icp") == ["京ICP备2021029228号"]
 
@@ -821,3 +820,94 @@ def test_a_components_props_are_what_it_shows() -> None:
     assert notices.numbers("icp") == ["京ICP备13051651号-1"]
     # an ordinary element's attribute is not shown
     assert extract('<div data-icp="京ICP备13051651号-1"></div>').icp == ()
+
+
+def test_a_content_block_inside_the_footer_is_the_footers_content() -> None:
+    notices = extract(
+        "<div class='footer'><div class='content'><p>京ICP备05004897号</p></div>"
+        "<div class='links'>相关链接<ul>"
+        + "<li><a href='http://a.example/'>某某网站</a></li>" * 8
+        + "</ul></div></div>"
+    )
+    assert notices.numbers("icp") == ["京ICP备05004897号"]
+    # outside a footer the same block is an article's body
+    article = extract(
+        "<div class='content'><p>京ICP备05004897号</p></div><div>" + "新闻标题" * 10 + "</div>"
+    )
+    assert article.icp == ()
+
+
+def test_older_and_local_police_labels_are_read_with_the_province_of_the_code() -> None:
+    notices = extract(
+        "<div class='footer'>穗公网监备案证第44010650010167 哈公网监备23010002003717号"
+        " 云安备53290102000378号 海淀分局备案 1101084647 公安.赣公网安备/36010202000023号</div>"
+    )
+    assert notices.numbers("police") == [
+        "粤公网安备44010650010167号",
+        "黑公网安备23010002003717号",
+        "滇公网安备53290102000378号",
+        "京公网安备1101084647号",
+        "赣公网安备36010202000023号",
+    ]
+    # 安备 alone is no label: 治安备案 is something else
+    assert extract("<div class='footer'>治安备案 4401065001016</div>").police == ()
+
+
+def test_fewer_than_ten_digits_under_a_police_label_are_no_police_number() -> None:
+    notices = extract("<div class='footer'>蜀ICP备-05026980号-1 蜀公网安备 05026980号</div>")
+    assert notices.numbers("icp") == ["蜀ICP备05026980号-1"]
+    assert notices.numbers("police") == []
+
+
+def test_template_comments_are_not_shown() -> None:
+    jsx = (
+        "<footer>\n{/*<a href={'https://beian.miit.gov.cn/'}> 豫ICP备2023004098号-1</a>*/}\n"
+        "{/* 豫公网安备 41172702000163号 */}\n<span>© 2024</span></footer>"
+    )
+    freemarker = "<div class='footer'><#-- <a href='#'>湘ICP备20007640号-1</a> --></div>"
+    twig = "<div class='footer'>{# 京ICP备2021005293号 #}</div>"
+    for page in (jsx, freemarker, twig):
+        notices = extract(page)
+        assert notices.icp == notices.police == () and not notices.links_icp_registry
+
+
+def test_a_footer_script_that_writes_the_conac_script_url_encoded_shows_the_badge() -> None:
+    footer_js = (
+        "document.writeln(\"<a href=\\'https://beian.miit.gov.cn\\'>鄂ICP备06002096号-1</a>\");\n"
+        "document.write(unescape(\"%3Cspan id='_ideConac' %3E%3C/span%3E%3Cscript "
+        "src='https://dcs.conac.cn/js/18/272/0000/40586033/CA182720000405860330001.js' "
+        "type='text/javascript'%3E%3C/script%3E\"));\n"
+    )
+    notices = extract_notices(footer_js, URL, today=TODAY)
+    assert notices.conac is not None and notices.conac.kind == "script"
+    assert notices.numbers("icp") == ["鄂ICP备06002096号-1"] and notices.icp[0].linked
+
+
+def test_a_conac_script_copied_to_the_sites_own_host_is_not_the_badge() -> None:
+    footer_js = (
+        "footerHtml += \"<span id='_ideConac'></span>\";\n"
+        '//footerHtml +=\'<a href="http://bszs.conac.cn/sitename?method=show&id=2A5E">'
+        '<img src="red.png"></a>\'\n'
+        'cnzz_s_tag.src = "https://www.example.gov.cn/js/CA100000000604338790002.js";\n'
+    )
+    assert extract_notices(footer_js, URL, today=TODAY).conac is None
+
+
+def test_a_badge_image_address_in_a_config_is_not_a_registry_link() -> None:
+    config = (
+        "beian:\n  enable: true\n  icp: 苏ICP备20005221号-1\n"
+        "  gongan_num: 苏公网安备 32111102000194号\n"
+        "  gongan_icon_url: http://www.beian.gov.cn/portal/download?token=7ec73880\n"
+    )
+    notices = extract_notices(config, URL, today=TODAY)
+    assert notices.numbers("police") == ["苏公网安备32111102000194号"]
+    assert not notices.links_police_registry
+
+
+def test_a_partner_list_class_on_a_wrapper_of_the_whole_footer_does_not_hide_it() -> None:
+    notices = extract(
+        "<div class='flink2'><div class='flink'><ul><li><a href='http://a.gov.cn/'>区政府</a></li>"
+        "</ul></div><div class='footBlue'>主办：某市人民政府办公室</div>"
+        "<div class='fontBot'><span>网站标识码4406000048</span></div></div>"
+    )
+    assert notices.numbers("site_code") == ["4406000048"]

@@ -40,8 +40,8 @@ from audit.config import Profile
 from audit.notices import patterns as P
 from audit.notices.footer import (
     Region,
+    article_marking,
     classify,
-    is_article_element,
     is_footer_element,
     is_partner_element,
 )
@@ -497,16 +497,19 @@ def _skipped(element: etree._Element | None, but: str = "") -> bool:
 def _fragment_region(element: etree._Element | None) -> Region | None:
     """The region a script-borne element marks for itself, inside its fragment."""
     node = element
+    generic = False
     while node is not None:
         if isinstance(node.tag, str):
             if is_footer_element(node):
                 return Region.FOOTER
             if is_partner_element(node) and node.getparent() is not None:
                 return Region.PARTNER
-            if is_article_element(node):
+            marking = None if generic else article_marking(node)
+            if marking == "strong":
                 return Region.ARTICLE
+            generic = generic or marking == "generic"
         node = node.getparent()
-    return None
+    return Region.ARTICLE if generic else None
 
 
 def _footer_cue(text: str, match: _Match) -> bool:

@@ -101,20 +101,32 @@ def is_partner_element(element: etree._Element) -> bool:
     return _leading_text(element).startswith(_PARTNER_HEADINGS)
 
 
-def is_article_element(element: etree._Element) -> bool:
-    """Marked as an article body. Generic words (content, detail) and the <article> tag
-    count only when the element does not hold the end of the page: then it is a wrapper
-    of the whole page, or a footer component written as an <article>. Only a block is an
-    article: on a link or a span the words are layout classes (justify-content-center)."""
+def article_marking(element: etree._Element) -> str | None:
+    """ "strong" for an element marked as an article body by an article's own words,
+    "generic" for the generic words (content, detail) and the <article> tag, else None.
+
+    Generic words count only when the element does not hold the end of the page: then it
+    is a wrapper of the whole page, or a footer component written as an <article>. Inside a
+    marked footer they name the footer's own content (callers let the footer win). Only a
+    block is an article: on a link or a span the words are layout classes
+    (justify-content-center)."""
     tag = element.tag
     if tag not in BLOCK_TAGS:
-        return False
+        return None
     tokens = _tokens(element)
     if any(token in _ARTICLE_TOKENS for token in tokens):
-        return True
+        return "strong"
     if tag == "article" or any(token in _WRAPPER_TOKENS for token in tokens):
-        return text_after(element, WRAPPER_LIMIT) > WRAPPER_LIMIT
-    return False
+        return "generic" if text_after(element, WRAPPER_LIMIT) > WRAPPER_LIMIT else None
+    return None
+
+
+def _holds_footer(element: etree._Element) -> bool:
+    """Whether a block marked as a partner list wraps a marked footer too
+    (<div class="flink2"> around the links and the whole footer): a wrapper, not a list."""
+    return any(
+        isinstance(node.tag, str) and is_footer_element(node) for node in element.iterdescendants()
+    )
 
 
 def _leading_text(element: etree._Element, limit: int = 24) -> str:
@@ -161,6 +173,9 @@ def text_after(element: etree._Element, limit: int = TAIL_LIMIT) -> int:
 def classify(element: etree._Element) -> Region:
     """The region of an element, judged from its ancestors (innermost decides)."""
     node: etree._Element | None = element
+    # A generic "content" block decides only if no footer or partner list encloses it
+    # (<div class="footer"><div class="content">京ICP备…).
+    generic = False
     # Markers sit within a few levels of the text; the cap keeps absurdly deep pages cheap.
     for _ in range(_MAX_LEVELS):
         if node is None:
@@ -171,11 +186,15 @@ def classify(element: etree._Element) -> Region:
         if isinstance(tag, str):
             if is_footer_element(node) and text_after(node, FOOTER_LIMIT) <= FOOTER_LIMIT:
                 return Region.FOOTER
-            if is_partner_element(node) and tag in BLOCK_TAGS:
+            if is_partner_element(node) and tag in BLOCK_TAGS and not _holds_footer(node):
                 return Region.PARTNER
-            if is_article_element(node):
+            marking = None if generic else article_marking(node)
+            if marking == "strong":
                 return Region.ARTICLE
+            generic = generic or marking == "generic"
         node = node.getparent()
+    if generic:
+        return Region.ARTICLE
     return Region.TAIL if text_after(element) <= TAIL_LIMIT else Region.BODY
 
 

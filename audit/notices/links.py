@@ -87,7 +87,7 @@ def _code_urls(text: str, root: etree._Element, pattern: re.Pattern[str] | None)
         if _on_comment_line(text, start):
             continue
         context = P.CODE_URL_CONTEXT_RE.search(text, max(0, start - 200), start)
-        if context is None:
+        if context is None or _IMAGE_SETTING.search(text, max(0, start - 60), start):
             continue
         name = context.group("name")
         if (
@@ -108,6 +108,11 @@ def _href_variables(root: etree._Element) -> set[str]:
 
 
 _LINK_NAME_RE = re.compile(r"(?:url|link|href)$", re.IGNORECASE)
+# A setting that names an image (gongan_icon_url: http://www.beian.gov.cn/portal/download):
+# the address of the badge's picture, not a link.
+_IMAGE_SETTING = re.compile(
+    r"(?:icon|img|image|logo|pic|src)\w*[\"']?\s*[:=]\s*[\"'`]?\s*$", re.IGNORECASE
+)
 
 
 def _link_setting(text: str, name: str) -> bool:

@@ -156,12 +156,16 @@ def _police_matches(text: str) -> list[_Match]:
             continue
         prov = m.group("prov")
         label_start = m.start("label")
+        if prov is None and compact(m.group("label")) == "安备":
+            continue  # 治安备案…: only a province makes 安备 a police label (云安备)
         start = _start(text, m.start())
         in_full = _province_in_full(text, m.end("prov") if prov else label_start)
         if in_full is not None:
             prov, start = divisions.police_abbr(in_full[0]), in_full[1]
         elif prov is None:
             prov = _dummy_prefix(text, label_start)
+        elif (code := divisions.province_prefix(prov)) is not None:
+            prov = divisions.police_abbr(code)  # 云安备, 蜀公网安备: the province's 滇, 川
         # Typos seen on real footers: 公安网备, 公网备, 公安机关备案号; the organ's name.
         standard = compact(m.group("label")) == "公网安备"
         has_hao = bool(m.group("hao") or m.group("hao2"))
@@ -208,8 +212,9 @@ def _malformed_icp_ok(
 
 
 def _malformed_police_ok(token: str, prov: str | None, has_hao: bool, standard: bool) -> bool:
-    """Likewise for a police number: with 号, or after the full 省公网安备 label."""
-    if has_hao and len(token) >= 8:
+    """Likewise for a police number: with 号, or after the full 省公网安备 label. Fewer
+    than ten digits are no police number (公网安备05026980号 copies an ICP serial)."""
+    if has_hao and len(token) >= 10:
         return True
     return bool(prov) and standard and _one_off(len(token), _POLICE_DIGITS)
 

@@ -11,6 +11,8 @@ from lxml import etree, html
 from audit.notices.scripts import (
     is_script_source,
     join_literals,
+    unescape_js,
+    without_comment_lines,
 )
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -35,16 +37,18 @@ def parse_html(text: str) -> html.HtmlElement | None:
     is parsed again with its deepest containers flattened, so its footer is still read.
     """
     text = _XML_DECLARATION.sub("", text, count=1)
-    if "<%--" in text:
-        # A JSP or ASP.NET template's own comments: the server drops them, no visitor sees
-        # them (an old footer often lies commented out there).
-        text = _SERVER_COMMENT.sub("", text)
+    if any(opener in text for opener in _TEMPLATE_COMMENT_OPENERS):
+        # A template's own comments: the server or the compiler drops them, no visitor
+        # sees them (an old footer often lies commented out there).
+        text = _TEMPLATE_COMMENT.sub("", text)
     if not text.strip():
         return None
     if is_script_source(text):
         # A footer.js or a component: its markup lives in string literals that the
         # script joins; parsed unjoined, the glue between them breaks tags and numbers.
-        text = join_literals(text)
+        # What it writes is what the literals say unescaped (document.write(unescape(
+        # "%3Cscript src='…'"))); what it comments out is never written.
+        text = unescape_js(join_literals(without_comment_lines(text)))
     parser = _parser()
     try:
         doc = html.document_fromstring(text, parser=parser)
@@ -55,7 +59,13 @@ def parse_html(text: str) -> html.HtmlElement | None:
         return None
 
 
-_SERVER_COMMENT = re.compile(r"<%--.*?--%>", re.DOTALL)
+# JSP and ASP.NET <%-- --%>, FreeMarker <#-- -->, JSX {/* */}, Jinja and Twig {# #},
+# Smarty {* *} (not across braces: CSS hacks write {*zoom:1}), Razor @* *@.
+_TEMPLATE_COMMENT_OPENERS = ("<%--", "<#--", "{/*", "{ /*", "{#", "{*", "@*")
+_TEMPLATE_COMMENT = re.compile(
+    r"<%--.*?--%>|<#--.*?-->|\{\s*/\*.*?\*/\s*\}|\{#.*?#\}|\{\*[^{}]*?\*\}|@\*.*?\*@",
+    re.DOTALL,
+)
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
 # Elements kept however deep they sit: they carry the notices (links, images, scripts).
 _KEPT_DEEP = frozenset({"a", "img", "area", "map", "script", "meta", "iframe", "frame", "br"})

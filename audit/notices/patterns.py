@@ -72,13 +72,15 @@ TELECOM_RE = re.compile(
 LICENCE_CUE_RE = re.compile(r"许可|经营|业务|ICP|证[:\s]*$|备案[号编序]?码?\s?:?\s?$", re.I)
 
 # Police numbers. Labels seen: 公网安备, and the typos 公安网备, 公网备, 公安备, 网安备,
-# 公安机关备案号; before 2016 the filing organ itself (北京市公安局朝阳分局备案编号).
+# 公安机关备案号, 云安备 (``_police_matches`` wants a province before 安备); the older
+# 公网监备 and 公网监备案证第; before 2016 the filing organ itself (北京市公安局朝阳分局备案编号,
+# 海淀分局备案). A stray slash may stand before the digits (公网安备/61129…).
 POLICE_RE = re.compile(
     rf"(?P<prov>{_PROV})?{_S}(?P<label>公{_S}网{_S}安{_S}备|公{_S}安{_S}网{_S}安?{_S}备"
-    rf"|公{_S}网{_S}备|公{_S}安{_S}机{_S}关{_S}备|公{_S}安{_S}备|网{_S}安{_S}备|公{_S}网{_S}安"
-    rf"|公{_S}安{_S}局[\u4e00-\u9fff]{{0,8}}?备(?={_S}案))"
-    rf"(?:{_S}案)?(?:{_S}[号编]{_S}[码号]?)?{_S}:?{_S}{_NUMBER}(?P<hao>{_S}号)?{_POLICE_SITE}"
-    rf"(?P<hao2>{_S}号)?"
+    rf"|公{_S}网{_S}监?{_S}备|公{_S}安{_S}机{_S}关{_S}备|公{_S}安{_S}备|网{_S}安{_S}备|公{_S}网{_S}安"
+    rf"|公{_S}安{_S}局[\u4e00-\u9fff]{{0,8}}?备(?={_S}案)|分{_S}局{_S}备(?={_S}案)|安{_S}备)"
+    rf"(?:{_S}案)?(?:{_S}证)?(?:{_S}[号编]{_S}[码号]?)?(?:{_S}第)?{_S}[:/]?{_S}{_NUMBER}"
+    rf"(?P<hao>{_S}号)?{_POLICE_SITE}(?P<hao2>{_S}号)?"
 )
 
 # 网站标识码 and its variants (标识号, 网站识别号). Lengths one or two off are read too, to be

@@ -48,6 +48,19 @@ def is_template(script: etree._Element) -> bool:
     return any(word in kind for word in _TEMPLATE_TYPES)
 
 
+# Whole lines a script comments out (// … and /* … */ opened at the start of a line): a
+# footer's old markup often lies there, and the browser never sees it. Only at the start
+# of a line: "//" inside a literal is a URL's.
+_COMMENT_LINES = re.compile(r"^[ \t]*(?://[^\n]*|/\*.*?\*/[ \t]*)$", re.MULTILINE | re.DOTALL)
+
+
+def without_comment_lines(text: str) -> str:
+    """``text`` without the lines a script comments out."""
+    if "//" not in text and "/*" not in text:
+        return text
+    return _COMMENT_LINES.sub("", text)
+
+
 def join_literals(text: str) -> str:
     """Join string literals that a script concatenates or writes one after the other."""
     if "+" not in text and "write" not in text:
@@ -137,7 +150,7 @@ def code_fragments(text: str, *, template: bool = False) -> list[etree._Element]
     for chunk in windows(text):
         if not has_trigger(chunk):
             continue
-        markup = chunk if template else unescape_js(chunk)
+        markup = chunk if template else unescape_js(without_comment_lines(chunk))
         fragment = as_fragment(markup)
         if fragment is not None:
             out.append(fragment)
