@@ -911,3 +911,42 @@ def test_a_partner_list_class_on_a_wrapper_of_the_whole_footer_does_not_hide_it(
         "<div class='fontBot'><span>网站标识码4406000048</span></div></div>"
     )
     assert notices.numbers("site_code") == ["4406000048"]
+
+
+def test_a_jsx_links_array_shows_its_titles_linked_to_their_hrefs() -> None:
+    component = (
+        "import { DefaultFooter } from '@ant-design/pro-components';\n"
+        'const Footer = () => (\n  <DefaultFooter copyright="Powered by Example"\n'
+        "    links={[\n      { key: 'icp', title: '滇ICP备2024035977号-1',\n"
+        "        href: 'https://beian.miit.gov.cn/#/Integrated/index', blankTarget: true },\n"
+        "    ]}\n  />\n);\n"
+    )
+    notices = extract_notices(component, URL, today=TODAY)
+    assert notices.numbers("icp") == ["滇ICP备2024035977号-1"]
+    assert notices.icp[0].linked and notices.links_icp_registry
+
+
+def test_a_config_link_whose_text_is_empty_or_commented_out_shows_nothing() -> None:
+    config = (
+        "const footer = {\n"
+        '  icp: { val: "苏ICP备19025415号", link: "http://beian.miit.gov.cn/" },\n'
+        '  psr: {\n    val: "",//"苏公网安备 32010202000001号",\n'
+        '    link: "http://www.beian.gov.cn/portal/registerSystemInfo?recordcode=32010202000001"\n'
+        "  }\n}\n"
+    )
+    notices = extract_notices(config, URL, today=TODAY)
+    assert notices.numbers("icp") == ["苏ICP备19025415号"] and notices.links_icp_registry
+    assert notices.police == () and not notices.links_police_registry
+
+
+def test_a_url_that_a_tap_handler_opens_is_not_a_link() -> None:
+    widget = (
+        "class BeianFooter extends StatelessWidget {\n"
+        "  static const String beianNumber = '粤ICP备2026033457号';\n"
+        "  static const String beianUrl = 'https://beian.miit.gov.cn/';\n"
+        "  Widget build(BuildContext context) => InkWell(\n"
+        "    onTap: () => launchUrl(Uri.parse(beianUrl)), child: Text(beianNumber));\n}\n"
+    )
+    notices = extract_notices(widget, URL, today=TODAY)
+    assert notices.numbers("icp") == ["粤ICP备2026033457号"]
+    assert not notices.links_icp_registry

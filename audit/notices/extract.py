@@ -211,7 +211,8 @@ class _Collector:
                     source="footer_text",
                     region=classify(element),
                     element=element,
-                    link=None,
+                    # links={[{title: '滇ICP备…', href: 'https://beian.miit.gov.cn/'}]}
+                    link=_json_link(text, match),
                     hidden=False,
                 )
 

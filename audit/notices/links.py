@@ -59,11 +59,17 @@ def _span_link(rendered: Rendered, match: _Match, base_host: str) -> Link | None
     return None
 
 
+# The start of a value in an object literal: "title":"…, title: '…
+_OBJECT_VALUE = re.compile(r"""[\w"'$]\s?:\s?(?:["'`]|<>)?\s?$""")
+
+
 def _json_link(text: str, match: _Match) -> Link | None:
     """A registry URL in the same JSON object: {"title":"京ICP证030609号","url":"https://…"}."""
     expected = _EXPECTED_REGISTRY[match.kind]
     if not expected:
         return None
+    if _OBJECT_VALUE.search(text, max(0, match.start - 80), match.start) is None:
+        return None  # not a value of an object literal (a class's constant, say)
     left = text.rfind("{", max(0, match.start - 300), match.start)
     if left == -1 or "}" in text[left : match.start]:
         return None
@@ -89,6 +95,8 @@ def _code_urls(text: str, root: etree._Element, pattern: re.Pattern[str] | None)
         context = P.CODE_URL_CONTEXT_RE.search(text, max(0, start - 200), start)
         if context is None or _IMAGE_SETTING.search(text, max(0, start - 60), start):
             continue
+        if _beside_an_empty_text(text, start):
+            continue
         name = context.group("name")
         if (
             name
@@ -99,6 +107,19 @@ def _code_urls(text: str, root: etree._Element, pattern: re.Pattern[str] | None)
             continue
         urls.append(found.group(0))
     return urls
+
+
+# The text a config gives its link: {val: "", link: "http://www.beian.gov.cn/…"} shows nothing.
+_EMPTY_TEXT = re.compile(r"""(?:val|value|text|title|name|label|content)["']?\s*:\s*(?:""|'')""")
+
+
+def _beside_an_empty_text(text: str, start: int) -> bool:
+    """Whether the URL at ``start`` is in a config object whose text is empty."""
+    left = text.rfind("{", max(0, start - 300), start)
+    if left == -1 or "}" in text[left:start]:
+        return False
+    right = text.find("}", start, start + 300)
+    return right != -1 and _EMPTY_TEXT.search(text, left, right) is not None
 
 
 def _href_variables(root: etree._Element) -> set[str]:
@@ -120,8 +141,12 @@ def _link_setting(text: str, name: str) -> bool:
     one, unless a click handler here opens it instead."""
     if name == "href" or _LINK_NAME_RE.search(name) is None:
         return False  # x.href = "…" is a property, judged by CODE_URL_CONTEXT_RE
-    handler = rf"(?:open\s*\(|location(?:\.href)?\s*=)\s*{re.escape(name)}\b"
-    return re.search(handler, text) is None
+    # window.open(x), location.href = x, Flutter's launchUrl(Uri.parse(x)), uni.navigateTo
+    handler = (
+        rf"(?:\w*(?:open|launch|navigate)\w*\s*\(\s*(?:[\w.]+\s*\(\s*)?"
+        rf"|location(?:\.href)?\s*=\s*){re.escape(name)}\b"
+    )
+    return re.search(handler, text, re.IGNORECASE) is None
 
 
 def _used_as_href(text: str, name: str) -> bool:
@@ -151,7 +176,16 @@ def _on_comment_line(text: str, position: int) -> bool:
     /* … */, not closed before it)."""
     line = text[text.rfind("\n", 0, position) + 1 : position]
     opened = _LINE_COMMENT.match(line)
-    return opened is not None and not (opened.group(0).endswith("/*") and "*/" in line)
+    if opened is None:
+        return _TRAILING_COMMENT.search(line) is not None
+    return not (opened.group(0).endswith("/*") and "*/" in line)
+
+
+# A comment after code on its line (val: "",//"苏公网安备 XXXXX号"): "//" right after the end
+# of a statement or a value, outside any string (an even number of quotes before it).
+_TRAILING_COMMENT = re.compile(
+    r"""^(?:[^"'\n]|"[^"\n]*"|'[^'\n]*')*?(?:[,;)\]}]|"[^"\n]*"|'[^'\n]*')\s*//"""
+)
 
 
 _MARKDOWN_TARGET = re.compile(r" ?\]\((?P<url>[^)\s]+)")

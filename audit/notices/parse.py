@@ -49,6 +49,8 @@ def parse_html(text: str) -> html.HtmlElement | None:
         # What it writes is what the literals say unescaped (document.write(unescape(
         # "%3Cscript src='…'"))); what it comments out is never written.
         text = unescape_js(join_literals(without_comment_lines(text)))
+        if "={" in text:
+            text = quote_jsx_expressions(text)
     parser = _parser()
     try:
         doc = html.document_fromstring(text, parser=parser)
@@ -66,6 +68,36 @@ _TEMPLATE_COMMENT = re.compile(
     r"<%--.*?--%>|<#--.*?-->|\{\s*/\*.*?\*/\s*\}|\{#.*?#\}|\{\*[^{}]*?\*\}|@\*.*?\*@",
     re.DOTALL,
 )
+_JSX_ATTRIBUTE = re.compile(r"\s[\w:-]+=\{")
+# An expression longer than this is not a prop's value (or not balanced): left as it is.
+_JSX_LIMIT = 5000
+
+
+def quote_jsx_expressions(text: str) -> str:
+    """A JSX tag's expression props quoted (links={[{title: '京ICP备…', href: '…'}]} becomes
+    links="{[…]}"): parsed as they stand, their words become attribute names and the
+    component's texts are lost. Braces are balanced over at most ``_JSX_LIMIT`` characters."""
+    out, at = [], 0
+    while (found := _JSX_ATTRIBUTE.search(text, at)) is not None:
+        start = found.end() - 1  # the opening brace
+        depth, end = 0, -1
+        for index in range(start, min(len(text), start + _JSX_LIMIT)):
+            char = text[index]
+            depth += (char == "{") - (char == "}")
+            if depth == 0:
+                end = index + 1
+                break
+        if end == -1:
+            out.append(text[at : found.end()])
+            at = found.end()
+            continue
+        value = text[start:end].replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+        out.append(f'{text[at:start]}"{value}"')
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
 # Elements kept however deep they sit: they carry the notices (links, images, scripts).
 _KEPT_DEEP = frozenset({"a", "img", "area", "map", "script", "meta", "iframe", "frame", "br"})
