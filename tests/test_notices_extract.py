@@ -950,3 +950,12 @@ def test_a_url_that_a_tap_handler_opens_is_not_a_link() -> None:
     notices = extract_notices(widget, URL, today=TODAY)
     assert notices.numbers("icp") == ["粤ICP备2026033457号"]
     assert not notices.links_icp_registry
+
+
+def test_a_label_alone_in_its_block_reads_the_number_in_the_next() -> None:
+    notices = extract(
+        "<div class='footer'><div class='icp'><p>沪ICP备</p><p>B2-20050088-49</p></div>"
+        "<table><tr><td>公安备案号：</td><td>31010102000001</td></tr></table></div>"
+    )
+    assert notices.numbers("icp") == ["沪B2-20050088-49"]
+    assert notices.numbers("police") == ["沪公网安备31010102000001号"]

@@ -150,6 +150,10 @@ class _Collector:
                 continue
             owner = parent.getparent() if node.is_tail else parent
             block = _block_of(owner)
+            if block is not None and P.BARE_LABEL_RE.search(node):
+                # <p>沪ICP备</p><p>B2-20050088-49</p>: the number is in the next block
+                outer = _block_of(block.getparent())
+                block = block if outer is None else outer
             if block is not None and block not in seen:
                 seen.add(block)
                 blocks.append(block)

@@ -37,10 +37,9 @@ def parse_html(text: str) -> html.HtmlElement | None:
     is parsed again with its deepest containers flattened, so its footer is still read.
     """
     text = _XML_DECLARATION.sub("", text, count=1)
-    if any(opener in text for opener in _TEMPLATE_COMMENT_OPENERS):
-        # A template's own comments: the server or the compiler drops them, no visitor
-        # sees them (an old footer often lies commented out there).
-        text = _TEMPLATE_COMMENT.sub("", text)
+    # A template's own comments: the server or the compiler drops them, no visitor sees
+    # them (an old footer often lies commented out there).
+    text = without_template_comments(text)
     if not text.strip():
         return None
     if is_script_source(text):
@@ -62,12 +61,29 @@ def parse_html(text: str) -> html.HtmlElement | None:
 
 
 # JSP and ASP.NET <%-- --%>, FreeMarker <#-- -->, JSX {/* */}, Jinja and Twig {# #},
-# Smarty {* *} (not across braces: CSS hacks write {*zoom:1}), Razor @* *@.
-_TEMPLATE_COMMENT_OPENERS = ("<%--", "<#--", "{/*", "{ /*", "{#", "{*", "@*")
-_TEMPLATE_COMMENT = re.compile(
-    r"<%--.*?--%>|<#--.*?-->|\{\s*/\*.*?\*/\s*\}|\{#.*?#\}|\{\*[^{}]*?\*\}|@\*.*?\*@",
-    re.DOTALL,
+# Smarty {* *} (not across braces: CSS hacks write {*zoom:1}), Razor @* *@. One pattern
+# per opener, each run only when its opener is in the page: a literal start is fast.
+_TEMPLATE_COMMENTS = tuple(
+    (opener, re.compile(pattern, re.DOTALL))
+    for opener, pattern in (
+        ("<%--", r"<%--.*?--%>"),
+        ("<#--", r"<#--.*?-->"),
+        ("/*", r"\{\s*/\*.*?\*/\s*\}"),
+        ("{#", r"\{#.*?#\}"),
+        ("{*", r"\{\*[^{}]*?\*\}"),
+        ("@*", r"@\*.*?\*@"),
+    )
 )
+
+
+def without_template_comments(text: str) -> str:
+    """``text`` without its template languages' comments."""
+    for opener, pattern in _TEMPLATE_COMMENTS:
+        if opener in text:
+            text = pattern.sub("", text)
+    return text
+
+
 _JSX_ATTRIBUTE = re.compile(r"\s[\w:-]+=\{")
 # An expression longer than this is not a prop's value (or not balanced): left as it is.
 _JSX_LIMIT = 5000

@@ -83,6 +83,14 @@ POLICE_RE = re.compile(
     rf"(?P<hao>{_S}号)?{_POLICE_SITE}(?P<hao2>{_S}号)?"
 )
 
+# A text node that ends with a label and holds no number (the page's raw text: <p>沪ICP备</p>
+# with the number in the next block).
+BARE_LABEL_RE = re.compile(
+    r"(?:ICP\s*[备備证證]\s*案?|公\s*网\s*安\s*[备備]\s*案?|公安(?:机关)?[备備]案|标识码)"
+    r"\s*(?:[号號编編序]\s*[码碼号號]?)?\s*[:：]?\s*$",
+    re.IGNORECASE,
+)
+
 # 网站标识码 and its variants (标识号, 网站识别号). Lengths one or two off are read too, to be
 # reported as malformed (``_matches`` keeps them only after a full label).
 SITE_CODE_RE = re.compile(
