@@ -959,3 +959,13 @@ def test_a_label_alone_in_its_block_reads_the_number_in_the_next() -> None:
     )
     assert notices.numbers("icp") == ["沪B2-20050088-49"]
     assert notices.numbers("police") == ["沪公网安备31010102000001号"]
+
+
+def test_one_licence_label_serves_a_run_of_licences() -> None:
+    notices = extract(
+        "<div class='footer'>增值电信业务经营许可证：<a href='https://beian.miit.gov.cn/'>"
+        "粤B2-20090059</a> <a href='/icp2.shtml'>B2-20090028</a></div>"
+    )
+    assert notices.numbers("icp_licence") == ["粤B2-20090059", "B2-20090028"]
+    # alone, without a label, a cross-region number is not trusted
+    assert extract("<div class='footer'>编号 B2-20090028</div>").icp_licence == ()

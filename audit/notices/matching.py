@@ -52,10 +52,13 @@ def _matches(text: str) -> list[_Match]:
             if token is not None:
                 fields = {"prov": m.group("prov"), "token": token, "site": site, "odd_label": True}
                 out.append(_Match("icp", m.start(), end, fields))
+    previous_end = -1
     for m in P.TELECOM_RE.finditer(text):
         prov = m.group("prov")
         cue = P.LICENCE_CUE_RE.search(text[max(0, m.start() - 16) : m.start()])
-        if prov is None and not cue:
+        # 许可证：粤B2-20090059 B2-20090028: the label serves a run of licences
+        in_run = previous_end >= 0 and _RUN_GAP.fullmatch(text, previous_end, m.start())
+        if prov is None and not cue and not in_run:
             continue
         if len(m.group("cat")) == 1 and (prov is None or not cue):
             continue  # 粤B-20050235 is a licence missing its digit only where one is expected
@@ -66,6 +69,7 @@ def _matches(text: str) -> list[_Match]:
             "site": m.group("site"),
         }
         out.append(_Match("licence", m.start(), m.end(), fields))
+        previous_end = m.end()
     out.extend(_police_matches(text))
     for m in P.SITE_CODE_RE.finditer(text):
         code = m.group("code")
@@ -145,6 +149,10 @@ def _icp_matches(text: str) -> list[_Match]:
         }
         out.append(_Match(kind, start, end, fields))
     return out
+
+
+# Between two licences of one run: blanks or a separator.
+_RUN_GAP = re.compile(r"\s?[,，、/|丨]?\s?")
 
 
 def _police_matches(text: str) -> list[_Match]:
