@@ -6,8 +6,8 @@
 ``open``: the blind part, scored once (its table goes into README.md), joins ``seen/``;
 the extractor may then be tuned on its kinds of variation. ``add``: new cases, collected
 afterwards from sources not in the corpus by people who neither read nor ran the
-extractor, become ``blind/``. A new case whose fragment is the same as a case already kept
-is dropped. Only the structure of the new cases is looked at here, never their content.
+extractor, become ``blind/``. A new case whose fragment or source is the same as a case
+already kept is dropped. Only the structure of the new cases is looked at here, never their content.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def open_blind() -> None:
 def add(sources: list[str]) -> None:
     kept = {body_hash(path) for path in SEEN.glob("*.html")}
     kept |= {body_hash(path) for path in BLIND.glob("*.html")}
+    # Two collectors may cut the same source file: the first case cut from it is kept.
+    used = {str(label["source"]) for folder in (SEEN, BLIND) for label in labels(folder)}
     chosen: list[tuple[Path, dict[str, object]]] = []
     dropped = 0
     for source in sources:
@@ -51,16 +53,17 @@ def add(sources: list[str]) -> None:
         for label in labels(folder):
             path = folder / str(label["file"])
             digest = body_hash(path)
-            if digest in kept:
+            if digest in kept or str(label["source"]) in used:
                 dropped += 1
                 continue
             kept.add(digest)
+            used.add(str(label["source"]))
             chosen.append((path, label))
     with (BLIND / "labels.jsonl").open("a", encoding="utf-8") as out:
         for path, label in chosen:
             shutil.copyfile(path, BLIND / path.name)
             out.write(json.dumps(label, ensure_ascii=False) + "\n")
-    print(f"blind: {len(chosen)} new cases, {dropped} dropped as copies")
+    print(f"blind: {len(chosen)} new cases, {dropped} dropped as copies or from a used source")
 
 
 if __name__ == "__main__":
