@@ -969,3 +969,68 @@ def test_one_licence_label_serves_a_run_of_licences() -> None:
     assert notices.numbers("icp_licence") == ["粤B2-20090059", "B2-20090028"]
     # alone, without a label, a cross-region number is not trusted
     assert extract("<div class='footer'>编号 B2-20090028</div>").icp_licence == ()
+
+
+def test_ten_to_fifteen_digits_after_any_police_label_are_a_malformed_police_number() -> None:
+    notices = extract(
+        "<div class='footer'>公安局备案编号:44060434553 客服电话: 4008-3822-14"
+        " 深公安网监备案号4403101901155</div>"
+    )
+    assert notices.numbers("police") == ["粤公网安备44060434553号", "粤公网安备4403101901155号"]
+    assert not any(p.valid for p in notices.police)
+
+
+def test_numbers_written_in_english_with_their_province() -> None:
+    notices = extract(
+        "<div class='footer'>Beijing ICP No. 2026006343 · Shanghai ICP 16012525-1 ·"
+        " ICP License No. 15058768 by Jiangsu Communications Administration ·"
+        " Business License No.Shanghai B2-20170322 ·"
+        " Beijing Public Network Security No. 11011302007815</div>"
+    )
+    assert notices.numbers("icp") == [
+        "京ICP备2026006343号",
+        "沪ICP备16012525号-1",
+        "苏ICP备15058768号",
+    ]
+    assert notices.numbers("icp_licence") == ["沪B2-20170322"]
+    assert notices.numbers("police") == ["京公网安备11011302007815号"]
+    # without a province there is nothing to check it against
+    assert extract("<div class='footer'>ICP No. 2026006343</div>").icp == ()
+
+
+def test_a_made_up_prefix_is_no_filing() -> None:
+    notices = extract("<div class='footer'>ICP证：署ICP备18632625422号</div>")
+    assert notices.numbers("icp") == [] and notices.icp[0].placeholder
+
+
+def test_a_component_told_to_render_a_link_is_a_link() -> None:
+    notices = extract(
+        '<div class="footer"><Button component="a" href="http://beian.miit.gov.cn/">'
+        "青ICP备 2023000266号</Button></div>"
+    )
+    assert notices.icp[0].linked and notices.links_icp_registry
+    # an HTML element that is no link does not link, href or not
+    assert not extract(
+        '<div class="footer"><span href="http://beian.miit.gov.cn/">青ICP备2023000266号</span></div>'
+    ).links_icp_registry
+
+
+def test_a_notice_its_config_turns_off_is_not_shown() -> None:
+    config = (
+        "footer: {\n  beian: {\n    enable: false,\n    icp: '浙ICP备2021035374号',\n  },\n"
+        "  powered: true,\n}\n"
+    )
+    assert extract_notices(config, URL, today=TODAY).icp == ()
+    shown = config.replace("enable: false", "enable: true")
+    assert extract_notices(shown, URL, today=TODAY).numbers("icp") == ["浙ICP备2021035374号"]
+
+
+def test_a_flutter_widgets_url_setting_is_no_link() -> None:
+    widget = (
+        "class ICPRecordFooter extends StatelessWidget {\n"
+        "  const ICPRecordFooter({this.icpNumber = '沪ICP备2025140539号-1',\n"
+        "    this.recordUrl = 'https://beian.miit.gov.cn/#/'});\n"
+        "  Widget build(BuildContext context) => InkWell(onTap: () => _launchICPUrl());\n}\n"
+    )
+    notices = extract_notices(widget, URL, today=TODAY)
+    assert notices.numbers("icp") == ["沪ICP备2025140539号-1"] and not notices.links_icp_registry

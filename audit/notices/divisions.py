@@ -61,6 +61,16 @@ PROVINCE_NAMES: dict[str, str] = {
     "云南": "53", "西藏": "54", "陕西": "61", "甘肃": "62", "青海": "63", "宁夏": "64",
     "新疆": "65",
 }  # fmt: skip
+# English names, which English and bilingual footers give (Beijing ICP No. …).
+PROVINCE_ENGLISH: dict[str, str] = {
+    "beijing": "11", "tianjin": "12", "hebei": "13", "shanxi": "14", "inner mongolia": "15",
+    "liaoning": "21", "jilin": "22", "heilongjiang": "23", "shanghai": "31", "jiangsu": "32",
+    "zhejiang": "33", "anhui": "34", "fujian": "35", "jiangxi": "36", "shandong": "37",
+    "henan": "41", "hubei": "42", "hunan": "43", "guangdong": "44", "guangxi": "45",
+    "hainan": "46", "chongqing": "50", "sichuan": "51", "guizhou": "52", "yunnan": "53",
+    "tibet": "54", "xizang": "54", "shaanxi": "61", "gansu": "62", "qinghai": "63",
+    "ningxia": "64", "xinjiang": "65",
+}  # fmt: skip
 # ICP numbers use 蜀 黔 陇 where police numbers use 川 贵 甘 (FILING-RULES.md).
 _ICP_ABBR = {"51": "蜀", "52": "黔", "62": "陇"}
 

@@ -53,6 +53,7 @@ from audit.notices.links import (
     _markdown_link,
     _on_comment_line,
     _span_link,
+    _switched_off,
 )
 from audit.notices.matching import _Match, _matches, _matches_windowed, _original_of
 from audit.notices.model import (
@@ -357,6 +358,10 @@ class _Collector:
             if pieces and _commented_out(pieces[0], match):
                 raw = rendered.original(match.start, match.end)
                 self.rejected.append(Rejected(match.kind, compact(raw), raw, "commented_out"))
+                continue
+            if _switched_off(text, match):
+                raw = rendered.original(match.start, match.end)
+                self.rejected.append(Rejected(match.kind, compact(raw), raw, "switched_off"))
                 continue
             element = pieces[0].element if pieces else None
             link = _span_link(rendered, match, self.base_host)

@@ -136,11 +136,16 @@ _IMAGE_SETTING = re.compile(
 )
 
 
+_FLUTTER = re.compile(r"\bWidget\s+build\s*\(|extends\s+State(?:less|ful)Widget\b")
+
+
 def _link_setting(text: str, name: str) -> bool:
     """A setting named as a link (IcpUrl="…", beianLink = "…") that a template renders as
     one, unless a click handler here opens it instead."""
     if name == "href" or _LINK_NAME_RE.search(name) is None:
         return False  # x.href = "…" is a property, judged by CODE_URL_CONTEXT_RE
+    if _FLUTTER.search(text):
+        return False  # a Flutter widget has no hrefs: a tap handler opens its URLs
     # window.open(x), location.href = x, Flutter's launchUrl(Uri.parse(x)), uni.navigateTo
     handler = (
         rf"(?:\w*(?:open|launch|navigate)\w*\s*\(\s*(?:[\w.]+\s*\(\s*)?"
@@ -169,6 +174,23 @@ def _commented_out(piece: Any, match: _Match) -> bool:
     token = str(match.fields.get("token") or match.fields.get("code") or "")
     positions = [m.start() for m in re.finditer(re.escape(token), original)] if token else []
     return bool(positions) and all(_on_comment_line(original, at) for at in positions)
+
+
+# A config object that turns its notice off: beian: {enable: false, icp: '浙ICP备…'}.
+_SWITCHED_OFF = re.compile(r"\b(?:enabled?|show|visible|display)[\"']?\s?:\s?false\b", re.I)
+
+
+def _switched_off(text: str, match: _Match) -> bool:
+    """Whether the match is a value of a config object whose switch is off."""
+    if "false" not in text:
+        return False
+    left = text.rfind("{", max(0, match.start - 300), match.start)
+    if left == -1 or "}" in text[left : match.start]:
+        return False
+    right = text.find("}", match.end, match.end + 300)
+    if right == -1 or "{" in text[match.end : right]:
+        right = match.end  # a nested object after it: judge by what stands before
+    return _SWITCHED_OFF.search(text, left, right) is not None
 
 
 def _on_comment_line(text: str, position: int) -> bool:

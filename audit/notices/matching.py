@@ -5,6 +5,7 @@ sponsors), with the digit counts each kind allows and the forms real footers tak
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,10 +53,21 @@ def _matches(text: str) -> list[_Match]:
             if token is not None:
                 fields = {"prov": m.group("prov"), "token": token, "site": site, "odd_label": True}
                 out.append(_Match("icp", m.start(), end, fields))
+    out.extend(_english_matches(text))
     previous_end = -1
     for m in P.TELECOM_RE.finditer(text):
         prov = m.group("prov")
-        cue = P.LICENCE_CUE_RE.search(text[max(0, m.start() - 16) : m.start()])
+        label_end = m.start()
+        english = (
+            None
+            if prov
+            else P.ENGLISH_PROVINCE_BEFORE_RE.search(text, max(0, label_end - 30), label_end)
+        )
+        if english is not None:
+            label_end = english.start()  # License No. Shanghai B2-20170322
+        cue = P.LICENCE_CUE_RE.search(text[max(0, label_end - 16) : label_end])
+        if english is not None and cue:
+            prov = _english_abbr(english.group("pname"), divisions.police_abbr)
         # 许可证：粤B2-20090059 B2-20090028: the label serves a run of licences
         in_run = previous_end >= 0 and _RUN_GAP.fullmatch(text, previous_end, m.start())
         if prov is None and not cue and not in_run:
@@ -92,6 +104,43 @@ def _matches(text: str) -> list[_Match]:
     return out
 
 
+def _english_matches(text: str) -> list[_Match]:
+    """Filing and police numbers written in English, where the notice names the province
+    (see ``P.ENGLISH_ICP_RE``); without a province they say nothing checkable."""
+    if "ICP" not in text.upper() and "SECURITY" not in text.upper():
+        return []
+    out: list[_Match] = []
+    for m in P.ENGLISH_ICP_RE.finditer(text):
+        name = m.group("pname") or m.group("after") or m.group("issuer")
+        if name is None:
+            continue
+        fields = {
+            "prov": _english_abbr(name, divisions.icp_abbr),
+            "token": m.group("num"),
+            "site": m.group("site"),
+            "odd_label": True,
+        }
+        out.append(_Match("icp", m.start(), m.end(), fields))
+    for m in P.ENGLISH_POLICE_RE.finditer(text):
+        fields = {
+            "prov": _english_abbr(m.group("pname"), divisions.police_abbr),
+            "token": m.group("num"),
+            "site": None,
+            "odd_label": True,
+            "in_full": True,
+        }
+        out.append(_Match("police", m.start(), m.end(), fields))
+    return out
+
+
+def _english_abbr(name: str, abbr: Callable[[str], str | None]) -> str | None:
+    """'Shanghai' -> 沪 (``abbr`` picks the ICP or the police abbreviation)."""
+    code = divisions.PROVINCE_ENGLISH.get(" ".join(name.lower().split()))
+    if code is None:  # "InnerMongolia": the space was optional
+        code = divisions.PROVINCE_ENGLISH.get(name.lower().replace("mongolia", " mongolia"))
+    return abbr(code) if code else None
+
+
 # Literal pieces of every notice in cleaned text; long texts are matched only around them.
 _ANCHORS = (
     "ICP",
@@ -106,6 +155,9 @@ _ANCHORS = (
     "主办",
     "B1",
     "B2",
+    "Security",
+    "SECURITY",
+    "security",
 )
 _LONG_TEXT = 4000
 
@@ -220,8 +272,12 @@ def _malformed_icp_ok(
 
 
 def _malformed_police_ok(token: str, prov: str | None, has_hao: bool, standard: bool) -> bool:
-    """Likewise for a police number: with 号, or after the full 省公网安备 label. Fewer
-    than ten digits are no police number (公网安备05026980号 copies an ICP serial)."""
+    """Likewise for a police number: 10 to 15 digits that open with a province's code
+    (公安局备案编号:44060434553, 穗公网监备案证号：4401060102823), or one digit off after the
+    full 省公网安备 label. Fewer than ten digits are no police number (公网安备05026980号
+    copies an ICP serial)."""
+    if 10 <= len(token) <= 15 and divisions.is_province_code(token[:2]):
+        return True
     if has_hao and len(token) >= 10:
         return True
     return bool(prov) and standard and _one_off(len(token), _POLICE_DIGITS)

@@ -11,7 +11,7 @@ from typing import cast
 from lxml import etree
 from lxml.html import defs as html_defs
 
-from audit.notices.divisions import ABBR_CHARS
+from audit.notices.divisions import ABBR_CHARS, PROVINCE_ENGLISH
 
 _PROV = f"[{ABBR_CHARS}]"
 _S = r"\s?"
@@ -69,15 +69,18 @@ TELECOM_RE = re.compile(
 )
 # A cross-region licence has no province: only trust it after a licence label, or in the
 # filing slot ("备案号：B2-20180101", a licence shown where the filing number goes).
-LICENCE_CUE_RE = re.compile(r"许可|经营|业务|ICP|证[:\s]*$|备案[号编序]?码?\s?:?\s?$", re.I)
+LICENCE_CUE_RE = re.compile(
+    r"许可|经营|业务|ICP|licen[cs]e|证[:\s]*$|备案[号编序]?码?\s?:?\s?$", re.IGNORECASE
+)
 
 # Police numbers. Labels seen: 公网安备, and the typos 公安网备, 公网备, 公安备, 网安备,
 # 公安机关备案号, 云安备 (``_police_matches`` wants a province before 安备); the older
-# 公网监备 and 公网监备案证第; before 2016 the filing organ itself (北京市公安局朝阳分局备案编号,
-# 海淀分局备案). A stray slash may stand before the digits (公网安备/61129…).
+# 公网监备, 公网监备案证第 and 公安网监备案号; before 2016 the filing organ itself
+# (北京市公安局朝阳分局备案编号, 海淀分局备案). A stray slash may stand before the digits
+# (公网安备/61129…).
 POLICE_RE = re.compile(
-    rf"(?P<prov>{_PROV})?{_S}(?P<label>公{_S}网{_S}安{_S}备|公{_S}安{_S}网{_S}安?{_S}备"
-    rf"|公{_S}网{_S}监?{_S}备|公{_S}安{_S}机{_S}关{_S}备|公{_S}安{_S}备|网{_S}安{_S}备|公{_S}网{_S}安"
+    rf"(?P<prov>{_PROV})?{_S}(?P<label>公{_S}安?{_S}网{_S}[安监]?{_S}备|公{_S}安{_S}机{_S}关{_S}备"
+    rf"|公{_S}安{_S}备|网{_S}安{_S}备|公{_S}网{_S}安"
     rf"|公{_S}安{_S}局[\u4e00-\u9fff]{{0,8}}?备(?={_S}案)|分{_S}局{_S}备(?={_S}案)|安{_S}备)"
     rf"(?:{_S}案)?(?:{_S}证)?(?:{_S}[号编]{_S}[码号]?)?(?:{_S}第)?{_S}[:/]?{_S}{_NUMBER}"
     rf"(?P<hao>{_S}号)?{_POLICE_SITE}(?P<hao2>{_S}号)?"
@@ -90,6 +93,25 @@ BARE_LABEL_RE = re.compile(
     r"\s*(?:[号號编編序]\s*[码碼号號]?)?\s*[:：]?\s*$",
     re.IGNORECASE,
 )
+
+# Numbers written in English (Beijing ICP No. 2026006343, FujianICPPrepared2024073556-1,
+# ICP License No. 2022020686, Shanghai; Beijing Public Network Security No. 110113…): the
+# province by its English name, before the label or after the number.
+_ENGLISH_PROVINCE = "|".join(sorted(PROVINCE_ENGLISH, key=len, reverse=True)).replace(" ", r"\s?")
+ENGLISH_ICP_RE = re.compile(
+    rf"(?:(?P<pname>{_ENGLISH_PROVINCE})\s?)?(?<![A-Za-z])ICP\s?"
+    r"(?:(?:prepared|filing|record|registration|reg\.?|licen[cs]e)\s?)?(?:No\.?|Number|#)?\s?[:.]?\s?"
+    r"(?P<num>\d{8}|\d{10})(?!\d)(?:\s?-\s?(?P<site>\d{1,3})(?!\d))?"
+    rf"(?:\s?,\s?(?P<after>{_ENGLISH_PROVINCE})|\s?by\s(?P<issuer>{_ENGLISH_PROVINCE}))?",
+    re.IGNORECASE,
+)
+ENGLISH_POLICE_RE = re.compile(
+    rf"(?P<pname>{_ENGLISH_PROVINCE})\s?Public\s?(?:Network\s?)?Security\s?"
+    r"(?:(?:Filing|Record|Registration)\s?)?(?:No\.?|Number)?\s?[:.]?\s?(?P<num>\d{10,15})(?!\d)",
+    re.IGNORECASE,
+)
+# A telecom licence after an English province name (License No.Shanghai B2-20170322).
+ENGLISH_PROVINCE_BEFORE_RE = re.compile(rf"(?P<pname>{_ENGLISH_PROVINCE})\s?$", re.IGNORECASE)
 
 # 网站标识码 and its variants (标识号, 网站识别号). Lengths one or two off are read too, to be
 # reported as malformed (``_matches`` keeps them only after a full label).

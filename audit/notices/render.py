@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from lxml import etree
+from lxml.html import defs as html_defs
 
 from audit.notices.normalise import clean, clean_map, squeeze
 
@@ -157,13 +158,30 @@ def is_hidden(element: etree._Element) -> bool:
 
 def is_anchor(element: etree._Element) -> bool:
     """An <a>, or a component that renders as one: <n-button href tag="a">, <el-link href>,
-    and JSX <Link href> (which the HTML parser takes for the empty <link> element)."""
+    <Button component="a" href>, and JSX <Link href> (which the HTML parser takes for the
+    empty <link> element)."""
     tag = element.tag
     if tag == "a":
         return True
-    if not isinstance(tag, str) or (tag != "link" and "-" not in tag):
+    if not isinstance(tag, str):
+        return False
+    if not _may_be_component(tag) and "a" not in (
+        element.get("component"),
+        element.get("as"),
+        element.get("tag"),
+    ):
         return False
     return href_of(element) is not None
+
+
+# HTML's own elements (<span href> is no link), less <link>, which is how the HTML parser
+# reads JSX's <Link>. Anything else with an href is a component (<el-link href>), and so is
+# an HTML-named one told to render a link (<Button component="a" href>, as="a", tag="a").
+_HTML_ELEMENTS = frozenset(html_defs.tags) - {"link"}
+
+
+def _may_be_component(tag: str) -> bool:
+    return tag not in _HTML_ELEMENTS
 
 
 def href_of(element: etree._Element) -> str | None:
@@ -268,7 +286,10 @@ class _Builder:
             tag = node.tag
             if not isinstance(tag, str) or tag in SKIP_TAGS:
                 continue  # comments, processing instructions, scripts: their tail still shows
-            linking = tag == "a" or ((tag == "link" or "-" in tag) and is_anchor(node))
+            linking = tag == "a" or (
+                (_may_be_component(tag) or "component" in node.attrib or "as" in node.attrib)
+                and is_anchor(node)
+            )
             if linking:
                 anchor = node
             if not hidden and is_hidden(node):

@@ -98,9 +98,10 @@ def icp_filing(
     if province is None:
         reasons.append("missing_province")
     elif not all(ch in divisions.ABBR_CHARS for ch in province):
+        # 省ICP备 (a template's stand-in), 署ICP备 or 萌ICP备 (made up, like a fan
+        # registry's): no province issued it, so it is no filing.
         reasons.append("unknown_province")
-        if province in DUMMY_PROVINCES:
-            kind = "placeholder"
+        kind = "placeholder"
     if kind:
         reasons.append(kind)
         return Checked(number, main, tuple(reasons), True)
