@@ -1034,3 +1034,16 @@ def test_a_flutter_widgets_url_setting_is_no_link() -> None:
     )
     notices = extract_notices(widget, URL, today=TODAY)
     assert notices.numbers("icp") == ["沪ICP备2025140539号-1"] and not notices.links_icp_registry
+
+
+def test_label_variants_seen_on_real_footers() -> None:
+    notices = extract(
+        "<div class='footer'><p>京IPC备05004897号</p><p>公网安备：京11010502030143号</p>"
+        "<p>公安联网备案号：11010802025463</p><p>沪公网安备﹕31010402003255号</p></div>"
+    )
+    assert notices.numbers("icp") == ["京ICP备05004897号"]
+    assert notices.numbers("police") == [
+        "京公网安备11010502030143号",
+        "京公网安备11010802025463号",
+        "沪公网安备31010402003255号",
+    ]

@@ -214,7 +214,7 @@ def _police_matches(text: str) -> list[_Match]:
         token, end, site = _token(m, text, _POLICE_DIGITS)
         if token is None:
             continue
-        prov = m.group("prov")
+        prov = m.group("prov") or m.group("prov2")
         label_start = m.start("label")
         if prov is None and compact(m.group("label")) == "安备":
             continue  # 治安备案…: only a province makes 安备 a police label (云安备)

@@ -22,6 +22,9 @@ def _table() -> dict[int, str | None]:
     # Zero-width characters and soft hyphens hide inside numbers: drop them.
     for code in (0x00AD, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x180E):
         table[code] = None
+    # Colons of the small and presentation forms (公网安备﹕…) and the ratio sign.
+    for code in (0xFE55, 0xFE13, 0xFE30, 0x2236):
+        table[code] = ":"
     # Dashes and minus signs between a number and its site index.
     for code in (*range(0x2010, 0x2016), 0x2212, 0xFE58, 0xFE63, 0x30FC):
         table[code] = "-"
