@@ -1047,3 +1047,12 @@ def test_label_variants_seen_on_real_footers() -> None:
         "京公网安备11010802025463号",
         "沪公网安备31010402003255号",
     ]
+
+
+def test_an_href_without_a_scheme_is_a_path_on_the_site_not_a_registry_link() -> None:
+    for href in ("www.beian.miit.gov.cn", "http//www.beian.miit.gov.cn"):
+        notices = extract(f'<div class="footer"><a href="{href}">京ICP备05004897号</a></div>')
+        assert not notices.links_icp_registry and not notices.icp[0].linked
+    # in a config a bare host names the registry
+    config = "footer: {icp: '京ICP备05004897号', icpLink: 'beian.miit.gov.cn'}\n"
+    assert extract_notices(config, URL, today=TODAY).links_icp_registry

@@ -183,7 +183,11 @@ class _Collector:
             else:
                 source = "link_title"
             anchor = element if tag in ("a", "area") else nearest_anchor(element, 4)
-            link = classify_link(href_of(anchor), self.base_host) if anchor is not None else None
+            link = (
+                classify_link(href_of(anchor), self.base_host, attribute=True)
+                if anchor is not None
+                else None
+            )
             region = classify(element)
             for match in matches:
                 self._add(
@@ -333,7 +337,7 @@ class _Collector:
 
     def _registry_link(self, anchor: etree._Element) -> tuple[Link | None, str]:
         """Record an anchor that points at a filing registry: (its link, its text)."""
-        link = classify_link(href_of(anchor), self.base_host)
+        link = classify_link(href_of(anchor), self.base_host, attribute=True)
         if link is None or link.registry not in ("miit", "mps"):
             return None, ""
         text = squeeze(clean(text_of(anchor))).strip()

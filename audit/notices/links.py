@@ -41,7 +41,7 @@ def _span_link(rendered: Rendered, match: _Match, base_host: str) -> Link | None
     anchors = [p.anchor for p in pieces if p.anchor is not None]
     if anchors:
         anchor = Counter(anchors).most_common(1)[0][0]
-        return classify_link(href_of(anchor), base_host)
+        return classify_link(href_of(anchor), base_host, attribute=True)
     expected = _EXPECTED_REGISTRY[match.kind]
     text = rendered.text
     for start, end, anchor in rendered.anchors:
@@ -53,7 +53,7 @@ def _span_link(rendered: Rendered, match: _Match, base_host: str) -> Link | None
             continue
         if gap.strip(_GAP_PUNCTUATION) or any(ch.isdigit() for ch in text[start:end]):
             continue
-        link = classify_link(href_of(anchor), base_host)
+        link = classify_link(href_of(anchor), base_host, attribute=True)
         if link is not None and link.registry in expected:
             return link
     return None

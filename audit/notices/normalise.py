@@ -143,14 +143,18 @@ def clean_href(href: str | None) -> str | None:
     return href
 
 
-def classify_link(href: str | None, base_host: str = "") -> Link | None:
-    """Resolve an href enough to tell which registry, if any, it points at."""
+def classify_link(href: str | None, base_host: str = "", *, attribute: bool = False) -> Link | None:
+    """Resolve an href enough to tell which registry, if any, it points at.
+
+    ``attribute``: the href of an element on the page, where a browser resolves
+    "beian.miit.gov.cn/" (or the malformed "http//www.beian…") against the page itself;
+    elsewhere (a config's value, a Markdown target) a bare host names that host."""
     target = clean_href(href)
     if target is None:
         return None
     if target.startswith("//"):
         target = "http:" + target
-    elif not _SCHEME.match(target) and _BARE_HOST.match(target):
+    elif not _SCHEME.match(target) and _BARE_HOST.match(target) and not attribute:
         # "beian.miit.gov.cn/" written without a scheme.
         target = "http://" + target
     try:
