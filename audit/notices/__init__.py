@@ -25,32 +25,48 @@ Conventions (shared with the labelled corpora, see tests/data/footers and
   template that a script fills in). Also placeholders: 省/某 in place of the province,
   digits nobody is issued (0s and 1s, round numbers, 20230001, a one-digit police
   serial), a police number whose code neither exists nor matches its prefix, and a
-  malformed number on a page whose other numbers are all placeholders. 萌ICP备, 茶ICP备
-  and other fan registries (a non-province prefix linking to another site) are not
-  notices at all.
+  malformed number on a page whose other numbers are all placeholders. A prefix that is
+  no province's (署ICP备…号) is a placeholder too; 萌ICP备, 茶ICP备 and other fan
+  registries (a non-province prefix linking to another site) are not notices at all.
 - A number a digit off (陕公网安备6101960200052, 网站标识码：310000000044) is listed as
-  shown, invalid, with "digit_count": a malformed filing, not silently dropped.
+  shown, invalid, with "digit_count": a malformed filing, not silently dropped. After any
+  police label (公网安备 and its typos, 公网监备案证, 公安局备案编号, 海淀分局备案) 10 to 15
+  digits that open with a province's code are a (malformed or older) police number;
+  fewer than ten digits are none.
+- Numbers written in English are read where the notice names the province (Beijing ICP
+  No. 2026006343, ICP License No. 15058768 by Jiangsu …, Shanghai Public Network
+  Security No. 31010402003255); without one they say nothing checkable.
 - A licence-shaped number with a site index (粤B2-20090191-2, 京ICP证030173号-1) is the
   site's filing number and goes to ``icp`` (``form`` says its shape); without one it is a
   licence (``icp_licence``).
-- A police number without a province prefix takes its code's province (川, not 蜀); a
-  prefix that contradicts the code is kept as shown, with "province_code_mismatch".
+- A police number without a province prefix, or under a city's character (穗, 哈) or
+  another name of its province (蜀, 云), takes its code's province's police abbreviation
+  (川, 滇); a province that contradicts the code is kept as shown, with
+  "province_code_mismatch".
 - ``linked``: an <a> around the number (or an image-only link right beside it, or a URL
   in the same JSON object) whose href is the number's own registry: beian.miit.gov.cn
   (retired miitbeian.gov.cn / miibeian.gov.cn count, with ``link_outdated``) for ICP
   numbers, beian.gov.cn / beian.mps.gov.cn for police numbers. ``#``, empty,
-  ``javascript:`` targets and click handlers do not count. ``link_registry`` names the
+  ``javascript:`` targets, click and tap handlers (a Flutter widget has no hrefs) and an
+  href without a scheme (a path on the site itself) do not count. ``link_registry`` names the
   registry a number links to even when it is the wrong one.
   A Markdown link ``[京ICP备…](https://beian.miit.gov.cn/)``, a link component
-  (``<Link href>``, ``<n-button href>``, ``:href``) and a police-registry link anywhere on
-  the page whose record code is the number also link it.
+  (``<Link href>``, ``<n-button href>``, ``<Button component="a" href>``, ``:href``, a JSX
+  ``links={[{title, href}]}`` array) and a police-registry link anywhere on the page whose
+  record code is the number also link it.
 - An image-map ``<area>`` links a number only when its own alt/title is that number; a
   hotspot labelled 网站备案查询 beside a plain-text number does not (real footer 004), but
   it is kept in ``Notices.registry_links``. ``Notices.links_icp_registry`` and
   ``links_police_registry`` say whether the page links the registry at all: any such
   href, a registry URL a script or config makes a link of (not one only a click handler
   opens), a Markdown link.
-- The conac badge is a link to bszs.conac.cn or the dcs.conac.cn script, not its image.
+- The conac badge is a link to bszs.conac.cn or the dcs.conac.cn script (also written by
+  ``document.write(unescape(…))``), not its image, nor a copy of the script on the site's
+  own host.
+- What is never shown is not read: HTML and template comments (JSP/ASP ``<%-- --%>``,
+  FreeMarker ``<#-- -->``, JSX ``{/* */}``, Jinja/Twig ``{# #}``, Smarty ``{* *}``, Razor
+  ``@* *@``), a script's commented-out lines and trailing ``//`` comments, and a notice
+  its config turns off (``beian: {enable: false, …}``).
 - Numbers that are not the page's own are left out (and listed in ``Notices.rejected``):
   numbers in an article, in a partner list (友情链接, 合作单位; list items with different
   numbers; links to two or more other sites), or introduced as another's ("备案号为…").
