@@ -543,7 +543,6 @@ def test_made_up_digits_are_placeholders() -> None:
     made_up = [
         "湘ICP备 00000001号",  # 0…01
         "苏ICP备1000000号",  # a round number
-        "青ICP备 20230001号",  # a four-digit year and 0001, in an 8-digit number
         "京ICP证1000001号",  # zeros and ones, and a digit too many for a licence
         "京公安网备110101000005号",  # a one-digit serial
         "湘公网安备 8552455262252号",  # no such code, and not Hunan's: self-contradictory
@@ -555,6 +554,10 @@ def test_made_up_digits_are_placeholders() -> None:
         notices = extract(f"<div class='footer'>{shown}</div>")
         items = [*notices.icp, *notices.icp_licence, *notices.police]
         assert len(items) == 1 and items[0].placeholder, shown
+    # well-formed, if demo-looking: the registry, not the reader, decides (corpus README)
+    assert extract("<div class='footer'>青ICP备 20230001号</div>").numbers("icp") == [
+        "青ICP备20230001号"
+    ]
     # real numbers of the same shapes stay
     real = extract("<div class='footer'>京ICP证000007号 京公网安备11000002000001号</div>")
     assert real.numbers("icp_licence") == ["京ICP证000007号"]
@@ -1056,3 +1059,53 @@ def test_an_href_without_a_scheme_is_a_path_on_the_site_not_a_registry_link() ->
     # in a config a bare host names the registry
     config = "footer: {icp: '京ICP备05004897号', icpLink: 'beian.miit.gov.cn'}\n"
     assert extract_notices(config, URL, today=TODAY).links_icp_registry
+
+
+def test_an_older_local_police_number_keeps_its_digits_across_a_hyphen() -> None:
+    notices = extract("<div class='footer'>京ICP备05067669号京公安备110-1081940 视听许可证</div>")
+    assert notices.numbers("police") == ["京公网安备1101081940号"]
+    # a hyphen that does not make a police number's digits is something else
+    assert extract("<div class='footer'>公安备案 4401-12345678</div>").police == ()
+
+
+def test_mini_program_and_quick_app_service_letters() -> None:
+    notices = extract("<div class='footer'>吉ICP备2025035820号-2X 吉ICP备2025035820号-3K</div>")
+    assert notices.numbers("icp") == ["吉ICP备2025035820号-2X", "吉ICP备2025035820号-3K"]
+
+
+def test_an_icp_number_without_any_province_is_not_a_filing() -> None:
+    notices = extract(
+        '<div class="footer"><a href="https://beian.miit.gov.cn/">ICP备2025024694号</a></div>'
+    )
+    assert notices.numbers("icp") == [] and notices.icp[0].placeholder
+    assert notices.links_icp_registry
+    english = extract("<div class='footer'>Guangdong ICP preparation10230565</div>")
+    assert english.numbers("icp") == ["粤ICP备10230565号"]
+
+
+def test_a_jsx_conditional_href_links_to_its_url() -> None:
+    component = (
+        "export function Footer({ police }) {\n  return (<footer>\n"
+        "    <a href={police ? `http://www.beian.gov.cn/portal/registerSystemInfo?recordcode=${police}`"
+        ' : "http://www.beian.gov.cn/portal/registerSystemInfo"}>浙公网安备 33052202000779号</a>\n'
+        "  </footer>);\n}\n"
+    )
+    assert extract_notices(component, URL, today=TODAY).links_police_registry
+
+
+def test_markup_quoted_as_code_in_an_article_is_not_the_pages() -> None:
+    notices = extract(
+        "<div class='post'><p>Footer of a railway site:</p><pre><code>版权所有 &lt;a "
+        "href=&quot;http://www.miibeian.gov.cn/&quot;&gt;京ICP备10009636号&lt;/a&gt;"
+        "</code></pre></div>"
+    )
+    assert notices.icp == () and not notices.links_icp_registry
+
+
+def test_a_python_docstring_is_documentation_not_a_footer() -> None:
+    source = (
+        "class Extractor:\n    def count(self):\n        '''\n        sample output:\n"
+        "        主办单位：某区人民政府 备案序号：苏ICP备09062975号-1\n        '''\n"
+        "        return 1\n"
+    )
+    assert extract_notices(source, URL, today=TODAY).icp == ()

@@ -26,7 +26,7 @@ YUNCHENG = load_builtin_profile("yuncheng")
         ("粤", "80253699", "5", "粤ICP备80253699号-5", ("future_year",)),  # 2080
         ("晋", "2015004567", None, "晋ICP备2015004567号", ("year_before_10_digit_form",)),
         ("晋", "202100456", None, "晋ICP备202100456号", ("digit_count",)),
-        (None, "2021004567", None, "ICP备2021004567号", ("missing_province",)),
+        (None, "2021004567", None, "ICP备2021004567号", ("missing_province", "placeholder")),
         ("晋", "2021004567", "0", "晋ICP备2021004567号-0", ("bad_site_index",)),
     ],
 )

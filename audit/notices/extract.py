@@ -324,6 +324,9 @@ class _Collector:
         registry, conac = "beian" in text, self.conac is None and "bszs.conac" in text
         if not registry and not conac:
             return
+        for sample in P.code_sample_texts(root):
+            # an article quoting a footer's markup as code (<pre>&lt;a href=…) links nothing
+            text = text.replace(sample, " ") if sample else text
         if "\\" in text:
             text = text.replace("\\/", "/").replace('\\"', '"')  # JSON in a string
         for url in _code_urls(text, root, P.CODE_URL_RE if registry else None):
@@ -368,6 +371,10 @@ class _Collector:
                 self.rejected.append(Rejected(match.kind, compact(raw), raw, "switched_off"))
                 continue
             element = pieces[0].element if pieces else None
+            if element is not None and _in_code_sample(element):
+                raw = rendered.original(match.start, match.end)
+                self.rejected.append(Rejected(match.kind, compact(raw), raw, "code_sample"))
+                continue
             link = _span_link(rendered, match, self.base_host)
             if link is None:
                 link = _json_link(text, match) or _markdown_link(text, match)
@@ -524,6 +531,19 @@ def _fragment_region(element: etree._Element | None) -> Region | None:
             generic = generic or marking == "generic"
         node = node.getparent()
     return Region.ARTICLE if generic else None
+
+
+def _in_code_sample(element: etree._Element) -> bool:
+    """Inside <pre> or <code> outside a marked footer: markup an article quotes as code."""
+    node: etree._Element | None = element
+    sample = False
+    while node is not None:
+        if node.tag in ("pre", "code"):
+            sample = True
+        elif sample and isinstance(node.tag, str) and is_footer_element(node):
+            return False
+        node = node.getparent()
+    return sample
 
 
 def _footer_cue(text: str, match: _Match) -> bool:

@@ -322,7 +322,7 @@ class Judge:
             fields["token"],
             fields["site"],
             self.today,
-            app=fields.get("app", False),
+            app=fields.get("app", ""),
         )
 
     def _licence(self, fields: dict[str, Any]) -> validate.Checked:

@@ -195,7 +195,7 @@ def _icp_matches(text: str) -> list[_Match]:
             "prov": prov,
             "token": token,
             "site": site,
-            "app": bool(site and site == m.group("site") and m.group("app")),
+            "app": (m.group("app") or "") if site and site == m.group("site") else "",
             "odd_label": kind_label is None,
             "in_full": in_full is not None,
         }
@@ -214,6 +214,10 @@ def _police_matches(text: str) -> list[_Match]:
         token, end, site = _token(m, text, _POLICE_DIGITS)
         if token is None:
             continue
+        if rest := m.group("rest"):
+            if not token.isdigit() or len(token) + len(rest) - 1 not in (10, 14):
+                continue  # 4401-12345678: a phone number, not a police number
+            token += rest[1:]  # 京公安备110-1081940: an older local number's hyphen
         prov = m.group("prov") or m.group("prov2")
         label_start = m.start("label")
         if prov is None and compact(m.group("label")) == "安备":

@@ -30,9 +30,9 @@ TEMPLATE_VARIABLE = (
 TEMPLATE_RE = re.compile(TEMPLATE_VARIABLE, re.IGNORECASE)
 # The mask first: "2021xxxxxx" must not stop at "2021".
 _NUMBER = f"(?P<num>{_MASK}|{_DIGITS}|{TEMPLATE_VARIABLE})"
-# The site index; an app or mini program filed since 2023 has a service letter after it
-# (辽ICP备18015387号-7A).
-_SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,3}})(?![\d])(?P<app>A(?![A-Za-z]))?)?"
+# The site index; an app, a mini program or a quick app filed since 2023 has a service
+# letter after it (辽ICP备18015387号-7A, -2X, -1K).
+_SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,3}})(?![\d])(?P<app>[AXK](?![A-Za-z]))?)?"
 # Police numbers with a site index (京公网安备:110102003042-1): one or two digits, not the
 # start of a phone number.
 _POLICE_SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,2}})(?![\d-]))?"
@@ -79,13 +79,14 @@ LICENCE_CUE_RE = re.compile(
 # 公网监备, 公网监备案证第 and 公安网监备案号; before 2016 the filing organ itself
 # (北京市公安局朝阳分局备案编号, 海淀分局备案); 公安部备案号 and 公安联网备案号 (the filing of
 # 国际联网). The province may follow the label (公网安备：京1101…), a slash may stand
-# before the digits (公网安备/61129…).
+# before the digits (公网安备/61129…); older local numbers have a hyphen inside
+# (京公安备110-1081940, 渝公网备500000012-00013).
 POLICE_RE = re.compile(
     rf"(?P<prov>{_PROV})?{_S}(?P<label>公{_S}安?{_S}网{_S}[安监]?{_S}备|公{_S}安{_S}机{_S}关{_S}备"
     rf"|公{_S}安{_S}(?:部|(?:机{_S}关{_S})?联{_S}网)?{_S}备|网{_S}安{_S}备|公{_S}网{_S}安"
     rf"|公{_S}安{_S}局[\u4e00-\u9fff]{{0,8}}?备(?={_S}案)|分{_S}局{_S}备(?={_S}案)|安{_S}备)"
     rf"(?:{_S}案)?(?:{_S}证)?(?:{_S}[号编]{_S}[码号]?)?(?:{_S}第)?{_S}[:/]?{_S}(?P<prov2>{_PROV})?"
-    rf"{_S}{_NUMBER}(?P<hao>{_S}号)?{_POLICE_SITE}(?P<hao2>{_S}号)?"
+    rf"{_S}{_NUMBER}(?P<rest>-\d{{4,11}}(?!\d))?(?P<hao>{_S}号)?{_POLICE_SITE}(?P<hao2>{_S}号)?"
 )
 
 # A text node that ends with a label and holds no number (the page's raw text: <p>沪ICP备</p>
@@ -102,7 +103,8 @@ BARE_LABEL_RE = re.compile(
 _ENGLISH_PROVINCE = "|".join(sorted(PROVINCE_ENGLISH, key=len, reverse=True)).replace(" ", r"\s?")
 ENGLISH_ICP_RE = re.compile(
     rf"(?:(?P<pname>{_ENGLISH_PROVINCE})\s?)?(?<![A-Za-z])ICP\s?"
-    r"(?:(?:prepared|filing|record|registration|reg\.?|licen[cs]e)\s?)?(?:No\.?|Number|#)?\s?[:.]?\s?"
+    r"(?:(?:prepar(?:ed|ation)|filing|record(?:\s?licen[cs]e)?|registration|reg\.?|licen[cs]e)\s?)?"
+    r"(?:No\.?|Number|#)?\s?[:.]?\s?"
     r"(?P<num>\d{8}|\d{10})(?!\d)(?:\s?-\s?(?P<site>\d{1,3})(?!\d))?"
     rf"(?:\s?,\s?(?P<after>{_ENGLISH_PROVINCE})|\s?by\s(?P<issuer>{_ENGLISH_PROVINCE}))?",
     re.IGNORECASE,
@@ -229,7 +231,7 @@ CODE_URL_RE = re.compile(rf"(?:https?:)?//{_REGISTRY_HOSTS}[^\s\"'`<>)\\]*")
 # A variable (name = "…") counts only where the page uses it as an href (href={name}),
 # not when a click handler opens it: ``_used_as_href``.
 CODE_URL_CONTEXT_RE = re.compile(
-    r"(?:(?<!location\.)(?<!\w)href\s*=\s*\\?[\"'`]?|\]\(|\]:\s*"
+    r"(?:(?<!location\.)(?<!\w)href\s*=\s*\{?\s*\\?[\"'`]?|\]\(|\]:\s*"
     r"|[A-Za-z0-9_$-][\"']?\s*:\s*[\"'`]?"
     r"|(?P<name>[A-Za-z_$][\w$]*)\s*=\s*[\"'`]?)\s*$"
 )
@@ -254,6 +256,14 @@ CONAC_LINK_RE = re.compile(r"(?:https?:)?//bszs\.conac\.cn[^\s\"'`<>)\\]*")
 def all_texts(root: etree._Element) -> list[str]:
     """Every text node of the document (plain strings)."""
     return cast("list[str]", TEXT_XPATH(root))
+
+
+CODE_SAMPLE_TEXT_XPATH = etree.XPath("//pre//text() | //code//text()", smart_strings=False)
+
+
+def code_sample_texts(root: etree._Element) -> list[str]:
+    """The text shown as code (<pre>, <code>): markup quoted, not the page's own."""
+    return cast("list[str]", CODE_SAMPLE_TEXT_XPATH(root))
 
 
 def texts_between(root: etree._Element, first: int, last: int) -> list[etree._ElementUnicodeResult]:

@@ -187,12 +187,14 @@ def _may_be_component(tag: str) -> bool:
 def href_of(element: etree._Element) -> str | None:
     """An element's link target, also when a template binds it (Vue :href="'…'")."""
     href = element.get("href")
+    expression = href is not None and href.lstrip().startswith("{")  # JSX href={…}
     if href is None:
         href = element.get(":href") or element.get("v-bind:href")
-        if href is not None and not _QUOTED_URL.fullmatch(href.strip()):
-            # an expression (x ? x : 'https://…'): the URL literal it falls back to
-            literal = _URL_LITERAL.search(href)
-            href = literal.group(1) if literal else href
+        expression = href is not None and not _QUOTED_URL.fullmatch(href.strip())
+    if href is not None and expression:
+        # an expression (x ? `https://…${x}` : 'https://…'): the URL literal in it
+        literal = _URL_LITERAL.search(href)
+        href = literal.group(1) if literal else href
     return href
 
 

@@ -54,8 +54,18 @@ def is_template(script: etree._Element) -> bool:
 _COMMENT_LINES = re.compile(r"^[ \t]*(?://[^\n]*|/\*.*?\*/[ \t]*)$", re.MULTILINE | re.DOTALL)
 
 
+# A Python docstring: the first string of a def or a class body documents the code (a
+# scraper's docstring may quote a page's footer); it is never shown.
+_DOCSTRING = re.compile(
+    r"""(^[ \t]*(?:async\s+)?(?:def|class)\s[^\n]*:[ \t]*\n[ \t]*)[rRuU]?("{3}|'{3}).*?\2""",
+    re.MULTILINE | re.DOTALL,
+)
+
+
 def without_comment_lines(text: str) -> str:
-    """``text`` without the lines a script comments out."""
+    """``text`` without the lines a script comments out, and without Python docstrings."""
+    if '"""' in text or "'''" in text:
+        text = _DOCSTRING.sub(r"\1", text)
     if "//" not in text and "/*" not in text:
         return text
     return _COMMENT_LINES.sub("", text)

@@ -63,11 +63,7 @@ def _icp_digits_placeholder(digits: str) -> bool:
     if len(digits) <= 4 or len(set(digits)) == 1 or digits.startswith("123456"):
         return True
     # A real serial is never all zeros (晋ICP备 10000000号-2 is a student project's dummy).
-    if len(digits) >= 8 and digits[-6:] == "000000":
-        return True
-    # Eight digits are a two-digit year and a serial; read as a four-digit year and
-    # 0001 (20230001), they are somebody's idea of a first number.
-    return len(digits) == 8 and digits[:2] == "20" and digits[4:].lstrip("0") in ("", "1")
+    return len(digits) >= 8 and digits[-6:] == "000000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,19 +80,22 @@ def icp_filing(
     site: str | None,
     today: datetime.date,
     *,
-    app: bool = False,
+    app: str = "",
 ) -> Checked:
     """晋ICP备2021001234号-1. ``token`` is the digits (or a mask / template variable);
-    ``app``: the site index carries an app's service letter (辽ICP备18015387号-7A)."""
+    ``app``: the service letter after the site index of an app (A), a mini program (X)
+    or a quick app (K) filed since 2023 (辽ICP备18015387号-7A)."""
     reasons: list[str] = []
     prefix = province or ""
     main = f"{prefix}ICP备{token}号"
-    number = f"{main}-{int(site)}{'A' if app else ''}" if site else main
+    number = f"{main}-{int(site)}{app}" if site else main
     kind = placeholder_kind(token)
     if kind == "template_variable":
         return Checked(number, main, ("template_variable", "placeholder"), True)
     if province is None:
+        # ICP备2025024694号: no province issued it that the page names; nothing to check
         reasons.append("missing_province")
+        kind = kind or "placeholder"
     elif not all(ch in divisions.ABBR_CHARS for ch in province):
         # 省ICP备 (a template's stand-in), 署ICP备 or 萌ICP备 (made up, like a fan
         # registry's): no province issued it, so it is no filing.
