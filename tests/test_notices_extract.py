@@ -1109,3 +1109,44 @@ def test_a_python_docstring_is_documentation_not_a_footer() -> None:
         "        return 1\n"
     )
     assert extract_notices(source, URL, today=TODAY).icp == ()
+
+
+def test_a_label_alone_in_a_list_item_reads_the_number_in_the_next_item() -> None:
+    notices = extract(
+        "<div class='footer'><ul><li><p>京ICP证</p></li><li><p>030247号</p></li></ul></div>"
+    )
+    assert notices.numbers("icp_licence") == ["京ICP证030247号"]
+
+
+def test_a_yaml_block_that_turns_its_notice_off() -> None:
+    notes = (
+        "## 页脚设置备案信息\n\n```\n  beian: # 备案的信息\n    enable: false # 展示备案信息\n"
+        "    icp: 闽ICP备2022007849号-1\n    gongan_num:\n```\n"
+    )
+    assert extract_notices(notes, URL, today=TODAY).icp == ()
+    shown = notes.replace("enable: false", "enable: true")
+    assert extract_notices(shown, URL, today=TODAY).numbers("icp") == ["闽ICP备2022007849号-1"]
+
+
+def test_a_theme_default_ending_in_a_run_of_one_digit_is_a_placeholder() -> None:
+    notices = extract("<div class='footer'>豫ICP备12222222号</div>")
+    assert notices.numbers("icp") == [] and notices.icp[0].placeholder
+
+
+def test_a_settings_row_named_as_a_link_in_a_sql_seed_links_the_page() -> None:
+    seed = (
+        "INSERT INTO `sys_config` VALUES (10, 'icp_number', '苏ICP备24001089号-1', NULL);\n"
+        "INSERT INTO `sys_config` VALUES (11, 'icp_href', 'https://beian.miit.gov.cn/', NULL);\n"
+    )
+    notices = extract_notices(seed, URL, today=TODAY)
+    assert notices.numbers("icp") == ["苏ICP备24001089号-1"] and notices.links_icp_registry
+    # a row that only mentions the registry is no link
+    other = seed.replace("'icp_href'", "'icp_note'")
+    assert not extract_notices(other, URL, today=TODAY).links_icp_registry
+
+
+def test_a_copyright_lines_cross_region_licence() -> None:
+    notices = extract(
+        "<div class='footer'>© CopyRight 2005-2014 酷溜网（北京）科技有限公司 B2-20040053</div>"
+    )
+    assert notices.numbers("icp_licence") == ["B2-20040053"]

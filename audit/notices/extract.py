@@ -30,8 +30,9 @@ from __future__ import annotations
 import datetime
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from itertools import accumulate
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
 from lxml import etree
@@ -54,6 +55,7 @@ from audit.notices.links import (
     _on_comment_line,
     _span_link,
     _switched_off,
+    _switched_off_in_yaml,
 )
 from audit.notices.matching import _Match, _matches, _matches_windowed, _original_of
 from audit.notices.model import (
@@ -152,9 +154,9 @@ class _Collector:
             owner = parent.getparent() if node.is_tail else parent
             block = _block_of(owner)
             if block is not None and P.BARE_LABEL_RE.search(node):
-                # <p>沪ICP备</p><p>B2-20050088-49</p>: the number is in the next block
-                outer = _block_of(block.getparent())
-                block = block if outer is None else outer
+                # <p>沪ICP备</p><p>B2-20050088-49</p>, <li><p>京ICP证</p></li><li><p>0302…:
+                # the number is in a following block, up to a few levels out
+                block = _block_around_label(block)
             if block is not None and block not in seen:
                 seen.add(block)
                 blocks.append(block)
@@ -366,7 +368,7 @@ class _Collector:
                 raw = rendered.original(match.start, match.end)
                 self.rejected.append(Rejected(match.kind, compact(raw), raw, "commented_out"))
                 continue
-            if _switched_off(text, match):
+            if _switched_off(text, match) or (pieces and _switched_off_in_yaml(pieces[0], match)):
                 raw = rendered.original(match.start, match.end)
                 self.rejected.append(Rejected(match.kind, compact(raw), raw, "switched_off"))
                 continue
@@ -493,6 +495,18 @@ def _block_of(element: etree._Element | None) -> etree._Element | None:
             if block is None and tag in BLOCK_TAGS:
                 block = node
         node = node.getparent()
+    return block
+
+
+def _block_around_label(block: etree._Element, levels: int = 3) -> etree._Element:
+    """The nearest enclosing block that holds more than the label its text ends with."""
+    for _ in range(levels):
+        outer = _block_of(block.getparent())
+        if outer is None:
+            break
+        block = outer
+        if not P.BARE_LABEL_RE.search("".join(cast("Iterator[str]", block.itertext()))):
+            break
     return block
 
 

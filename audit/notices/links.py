@@ -93,6 +93,9 @@ def _code_urls(text: str, root: etree._Element, pattern: re.Pattern[str] | None)
         if _on_comment_line(text, start):
             continue
         context = P.CODE_URL_CONTEXT_RE.search(text, max(0, start - 200), start)
+        if context is None and _sql_link_setting(text, start):
+            urls.append(found.group(0))
+            continue
         if context is None or _IMAGE_SETTING.search(text, max(0, start - 60), start):
             continue
         if _beside_an_empty_text(text, start):
@@ -120,6 +123,25 @@ def _beside_an_empty_text(text: str, start: int) -> bool:
         return False
     right = text.find("}", start, start + 300)
     return right != -1 and _EMPTY_TEXT.search(text, left, right) is not None
+
+
+_SQL_INSERT = re.compile(r"INSERT\s+INTO", re.IGNORECASE)
+_SQL_LINK_NAME = re.compile(r"[\w-]*(?:url|link|href)\b", re.IGNORECASE)
+
+
+def _sql_link_setting(text: str, start: int) -> bool:
+    """A settings table's row or column named as a link in a SQL seed (INSERT INTO
+    sys_config VALUES (11, 'icp_href', 'https://beian.miit.gov.cn/')): the footer makes an
+    href of it. The row's name, or the statement's column list, says so."""
+    row = text.rfind("(", max(0, start - 300), start)
+    insert = None
+    for insert in _SQL_INSERT.finditer(text, max(0, start - 5000), start):
+        pass
+    if insert is None or row == -1:
+        return False
+    values = text.find("VALUES", insert.end(), start)
+    columns = text[insert.end() : values] if values != -1 else ""
+    return bool(_SQL_LINK_NAME.search(text, row, start) or _SQL_LINK_NAME.search(columns))
 
 
 def _href_variables(root: etree._Element) -> set[str]:
@@ -191,6 +213,38 @@ def _switched_off(text: str, match: _Match) -> bool:
     if right == -1 or "{" in text[match.end : right]:
         right = match.end  # a nested object after it: judge by what stands before
     return _SWITCHED_OFF.search(text, left, right) is not None
+
+
+_YAML_SWITCH = re.compile(r"(?:enabled?|show|visible|display)\s?:\s?false\b", re.IGNORECASE)
+
+
+def _switched_off_in_yaml(piece: Any, match: _Match) -> bool:
+    """Whether the match is a value of a YAML block whose switch is off (beian:
+    enable: false / icp: 闽ICP备…): a line of the same indentation, under the same key,
+    says so. The indentation survives only in the original text."""
+    original = piece.original
+    if "false" not in original or "\n" not in original or len(original) > MAP_LIMIT:
+        return False
+    index = match.start - piece.start + piece.skipped
+    where = piece.where()
+    if not 0 <= index < len(where):
+        return False
+    lines = original.split("\n")
+    line_no = original.count("\n", 0, where[index])
+    indent = len(lines[line_no]) - len(lines[line_no].lstrip(" "))
+    for step in (-1, 1):  # the siblings above, then below
+        other = line_no + step
+        while 0 <= other < len(lines):
+            line = lines[other]
+            stripped = line.lstrip(" ")
+            if stripped and not stripped.startswith("#"):
+                depth = len(line) - len(stripped)
+                if depth < indent:
+                    break  # the parent key: the block ends
+                if depth == indent and _YAML_SWITCH.match(stripped):
+                    return True
+            other += step
+    return False
 
 
 def _on_comment_line(text: str, position: int) -> bool:

@@ -66,6 +66,9 @@ def _matches(text: str) -> list[_Match]:
         if english is not None:
             label_end = english.start()  # License No. Shanghai B2-20170322
         cue = P.LICENCE_CUE_RE.search(text[max(0, label_end - 16) : label_end])
+        if cue is None and len(m.group("cat")) == 2:
+            # © 2005-2014 某某科技有限公司 B2-20040053: the copyright line's own licence
+            cue = _COPYRIGHT_LINE.search(text, max(0, label_end - 60), label_end)
         if english is not None and cue:
             prov = _english_abbr(english.group("pname"), divisions.police_abbr)
         # 许可证：粤B2-20090059 B2-20090028: the label serves a run of licences
@@ -203,6 +206,7 @@ def _icp_matches(text: str) -> list[_Match]:
     return out
 
 
+_COPYRIGHT_LINE = re.compile(r"版权|copyright|©", re.IGNORECASE)
 # Between two licences of one run: blanks or a separator.
 _RUN_GAP = re.compile(r"\s?[,，、/|丨]?\s?")
 

@@ -6,6 +6,8 @@ Each returns the normalised number and machine-readable reasons (see
 
 from __future__ import annotations
 
+import re
+
 import datetime
 from dataclasses import dataclass
 
@@ -55,12 +57,18 @@ def placeholder_kind(token: str) -> str | None:
     return None
 
 
+_TRAILING_RUN = re.compile(r"(\d)\1{5}$")
+
+
 def _icp_digits_placeholder(digits: str) -> bool:
     if _is_made_up(digits):
         return True
     # Shorter than any number issued (the oldest have six digits; one less is a typo), one
     # digit repeated (66666), or typed as a run with a slip (1234568): somebody's stand-in.
     if len(digits) <= 4 or len(set(digits)) == 1 or digits.startswith("123456"):
+        return True
+    # A theme's default ends in six or more of one digit (12222222): no serial does.
+    if _TRAILING_RUN.search(digits):
         return True
     # A real serial is never all zeros (晋ICP备 10000000号-2 is a student project's dummy).
     return len(digits) >= 8 and digits[-6:] == "000000"
