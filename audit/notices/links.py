@@ -134,11 +134,10 @@ def _sql_link_setting(text: str, start: int) -> bool:
     sys_config VALUES (11, 'icp_href', 'https://beian.miit.gov.cn/')): the footer makes an
     href of it. The row's name, or the statement's column list, says so."""
     row = text.rfind("(", max(0, start - 300), start)
-    insert = None
-    for insert in _SQL_INSERT.finditer(text, max(0, start - 5000), start):
-        pass
-    if insert is None or row == -1:
+    inserts = list(_SQL_INSERT.finditer(text, max(0, start - 5000), start))
+    if not inserts or row == -1:
         return False
+    insert = inserts[-1]
     values = text.find("VALUES", insert.end(), start)
     columns = text[insert.end() : values] if values != -1 else ""
     return bool(_SQL_LINK_NAME.search(text, row, start) or _SQL_LINK_NAME.search(columns))

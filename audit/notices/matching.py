@@ -54,6 +54,32 @@ def _matches(text: str) -> list[_Match]:
                 fields = {"prov": m.group("prov"), "token": token, "site": site, "odd_label": True}
                 out.append(_Match("icp", m.start(), end, fields))
     out.extend(_english_matches(text))
+    out.extend(_telecom_matches(text))
+    out.extend(_police_matches(text))
+    for m in P.SITE_CODE_RE.finditer(text):
+        code = m.group("code")
+        if len(code) != 10 and (
+            not _SITE_CODE_MALFORMED_LABEL.search(m.group("label"))
+            or _NEXT_LITERAL.match(text, m.end())
+        ):
+            continue  # "识别码" before some other digits; 网站标识码 with a digit too many stays
+        out.append(_Match("site_code", m.start(), m.end(), {"code": code}))
+    for m in P.SPONSOR_RE.finditer(text):
+        name = m.group("name")
+        stop = P.SPONSOR_STOP_RE.search(name)
+        if stop is not None:
+            name = name[: stop.start()]
+        name = name.strip(" -—·:")
+        if len(name) >= 2:
+            fields = {"name": name, "unit": "单位" in m.group(0)[:6]}
+            out.append(_Match("sponsor", m.start(), m.start("name") + len(name), fields))
+    out.sort(key=lambda x: x.start)
+    return out
+
+
+def _telecom_matches(text: str) -> list[_Match]:
+    """Telecom licences of a rendered text (see :func:`_matches`)."""
+    out: list[_Match] = []
     previous_end = -1
     for m in P.TELECOM_RE.finditer(text):
         prov = m.group("prov")
@@ -85,25 +111,6 @@ def _matches(text: str) -> list[_Match]:
         }
         out.append(_Match("licence", m.start(), m.end(), fields))
         previous_end = m.end()
-    out.extend(_police_matches(text))
-    for m in P.SITE_CODE_RE.finditer(text):
-        code = m.group("code")
-        if len(code) != 10 and (
-            not _SITE_CODE_MALFORMED_LABEL.search(m.group("label"))
-            or _NEXT_LITERAL.match(text, m.end())
-        ):
-            continue  # "识别码" before some other digits; 网站标识码 with a digit too many stays
-        out.append(_Match("site_code", m.start(), m.end(), {"code": code}))
-    for m in P.SPONSOR_RE.finditer(text):
-        name = m.group("name")
-        stop = P.SPONSOR_STOP_RE.search(name)
-        if stop is not None:
-            name = name[: stop.start()]
-        name = name.strip(" -—·:")
-        if len(name) >= 2:
-            fields = {"name": name, "unit": "单位" in m.group(0)[:6]}
-            out.append(_Match("sponsor", m.start(), m.start("name") + len(name), fields))
-    out.sort(key=lambda x: x.start)
     return out
 
 

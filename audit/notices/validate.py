@@ -6,9 +6,8 @@ Each returns the normalised number and machine-readable reasons (see
 
 from __future__ import annotations
 
-import re
-
 import datetime
+import re
 from dataclasses import dataclass
 
 from audit.config import Profile
