@@ -1150,3 +1150,15 @@ def test_a_copyright_lines_cross_region_licence() -> None:
         "<div class='footer'>© CopyRight 2005-2014 酷溜网（北京）科技有限公司 B2-20040053</div>"
     )
     assert notices.numbers("icp_licence") == ["B2-20040053"]
+
+
+def test_a_link_built_from_an_empty_constant_is_not_shown() -> None:
+    component = (
+        'const POLICE_CODE: string = "" // 留空则整块不渲染\n'
+        "export const Footer = () => (<footer>{POLICE_CODE ? (\n"
+        "  <a href={`https://beian.mps.gov.cn/#/query/webSearch?code=${POLICE_CODE}`}>"
+        "<span>宁公网安备{POLICE_CODE}号</span></a>) : null}</footer>);\n"
+    )
+    assert not extract_notices(component, URL, today=TODAY).links_police_registry
+    filled = component.replace('POLICE_CODE: string = ""', 'POLICE_CODE: string = "64020202000123"')
+    assert extract_notices(filled, URL, today=TODAY).links_police_registry

@@ -345,6 +345,8 @@ class _Collector:
         link = classify_link(href_of(anchor), self.base_host, attribute=True)
         if link is None or link.registry not in ("miit", "mps"):
             return None, ""
+        if _built_from_an_empty_constant(anchor.get("href") or "", self.all_text):
+            return None, ""
         text = squeeze(clean(text_of(anchor))).strip()
         self._note_link(link, text)
         return link, text
@@ -545,6 +547,21 @@ def _fragment_region(element: etree._Element | None) -> Region | None:
             generic = generic or marking == "generic"
         node = node.getparent()
     return Region.ARTICLE if generic else None
+
+
+_INTERPOLATED = re.compile(r"\$\{\s*([A-Za-z_$][\w$]*)\s*\}")
+
+
+def _built_from_an_empty_constant(href: str, text: str) -> bool:
+    """href={`https://beian.mps.gov.cn/…?code=${POLICE_CODE}`} where the code sets
+    ``POLICE_CODE = ""``: a block written to render only once the constant is filled in."""
+    if "${" not in href:
+        return False
+    for name in _INTERPOLATED.findall(href):
+        empty = rf"\b{re.escape(name)}\s*(?::\s*\w+\s*)?=\s*(?:\"\"|''|``)"
+        if re.search(empty, text):
+            return True
+    return False
 
 
 def _in_code_sample(element: etree._Element) -> bool:
