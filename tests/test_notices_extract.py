@@ -1162,3 +1162,42 @@ def test_a_link_built_from_an_empty_constant_is_not_shown() -> None:
     assert not extract_notices(component, URL, today=TODAY).links_police_registry
     filled = component.replace('POLICE_CODE: string = ""', 'POLICE_CODE: string = "64020202000123"')
     assert extract_notices(filled, URL, today=TODAY).links_police_registry
+
+
+def test_a_link_component_with_a_to_target() -> None:
+    notices = extract(
+        '<div class="footer"><NuxtLink to="https://beian.miit.gov.cn/" target="_blank">'
+        "京ICP备2023006808号-1</NuxtLink></div>"
+    )
+    assert notices.icp[0].linked and notices.links_icp_registry
+
+
+def test_a_link_setting_with_an_environment_fallback() -> None:
+    config = (
+        "const BLOG = {\n  BEI_AN: process.env.NEXT_PUBLIC_BEI_AN || '京ICP备2023006808号-1',\n"
+        "  BEI_AN_LINK: process.env.NEXT_PUBLIC_BEI_AN_LINK || 'https://beian.miit.gov.cn/',\n}\n"
+    )
+    notices = extract_notices(config, URL, today=TODAY)
+    assert notices.numbers("icp") == ["京ICP备2023006808号-1"] and notices.links_icp_registry
+
+
+def test_a_markdown_table_links_the_registry() -> None:
+    doc = (
+        "# 客户端基础\n\n| 栏目标题 | 键名 | 说明 |\n| --- | --- | --- |\n"
+        "| ICP 备案号 | china_icp_filing | [https://beian.miit.gov.cn](https://beian.miit.gov.cn/) |\n"
+    )
+    assert extract_notices(doc, URL, today=TODAY).links_icp_registry
+
+
+def test_markup_shown_as_text_is_quoted_not_the_pages_notice() -> None:
+    dump = (
+        "<p>[summary] =&gt; &lt;a href=&quot;#&quot; target=&quot;_blank&quot;&gt;"
+        "粤ICP备17015679号-2 &lt;/a&gt;<br /></p>"
+    )
+    assert extract(dump).icp == ()
+    # JSX markup inside a prop is markup, not text
+    component = (
+        "      copyright={\n        <p>2018 某某科技有限公司 版权所有 "
+        '<a href="http://www.miitbeian.gov.cn">宁ICP备17001827号-1</a></p>\n      }\n'
+    )
+    assert extract_notices(component, URL, today=TODAY).numbers("icp") == ["宁ICP备17001827号-1"]

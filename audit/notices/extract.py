@@ -375,7 +375,9 @@ class _Collector:
                 self.rejected.append(Rejected(match.kind, compact(raw), raw, "switched_off"))
                 continue
             element = pieces[0].element if pieces else None
-            if element is not None and _in_code_sample(element):
+            if element is not None and (
+                _in_code_sample(element) or _QUOTED_MARKUP.search(pieces[0].original)
+            ):
                 raw = rendered.original(match.start, match.end)
                 self.rejected.append(Rejected(match.kind, compact(raw), raw, "code_sample"))
                 continue
@@ -549,6 +551,9 @@ def _fragment_region(element: etree._Element | None) -> Region | None:
     return Region.ARTICLE if generic else None
 
 
+# Markup shown as text (a debug dump's &lt;a href=…&gt;京ICP备…&lt;/a&gt;): quoted, not the
+# page's own notice. A parsed page's own tags never reach its text.
+_QUOTED_MARKUP = re.compile(r"</?(?:a|div|p|span|li)\b[^<>]{0,200}>")
 _INTERPOLATED = re.compile(r"\$\{\s*([A-Za-z_$][\w$]*)\s*\}")
 
 

@@ -91,6 +91,7 @@ def without_template_comments(text: str) -> str:
 
 
 _JSX_ATTRIBUTE = re.compile(r"\s[\w:-]+=\{")
+_JSX_MARKUP = re.compile(r"<[A-Za-z/]")
 # An expression longer than this is not a prop's value (or not balanced): left as it is.
 _JSX_LIMIT = 5000
 
@@ -109,7 +110,8 @@ def quote_jsx_expressions(text: str) -> str:
             if depth == 0:
                 end = index + 1
                 break
-        if end == -1:
+        if end == -1 or _JSX_MARKUP.search(text, start, end):
+            # unbalanced, or JSX markup inside (copyright={<p>…</p>}): markup to parse
             out.append(text[at : found.end()])
             at = found.end()
             continue

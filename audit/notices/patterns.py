@@ -227,12 +227,12 @@ _REGISTRY_HOSTS = (
 # a Markdown link ([…](…), [1]: …), a link's href set by a script (a.href = "…"); not
 # location.href = "…" (a click handler's). The URL is found first; CODE_URL_CONTEXT_RE
 # checks what stands before it.
-CODE_URL_RE = re.compile(rf"(?:https?:)?//{_REGISTRY_HOSTS}[^\s\"'`<>)\\]*")
+CODE_URL_RE = re.compile(rf"(?:https?:)?//{_REGISTRY_HOSTS}[^\s\"'`<>)\\\]]*")
 # A variable (name = "…") counts only where the page uses it as an href (href={name}),
 # not when a click handler opens it: ``_used_as_href``.
 CODE_URL_CONTEXT_RE = re.compile(
     r"(?:(?<!location\.)(?<!\w)href\s*=\s*\{?\s*\\?[\"'`]?|\]\(|\]:\s*"
-    r"|[A-Za-z0-9_$-][\"']?\s*:\s*[\"'`]?"
+    r"|[A-Za-z0-9_$-][\"']?\s*:\s*(?:[\w.$]+\s*(?:\|\||\?\?)\s*)?[\"'`]?"
     r"|(?P<name>[A-Za-z_$][\w$]*)\s*=\s*[\"'`]?)\s*$"
 )
 VARIABLE_HREF_XPATH = etree.XPath(

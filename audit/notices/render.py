@@ -187,6 +187,8 @@ def _may_be_component(tag: str) -> bool:
 def href_of(element: etree._Element) -> str | None:
     """An element's link target, also when a template binds it (Vue :href="'…'")."""
     href = element.get("href")
+    if href is None and _may_be_component(element.tag if isinstance(element.tag, str) else ""):
+        href = element.get("to")  # <NuxtLink to="https://…">, <router-link to>
     expression = href is not None and href.lstrip().startswith("{")  # JSX href={…}
     if href is None:
         href = element.get(":href") or element.get("v-bind:href")
