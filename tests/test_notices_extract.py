@@ -1184,7 +1184,8 @@ def test_a_link_setting_with_an_environment_fallback() -> None:
 def test_a_markdown_table_links_the_registry() -> None:
     doc = (
         "# 客户端基础\n\n| 栏目标题 | 键名 | 说明 |\n| --- | --- | --- |\n"
-        "| ICP 备案号 | china_icp_filing | [https://beian.miit.gov.cn](https://beian.miit.gov.cn/) |\n"
+        "| ICP 备案号 | china_icp_filing |"
+        " [https://beian.miit.gov.cn](https://beian.miit.gov.cn/) |\n"
     )
     assert extract_notices(doc, URL, today=TODAY).links_icp_registry
 
