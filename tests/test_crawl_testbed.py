@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 
 from audit.config import load_builtin_profile
 from audit.demo.testbed import TestbedServer, generate
@@ -94,7 +95,10 @@ def crawled(
 def snapshots_by_host(store: Store, run_id: int) -> dict[str, Snapshot]:
     with store.session() as session:
         rows = session.execute(
-            select(Site.host, Snapshot).join(Snapshot.site).where(Snapshot.run_id == run_id)
+            select(Site.host, Snapshot)
+            .join(Snapshot.site)
+            .where(Snapshot.run_id == run_id)
+            .options(undefer(Snapshot.html_gz))  # the evidence is loaded only when asked for
         ).all()
     return {host: snapshot for host, snapshot in rows}
 

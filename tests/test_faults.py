@@ -28,6 +28,7 @@ import psutil
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import undefer
 
 from audit.config import load_builtin_profile
 from audit.demo.testbed import generate
@@ -110,7 +111,10 @@ def add_sites(store: Store, work: Path, urls: dict[str, str]) -> None:
 def snapshots(store: Store, run_id: int) -> dict[str, Snapshot]:
     with store.session() as session:
         rows = session.execute(
-            select(Site.host, Snapshot).join(Snapshot.site).where(Snapshot.run_id == run_id)
+            select(Site.host, Snapshot)
+            .join(Snapshot.site)
+            .where(Snapshot.run_id == run_id)
+            .options(undefer(Snapshot.html_gz))  # the evidence is loaded only when asked for
         ).all()
     return dict(rows)
 

@@ -65,3 +65,26 @@ def test_going_back_keeps_the_rows_of_the_tables_that_stay(store: Store) -> None
     command.upgrade(config, "head")
     with store.session() as session:
         assert session.scalars(select(Snapshot)).one().reading == "complete"  # as judged then
+
+
+def test_the_audit_loads_snapshots_without_their_page_html(store: Store) -> None:
+    from sqlalchemy import inspect
+
+    from audit.store import findings as store_findings
+
+    with store.session() as session:
+        site = Site(
+            host="www.example.gov.cn",
+            registrable_domain="example.gov.cn",
+            start_url="http://www.example.gov.cn/",
+        )
+        run = CrawlRun()
+        session.add_all([site, run])
+        session.flush()
+        session.add(Snapshot(run_id=run.id, site_id=site.id, outcome="ok", html_gz=b"x" * 1000))
+        run_id = run.id
+    with store.session() as session:
+        [(_, snapshot)] = store_findings.run_snapshots(session, run_id)
+        # the evidence stays in the database until somebody asks for it
+        assert "html_gz" in inspect(snapshot).unloaded
+        assert snapshot.html_gz == b"x" * 1000

@@ -158,7 +158,9 @@ class Snapshot(Base):
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
     # the page was rendered in a browser (its footer is written by JavaScript)
     rendered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    html_gz: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The page's evidence, kept for people, never for rules: not loaded with the row (the
+    # audit of a large run would otherwise hold every page's HTML at once).
+    html_gz: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     html_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
     # How well the homepage was read (audit/page/reading.py): complete, partial or unread; what
     # kept it partial; the same-site files read for its footer ({url, kind, outcome}).
