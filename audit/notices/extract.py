@@ -366,21 +366,12 @@ class _Collector:
         text = rendered.text
         for match in _matches_windowed(text):
             pieces = rendered.pieces_in(match.start, match.end)
-            if pieces and _commented_out(pieces[0], match):
+            unshown = _why_not_shown(text, match, pieces)
+            if unshown is not None:
                 raw = rendered.original(match.start, match.end)
-                self.rejected.append(Rejected(match.kind, compact(raw), raw, "commented_out"))
-                continue
-            if _switched_off(text, match) or (pieces and _switched_off_in_yaml(pieces[0], match)):
-                raw = rendered.original(match.start, match.end)
-                self.rejected.append(Rejected(match.kind, compact(raw), raw, "switched_off"))
+                self.rejected.append(Rejected(match.kind, compact(raw), raw, unshown))
                 continue
             element = pieces[0].element if pieces else None
-            if element is not None and (
-                _in_code_sample(element) or _QUOTED_MARKUP.search(pieces[0].original)
-            ):
-                raw = rendered.original(match.start, match.end)
-                self.rejected.append(Rejected(match.kind, compact(raw), raw, "code_sample"))
-                continue
             link = _span_link(rendered, match, self.base_host)
             if link is None:
                 link = _json_link(text, match) or _markdown_link(text, match)
@@ -567,6 +558,23 @@ def _built_from_an_empty_constant(href: str, text: str) -> bool:
         if re.search(empty, text):
             return True
     return False
+
+
+def _why_not_shown(text: str, match: _Match, pieces: list[Any]) -> str | None:
+    """Why a match, though in the text, is no notice a visitor sees: commented out, turned
+    off by its config, or quoted as code; None when it is shown."""
+    first = pieces[0] if pieces else None
+    if first is not None and _commented_out(first, match):
+        return "commented_out"
+    if _switched_off(text, match) or (first is not None and _switched_off_in_yaml(first, match)):
+        return "switched_off"
+    if (
+        first is not None
+        and first.element is not None
+        and (_in_code_sample(first.element) or _QUOTED_MARKUP.search(first.original))
+    ):
+        return "code_sample"
+    return None
 
 
 def _in_code_sample(element: etree._Element) -> bool:

@@ -63,6 +63,19 @@ def _span_link(rendered: Rendered, match: _Match, base_host: str) -> Link | None
 _OBJECT_VALUE = re.compile(r"""[\w"'$]\s?:\s?(?:["'`]|<>)?\s?$""")
 
 
+def _enclosing_object(text: str, start: int, end: int) -> tuple[int, int | None] | None:
+    """(opening brace, closing brace) of the object literal around text[start:end]: the
+    nearest "{" within 300 characters before with no "}" between, and the nearest "}" within
+    300 after with no "{" between (None when there is none or another object opens first)."""
+    left = text.rfind("{", max(0, start - 300), start)
+    if left == -1 or "}" in text[left:start]:
+        return None
+    right = text.find("}", end, end + 300)
+    if right == -1 or "{" in text[end:right]:
+        return left, None
+    return left, right
+
+
 def _json_link(text: str, match: _Match) -> Link | None:
     """A registry URL in the same JSON object: {"title":"京ICP证030609号","url":"https://…"}."""
     expected = _EXPECTED_REGISTRY[match.kind]
@@ -70,12 +83,10 @@ def _json_link(text: str, match: _Match) -> Link | None:
         return None
     if _OBJECT_VALUE.search(text, max(0, match.start - 80), match.start) is None:
         return None  # not a value of an object literal (a class's constant, say)
-    left = text.rfind("{", max(0, match.start - 300), match.start)
-    if left == -1 or "}" in text[left : match.start]:
+    found = _enclosing_object(text, match.start, match.end)
+    if found is None or found[1] is None:
         return None
-    right = text.find("}", match.end, match.end + 300)
-    if right == -1 or "{" in text[match.end : right]:
-        return None
+    left, right = found
     for url in P.JSON_URL_RE.findall(text[left:right]):
         link = classify_link(url)
         if link is not None and link.registry in expected:
@@ -118,11 +129,10 @@ _EMPTY_TEXT = re.compile(r"""(?:val|value|text|title|name|label|content)["']?\s*
 
 def _beside_an_empty_text(text: str, start: int) -> bool:
     """Whether the URL at ``start`` is in a config object whose text is empty."""
-    left = text.rfind("{", max(0, start - 300), start)
-    if left == -1 or "}" in text[left:start]:
+    found = _enclosing_object(text, start, start)
+    if found is None or found[1] is None:
         return False
-    right = text.find("}", start, start + 300)
-    return right != -1 and _EMPTY_TEXT.search(text, left, right) is not None
+    return _EMPTY_TEXT.search(text, found[0], found[1]) is not None
 
 
 _SQL_INSERT = re.compile(r"INSERT\s+INTO", re.IGNORECASE)
@@ -205,13 +215,12 @@ def _switched_off(text: str, match: _Match) -> bool:
     """Whether the match is a value of a config object whose switch is off."""
     if "false" not in text:
         return False
-    left = text.rfind("{", max(0, match.start - 300), match.start)
-    if left == -1 or "}" in text[left : match.start]:
+    found = _enclosing_object(text, match.start, match.end)
+    if found is None:
         return False
-    right = text.find("}", match.end, match.end + 300)
-    if right == -1 or "{" in text[match.end : right]:
-        right = match.end  # a nested object after it: judge by what stands before
-    return _SWITCHED_OFF.search(text, left, right) is not None
+    left, right = found
+    # (a nested object after it, or no end in sight: judge by what stands before)
+    return _SWITCHED_OFF.search(text, left, match.end if right is None else right) is not None
 
 
 _YAML_SWITCH = re.compile(r"(?:enabled?|show|visible|display)\s?:\s?false\b", re.IGNORECASE)
