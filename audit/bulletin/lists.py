@@ -49,12 +49,7 @@ def add_lists(figures: Figures, month: MonthState) -> None:
             message = messages[finding.rule] = rule_message(finding.rule)
         return FindingRow(
             id=f,
-            host=info.host,
-            name=info.name,
-            sponsor=info.sponsor,
-            district=info.district,
-            category=info.category,
-            key_unit=info.key_unit,
+            **_site_columns(info),
             rule=finding.rule,
             message=message,
             severity=finding.severity,
@@ -91,12 +86,7 @@ def add_lists(figures: Figures, month: MonthState) -> None:
             (
                 site_key(info),
                 SiteRow(
-                    host=info.host,
-                    name=info.name,
-                    sponsor=info.sponsor,
-                    district=info.district,
-                    category=info.category,
-                    key_unit=info.key_unit,
+                    **_site_columns(info),
                     problems="；".join(f"{r.rule} {r.message}" for r in found),
                     since=min((r.opened for r in found if r.opened), default=None),
                     review_state=max(states, key=_progress),
@@ -121,3 +111,15 @@ def finding_evidence(session: Session, ids: Collection[int]) -> dict[int, tuple[
         excerpt = str(data.get("excerpt") or "")[:EXCERPT_LIMIT]
         found[finding_id] = (excerpt, str(data.get("url") or "")[:500])
     return found
+
+
+def _site_columns(info: SiteInfo) -> dict[str, Any]:
+    """The columns a site brings to every row of the lists."""
+    return {
+        "host": info.host,
+        "name": info.name,
+        "sponsor": info.sponsor,
+        "district": info.district,
+        "category": info.category,
+        "key_unit": info.key_unit,
+    }
