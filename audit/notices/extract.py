@@ -326,6 +326,11 @@ class _Collector:
         registry, conac = "beian" in text, self.conac is None and "bszs.conac" in text
         if not registry and not conac:
             return
+        probe = text.replace("\\/", "/") if "\\" in text else text
+        registry = registry and P.CODE_URL_RE.search(probe) is not None
+        conac = conac and P.CONAC_LINK_RE.search(probe) is not None
+        if not registry and not conac:
+            return  # no registry URL in the text (the usual page: they are in hrefs)
         for sample in P.code_sample_texts(root):
             # an article quoting a footer's markup as code (<pre>&lt;a href=…) links nothing
             text = text.replace(sample, " ") if sample else text
