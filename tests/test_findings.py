@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from sqlalchemy import select
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from audit.config import load_builtin_profile
 from audit.findings.audit import run_audit
 from audit.notices import extract_notices
-from audit.store import Finding, FindingEvent, Store
+from audit.store import Finding, FindingEvent, Site, Store
 from audit.store import crawls as store_crawls
 from audit.store.sites import add_site
 
@@ -139,3 +140,68 @@ def test_findings_export_to_xlsx_with_formulas_neutralised(store: Store, tmp_pat
                str(tmp_path / "hostile.xlsx"))  # fmt: skip
     cells = [c.value for c in openpyxl.load_workbook(tmp_path / "hostile.xlsx").active[2]]
     assert cells == ['\'=HYPERLINK("http://x")', "'-2+3\\x00", "\\x1b[2J标题\\u202e"]
+
+
+def crawl_sites(store: Store, footers: dict[str, tuple[str, str | None]]) -> int:
+    """A finished run over several sites: host -> (sponsor, footer, or None when down)."""
+    with store.session() as session:
+        for host, (sponsor, _) in footers.items():
+            add_site(session, f"http://{host}/", host, name=sponsor, sponsor=sponsor)
+        run = store_crawls.create_run(session)
+        snapshots = []
+        for host, (_, footer) in footers.items():
+            url = f"http://{host}/"
+            html = f"<html><body>{footer}</body></html>" if footer else ""
+            snapshots.append({
+                "host": host, "outcome": "ok" if footer else "timeout",
+                "fetched_at": run.started_at, "http_status": 200 if footer else None,
+                "final_url": url if footer else None,
+                "notices": extract_notices(html, url, profile=PROFILE).records() if footer else [],
+            })  # fmt: skip
+        store_crawls.write_batch(session, run.id, snapshots=snapshots)
+        store_crawls.finish_run(session, run.id, "finished", {})
+        return run.id
+
+
+def audited_history(store: Store, batch_sites: int) -> tuple[list[tuple], list[tuple]]:  # type: ignore[type-arg]
+    """Two runs over four sites, audited ``batch_sites`` at a time: the findings and events."""
+    shared = COMPLIANT  # the same ICP number, shown by two units
+    first = {
+        "a.yuncheng.gov.cn": ("运城市教育局", shared),
+        "b.yuncheng.gov.cn": ("运城市卫生健康委员会", shared),
+        "c.yuncheng.gov.cn": ("运城市文化和旅游局", NO_ICP),
+        "d.yuncheng.gov.cn": ("运城市体育局", None),
+    }
+    run_audit(store, PROFILE, run_id=crawl_sites(store, first), batch_sites=batch_sites)
+    with store.session() as session:  # an analyst had accepted c's risk until a past day
+        accepted = session.scalars(select(Finding).where(Finding.rule == "BA101")).one()
+        accepted.review_state, accepted.accepted_until = "accepted_risk", dt.date(2020, 1, 1)
+    second = {**first, "b.yuncheng.gov.cn": ("运城市卫生健康委员会", NO_ICP)}
+    run_audit(store, PROFILE, run_id=crawl_sites(store, second), batch_sites=batch_sites)
+    with store.session() as session:
+        hosts = {site.id: site.host for site in session.scalars(select(Site))}
+        by_id = {f.id: f for f in session.scalars(select(Finding))}
+        findings = sorted(
+            (hosts[f.site_id], f.rule, f.fingerprint, f.state, f.review_state,
+             f.first_seen_run_id, f.last_seen_run_id, f.resolved_run_id)
+            for f in by_id.values()
+        )  # fmt: skip
+        events = sorted(
+            (hosts[by_id[e.finding_id].site_id], by_id[e.finding_id].rule, e.run_id, e.kind,
+             e.from_state or "", e.to_state or "", e.note or "")
+            for e in session.scalars(select(FindingEvent))
+        )  # fmt: skip
+    return findings, events
+
+
+def test_an_audit_in_batches_of_one_site_decides_as_one_batch(store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The run-wide facts (who shows each ICP number) and the accepted risk's end cross the
+    # batches: site a's BA121 needs site b, in another batch of one.
+    with Store(f"sqlite:///{tmp_path / 'one-batch.db'}") as whole:
+        expected = audited_history(whole, batch_sites=900)
+    findings, events = audited_history(store, batch_sites=1)
+    assert (findings, events) == expected
+    rules = {(host, rule, state) for host, rule, _, state, *_ in findings}
+    assert {("a.yuncheng.gov.cn", "BA121", "resolved"), ("c.yuncheng.gov.cn", "BA101", "open"),
+            ("b.yuncheng.gov.cn", "BA101", "open")} <= rules  # fmt: skip
+    assert any("accepted risk ended" in note for *_, note in events)

@@ -20,7 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from audit.config import Profile
@@ -45,6 +49,7 @@ from audit.store import Finding, FindingEvent, Session, Site, Snapshot, Store
 from audit.store import crawls as store_crawls
 from audit.store import findings as store_findings
 from audit.store import runs as store_runs
+from audit.store.findings import FindingState
 from audit.store.models import utcnow
 
 GOVERNMENT_CATEGORY_WORDS = ("政府", "党政", "机关")
@@ -106,23 +111,36 @@ def snapshot_view(snapshot: Snapshot, url: str, notices: list[dict[str, Any]]) -
     )
 
 
+BATCH_SITES = 900  # sites audited at a time: memory stays bounded at any jurisdiction's size
+
+
 def run_audit(
-    store: Store, profile: Profile, *, run_id: int | None = None, unreachable_runs: int = 2
+    store: Store,
+    profile: Profile,
+    *,
+    run_id: int | None = None,
+    unreachable_runs: int = 2,
+    batch_sites: int = BATCH_SITES,
 ) -> AuditSummary:
     """Audit a run (default: the finished run dated last) and return what changed.
 
     A run dated before runs already audited (``beian crawl --dated`` for an earlier day)
     adds to the history of its day without undoing what the later runs decided; the
     findings it alone opens are then decided by the runs after it, audited again in
-    date order until none is left undecided."""
-    summary, opened = _audit(store, profile, run_id, unreachable_runs)
+    date order until none is left undecided.
+
+    The sites are audited ``batch_sites`` at a time, in one transaction: what a batch
+    changed is written before the next is read, and nothing of it is kept in memory."""
+    audit_one = partial(_audit, store, profile, unreachable_runs=unreachable_runs,
+                        batch_sites=batch_sites)  # fmt: skip
+    summary, opened = audit_one(run_id)
     undecided = dict.fromkeys(opened, summary.run_id)  # finding -> the run that opened it
     if undecided:
         with store.session() as session:
             key = store_runs.run_keys(session, [summary.run_id])[summary.run_id]
             later = store_runs.ended_runs_after(session, key)
         for later_id in later:
-            _, opened = _audit(store, profile, later_id, unreachable_runs)
+            _, opened = audit_one(later_id)
             undecided = _still_undecided(store, undecided) | dict.fromkeys(opened, later_id)
             if not undecided:
                 break
@@ -142,7 +160,12 @@ def _still_undecided(store: Store, opened_by: dict[int, int]) -> dict[int, int]:
 
 
 def _audit(
-    store: Store, profile: Profile, run_id: int | None, unreachable_runs: int
+    store: Store,
+    profile: Profile,
+    run_id: int | None,
+    *,
+    unreachable_runs: int,
+    batch_sites: int,
 ) -> tuple[AuditSummary, set[int]]:
     """Audit one run: its summary, and the findings it opened or reopened (when runs dated
     after it were audited already, they never saw these: they decide them next)."""
@@ -152,9 +175,9 @@ def _audit(
             if run is None:
                 raise UserError("no finished crawl run to audit: run `beian crawl` first")
             run_id = run.id
-        pairs = store_findings.run_snapshots(session, run_id)
+        site_ids = store_findings.run_site_ids(session, run_id)
         # (a run of pending sites only, `beian crawl --site` of one, judges nothing)
-        if not pairs and not store_crawls.snapshot_count(session, run_id):
+        if not site_ids and not store_crawls.snapshot_count(session, run_id):
             raise UserError(f"crawl run {run_id} has no snapshots")
         # runs compared by date, not by id: a run dated earlier may have been entered later
         keys = store_runs.run_keys(session)
@@ -163,64 +186,86 @@ def _audit(
         def after_this(other: int | None) -> bool:
             return other is not None and keys[other] > this
 
-        notices = store_findings.notices_by_snapshot(session, run_id)
-        outcomes = store_findings.recent_outcomes(session, run_id, unreachable_runs)
-        frozen_users = _icp_users(pairs, notices)
-        registry = load_registry(session)  # None when none was imported
-
-        existing = {
-            (f.site_id, f.rule, f.fingerprint): f
-            for f in store_findings.findings_of_sites(session, [site.id for site, _ in pairs])
-        }
-        known_by_site: dict[int, list[Known]] = defaultdict(list)
-        for finding in existing.values():
-            known_by_site[finding.site_id].append(_known(finding))
         now = utcnow()
-        audit = Audit(run_id, after_this, review.local_date(now))
-        summary = AuditSummary(run_id=run_id, sites=len(pairs), judged_sites=0)
-        persist = _Persist(session, existing, run_id, now)
+        batch = _Batch(
+            audit=Audit(run_id, after_this, review.local_date(now)),
+            profile=profile,
+            unreachable_runs=unreachable_runs,
+            icp_users=_icp_users(store_findings.icp_notices(session, run_id)),
+            registry=load_registry(session),  # None when none was imported
+        )
+        summary = AuditSummary(run_id=run_id, sites=len(site_ids), judged_sites=0)
+        persist = _Persist(session, run_id, now)
+        for start in range(0, len(site_ids), batch_sites):
+            summary.judged_sites += batch.audit_sites(
+                persist, site_ids[start : start + batch_sites]
+            )
+        summary.changes = dict(persist.changes)
+        return summary, persist.opened
+
+
+@dataclass
+class _Batch:
+    """What every batch of a run's sites is audited with."""
+
+    audit: Audit
+    profile: Profile
+    unreachable_runs: int
+    icp_users: dict[str, frozenset[str]]
+    registry: Any
+
+    def audit_sites(self, persist: _Persist, site_ids: list[int]) -> int:
+        """The rules over these sites' snapshots, the transitions of their findings carried
+        out; returns how many sites were judged. Leaves the session empty."""
+        session, run_id = persist.session, self.audit.run_id
+        pairs = store_findings.run_snapshots(session, run_id, site_ids)
+        notices = store_findings.notices_by_snapshot(session, run_id, [s.id for _, s in pairs])
+        outcomes = store_findings.recent_outcomes(session, run_id, self.unreachable_runs, site_ids)
+        known_by_site: dict[int, list[Known]] = defaultdict(list)
+        for row in store_findings.finding_states(session, site_ids):
+            known_by_site[row.site_id].append(_known(row))
+        judged = 0
+        transitions: list[Transition] = []
         for site, snapshot in pairs:
             context = AuditContext(
-                site=site_view(site, profile),
+                site=site_view(site, self.profile),
                 snapshot=snapshot_view(snapshot, site.start_url, notices.get(snapshot.id, [])),
                 recent_outcomes=outcomes.get(site.id, (snapshot.outcome,)),
-                profile=profile,
-                icp_users=frozen_users,
-                unreachable_runs=unreachable_runs,
-                registry=registry,
+                profile=self.profile,
+                icp_users=self.icp_users,
+                unreachable_runs=self.unreachable_runs,
+                registry=self.registry,
             )
             evaluation = evaluate(context)
-            summary.judged_sites += bool(evaluation.judged)
+            judged += bool(evaluation.judged)
             url = snapshot.final_url or site.start_url
             hits = [
                 Seen((site.id, rule.code, hit.fingerprint), rule.severity,
                      _evidence(hit, url, snapshot.id), snapshot.id)
                 for rule, hit in evaluation.hits
             ]  # fmt: skip
-            for transition in reconcile_site(
-                audit, known_by_site.get(site.id, ()), hits, evaluation.judged
-            ):
-                persist.apply(transition)
+            transitions += reconcile_site(
+                self.audit, known_by_site.get(site.id, ()), hits, evaluation.judged
+            )
+        known = [k for found in known_by_site.values() for k in found]
+        persist.apply_all(transitions, known)
         # accepted risks past their date, as the findings stand now: back to review
-        for transition in acceptances_ended(audit, map(_known, existing.values())):
-            persist.apply(transition)
-        summary.changes = dict(persist.changes)
-        return summary, persist.opened
+        persist.apply_all(acceptances_ended(self.audit, persist.as_they_stand(known)), known)
+        persist.end_batch()
+        return judged
 
 
-def _icp_users(
-    pairs: list[tuple[Site, Snapshot]], notices: dict[int, list[dict[str, Any]]]
-) -> dict[str, frozenset[str]]:
+def _icp_users(rows: Iterable[Sequence[Any]]) -> dict[str, frozenset[str]]:
     """Who shows each valid ICP number: the inventory's sponsor, else the page's own
-    主办单位 (a discovered site has no inventory data), else only its host is known."""
+    主办单位 (a discovered site has no inventory data), else only its host is known.
+    ``rows``: (snapshot id, inventory sponsor, host, kind, number, valid) in page order."""
     users: dict[str, set[str]] = defaultdict(set)
-    for site, snapshot in pairs:
-        shown = notices.get(snapshot.id, ())
-        page_sponsor = next((n["number"] for n in shown if n["kind"] == "sponsor"), None)
-        user = site.sponsor or page_sponsor or site.host
-        for notice in shown:
-            if notice["kind"] == "icp" and notice["valid"] and notice["number"]:
-                users[notice["number"]].add(user)
+    for _, page in groupby(rows, key=itemgetter(0)):
+        shown = list(page)
+        page_sponsor = next((row[4] for row in shown if row[3] == "sponsor"), None)
+        for _, sponsor, host, kind, number, valid in shown:
+            if kind == "icp" and valid and number:
+                users[number].add(sponsor or page_sponsor or host)
     return {number: frozenset(names) for number, names in users.items()}
 
 
@@ -233,7 +278,8 @@ def _evidence(hit: Hit, url: str, snapshot_id: int) -> dict[str, Any]:
     }
 
 
-def _known(finding: Finding) -> Known:
+def _known(finding: Finding | FindingState) -> Known:
+    """A finding as the audit sees it (loaded, or as the store's plain row)."""
     return Known(
         id=finding.id,
         key=(finding.site_id, finding.rule, finding.fingerprint),
@@ -250,17 +296,41 @@ def _known(finding: Finding) -> Known:
 
 class _Persist:
     """Carry out the transitions on the findings of the session, with their events, and
-    count them for the summary."""
+    count them for the summary. Only the findings that change are loaded."""
 
-    def __init__(
-        self, session: Session, existing: dict[Key, Finding], run_id: int, now: dt.datetime
-    ) -> None:
+    def __init__(self, session: Session, run_id: int, now: dt.datetime) -> None:
         self.session = session
-        self.existing = existing
         self.run_id = run_id
         self.now = now
         self.changes: dict[str, Counter[str]] = defaultdict(Counter)
         self.opened: set[int] = set()  # opened or reopened by this run
+        self.findings: dict[Key, Finding] = {}  # of this batch: loaded or opened
+        self.new: list[Finding] = []  # opened in this batch, not yet written
+
+    def apply_all(self, transitions: Iterable[Transition], known: Iterable[Known]) -> None:
+        transitions = list(transitions)
+        ids = {k.key: k.id for k in known if k.id is not None}
+        wanted = [ids[t.key] for t in transitions if t.key in ids and t.key not in self.findings]
+        for finding in store_findings.findings_by_id(self.session, wanted).values():
+            self.findings[(finding.site_id, finding.rule, finding.fingerprint)] = finding
+        for transition in transitions:
+            self.apply(transition)
+
+    def as_they_stand(self, known: Iterable[Known]) -> list[Known]:
+        """These findings after the transitions carried out so far."""
+        return [_known(self.findings[k.key]) if k.key in self.findings else k for k in known]
+
+    def end_batch(self) -> None:
+        """Write the batch: the findings it opened get their ids, then their events; the
+        session is emptied for the next batch."""
+        self.session.flush()
+        for finding in self.new:
+            self.opened.add(finding.id)
+            _event(self.session, finding, self.run_id, "opened", None, "open")
+        self.session.flush()
+        self.session.expunge_all()
+        self.findings.clear()
+        self.new.clear()
 
     def apply(self, transition: Transition) -> None:
         move, seen = transition.move, transition.seen
@@ -268,7 +338,7 @@ class _Persist:
             assert seen is not None
             finding = self._open(seen)
         else:
-            finding = self.existing[transition.key]
+            finding = self.findings[transition.key]
         if transition.touch and seen is not None:
             _seen(finding, self.run_id, self.now, seen.snapshot_id, seen.evidence)
         if move is Move.OPENED_EARLIER:
@@ -303,10 +373,8 @@ class _Persist:
             snapshot_id=seen.snapshot_id, evidence=seen.evidence,
         )  # fmt: skip
         self.session.add(finding)
-        self.session.flush()
-        self.existing[seen.key] = finding
-        self.opened.add(finding.id)
-        _event(self.session, finding, self.run_id, "opened", None, "open")
+        self.findings[seen.key] = finding
+        self.new.append(finding)  # its "opened" event once it has an id (end_batch)
         return finding
 
     def _resolve(self, finding: Finding, fixed: bool) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import not_, select, update
 from sqlalchemy.orm import Session
@@ -41,20 +41,46 @@ def retest_hosts(session: Session) -> list[str]:
     )
 
 
-def run_snapshots(session: Session, run_id: int) -> list[tuple[Site, Snapshot]]:
-    """The snapshots of a run that the audit judges: those of accepted sites (a discovered
-    site awaiting acceptance is not the centre's to judge yet)."""
-    rows = session.execute(
+def run_site_ids(session: Session, run_id: int) -> list[int]:
+    """The sites whose snapshots of a run the audit judges (those of accepted sites: a
+    discovered site awaiting acceptance is not the centre's to judge yet), in id order:
+    the audit works through them in batches."""
+    return list(
+        session.scalars(
+            select(Snapshot.site_id)
+            .join(Site, Site.id == Snapshot.site_id)
+            .where(Snapshot.run_id == run_id, not_(PENDING))
+            .order_by(Snapshot.site_id)
+        )
+    )
+
+
+def run_snapshots(
+    session: Session, run_id: int, site_ids: Sequence[int] | None = None
+) -> list[tuple[Site, Snapshot]]:
+    """The snapshots of a run that the audit judges (see ``run_site_ids``), of these sites
+    when given, in site order."""
+    query = (
         select(Site, Snapshot)
         .join(Snapshot, Snapshot.site_id == Site.id)
         .where(Snapshot.run_id == run_id, not_(PENDING))
-    ).all()
-    return [(site, snapshot) for site, snapshot in rows]
+        .order_by(Site.id)
+    )
+    if site_ids is not None:
+        query = query.where(Site.id.in_(list(site_ids)))
+    return [(site, snapshot) for site, snapshot in session.execute(query).all()]
 
 
-def notices_by_snapshot(session: Session, run_id: int) -> dict[int, list[dict[str, Any]]]:
+def notices_by_snapshot(
+    session: Session, run_id: int, snapshot_ids: Sequence[int] | None = None
+) -> dict[int, list[dict[str, Any]]]:
+    """The notices of a run's snapshots (of these snapshots when given), as each page
+    shows them, in order."""
+    query = select(Notice).where(Notice.run_id == run_id).order_by(Notice.id)
+    if snapshot_ids is not None:
+        query = query.where(Notice.snapshot_id.in_(list(snapshot_ids)))
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for notice in session.scalars(select(Notice).where(Notice.run_id == run_id)):
+    for notice in session.scalars(query):
         found[notice.snapshot_id].append(
             {
                 "kind": notice.kind,
@@ -69,30 +95,80 @@ def notices_by_snapshot(session: Session, run_id: int) -> dict[int, list[dict[st
     return found
 
 
-def recent_outcomes(session: Session, run_id: int, depth: int) -> dict[int, tuple[str, ...]]:
-    """Each site's outcomes in its latest ``depth`` snapshots up to this run, newest first
-    by the runs' dates, leaving out the runs in which the crawler did not look at it
-    (NOT_OBSERVED)."""
+def icp_notices(session: Session, run_id: int) -> list[tuple[Any, ...]]:
+    """The ICP numbers and the sponsors shown by the judged snapshots of a run, with each
+    site's inventory sponsor and host, in page order: (snapshot id, sponsor, host, kind,
+    number, valid). Who shows each ICP number is known only from the whole run."""
+    query = (
+        select(
+            Notice.snapshot_id, Site.sponsor, Site.host, Notice.kind, Notice.number,
+            Notice.valid,
+        )
+        .join(Snapshot, Snapshot.id == Notice.snapshot_id)
+        .join(Site, Site.id == Snapshot.site_id)
+        .where(Notice.run_id == run_id, Notice.kind.in_(("icp", "sponsor")), not_(PENDING))
+        .order_by(Notice.snapshot_id, Notice.id)
+    )  # fmt: skip
+    return [tuple(row) for row in session.execute(query)]
+
+
+def recent_outcomes(
+    session: Session, run_id: int, depth: int, site_ids: Sequence[int] | None = None
+) -> dict[int, tuple[str, ...]]:
+    """Each site's outcomes (of these sites when given) in its latest ``depth`` snapshots
+    up to this run, newest first by the runs' dates, leaving out the runs in which the
+    crawler did not look at it (NOT_OBSERVED)."""
     outcomes: dict[int, list[str]] = defaultdict(list)
-    rows = session.execute(
+    query = (
         select(Snapshot.site_id, Snapshot.outcome)
         .join(CrawlRun, CrawlRun.id == Snapshot.run_id)
         .where(runs.up_to(runs.run_keys(session, [run_id])[run_id]))
         .where(Snapshot.outcome.not_in(NOT_OBSERVED))
         .order_by(Snapshot.site_id, *runs.NEWEST_FIRST)
     )
-    for site_id, outcome in rows:
+    if site_ids is not None:
+        query = query.where(Snapshot.site_id.in_(list(site_ids)))
+    for site_id, outcome in session.execute(query):
         if len(outcomes[site_id]) < depth:
             outcomes[site_id].append(outcome)
     return {site_id: tuple(found) for site_id, found in outcomes.items()}
 
 
-def findings_of_sites(session: Session, site_ids: Iterable[int]) -> list[Finding]:
-    ids = list(site_ids)
-    found: list[Finding] = []
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        found.extend(session.scalars(select(Finding).where(Finding.site_id.in_(chunk))))
+class FindingState(NamedTuple):
+    """What the audit needs to know of a finding to decide its transitions: read as plain
+    rows, not as ORM objects (a run's sites have hundreds of thousands of findings, and
+    few of them change)."""
+
+    id: int
+    site_id: int
+    rule: str
+    fingerprint: str
+    state: str
+    review_state: str
+    first_seen_run_id: int
+    last_seen_run_id: int
+    resolved_run_id: int | None
+    suppressed_evidence: str | None
+    accepted_until: dt.date | None
+    deadline: dt.date | None
+
+
+_FINDING_STATE = [getattr(Finding, name) for name in FindingState._fields]
+
+
+def finding_states(session: Session, site_ids: Sequence[int]) -> list[FindingState]:
+    """The findings of these sites."""
+    query = select(*_FINDING_STATE).where(Finding.site_id.in_(list(site_ids)))
+    return [FindingState(*row) for row in session.execute(query)]
+
+
+def findings_by_id(session: Session, finding_ids: Sequence[int]) -> dict[int, Finding]:
+    found: dict[int, Finding] = {}
+    for start in range(0, len(finding_ids), _CHUNK):
+        chunk = finding_ids[start : start + _CHUNK]
+        found.update(
+            (f.id, f) for f in session.scalars(select(Finding).where(Finding.id.in_(chunk)))
+        )
     return found
 
 
