@@ -10,13 +10,16 @@ process, then measures in one run:
 
 and prints sites per minute for both, their ratio, the peak RSS of (b), and how busy
 the testbed server was (its CPU seconds over the wall time), which shows it was not
-the bottleneck. Targets on a 2-core machine, N = 5000: (b) >= 3,000 sites/min and
->= 50% of (a); peak RSS of (b) < 400 MB.
+the bottleneck. Then (c) runs (b) again over the same, unchanged sites and prints what
+each crawl added to the database per 1,000 sites (issue 13: a page is stored once, so
+the repeat crawl should add < 1 MB per 1,000 sites). Targets on a 2-core machine,
+N = 5000: (b) >= 3,000 sites/min and >= 50% of (a); peak RSS of (b) < 400 MB.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -29,6 +32,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from audit.demo.testbed.measure import run_measured  # noqa: E402
+
+TARGET_REPEAT_MB = 1.0  # stored per 1,000 sites by a repeat crawl of unchanged sites
 
 RAW_SPIDER = r"""
 import json, sys, time
@@ -92,6 +97,10 @@ def main() -> int:
         help="JavaScript rendering in (b) (default off: (b) measures parse, extract, store;"
         " rendering in Chromium is measured separately with --render fallback)",
     )
+    parser.add_argument(
+        "--no-repeat", dest="repeat", action="store_false",
+        help="skip (c), the repeat crawl that measures what unchanged sites add to the database",
+    )  # fmt: skip
     args = parser.parse_args()
 
     from audit.config import load_builtin_profile
@@ -144,26 +153,14 @@ def main() -> int:
             from audit.intake.inventory import import_inventory
 
             import_inventory(store, work / "inventory.csv")
+        crawl_command = [
+            sys.executable, "-m", "audit", "crawl", "--max-pages", "1", "--no-progress",
+            "--proxy", proxy, "--concurrency", str(args.concurrency),
+            "--timeout", str(args.timeout), "--json",
+        ]  # fmt: skip
+        stored = [stored_bytes(db_url)]
         before = server_stats(port)
-        status_b, rss_b, pss_b, cpu_b = run_measured(
-            [
-                sys.executable,
-                "-m",
-                "audit",
-                "crawl",
-                "--max-pages",
-                "1",
-                "--no-progress",
-                "--proxy",
-                proxy,
-                "--concurrency",
-                str(args.concurrency),
-                "--timeout",
-                str(args.timeout),
-                "--json",
-            ],
-            env_b,
-        )
+        status_b, rss_b, pss_b, cpu_b = run_measured(crawl_command, env_b)
         after = server_stats(port)
         server_b = after["cpu_seconds"] - before["cpu_seconds"]
         with Store(db_url) as store:
@@ -179,6 +176,11 @@ def main() -> int:
                 rendered = session.scalar(
                     select(func.count()).where(Snapshot.run_id == run.id, Snapshot.rendered)
                 )
+        stored.append(stored_bytes(db_url))
+        if args.repeat:
+            # (c) the same sites again, unchanged: what a repeat crawl adds to the database
+            status_c = run_measured(crawl_command, env_b)[0]
+            stored.append(stored_bytes(db_url))
     finally:
         server.terminate()
 
@@ -204,6 +206,10 @@ def main() -> int:
         "render": args.render,
         "rendered_pages": rendered,
         "database": db_url.split(":")[0],
+        "stored_mb_per_1000_sites": [
+            round((after - before) / snapshots * 1000 / 2**20, 2)
+            for before, after in itertools.pairwise(stored)
+        ],  # the first crawl, then the repeat crawl of the unchanged sites
     }
     print()
     print(
@@ -232,9 +238,39 @@ def main() -> int:
         else f"testbed server CPU    : {figures['server_busy_during_raw']:.0%} /"
         f" {figures['server_busy_during_beian']:.0%} of one core: it may be the bottleneck"
     )
+    first, *repeat = figures["stored_mb_per_1000_sites"]
+    print(f"stored per 1,000 sites: first crawl {first:.2f} MB", end="")
+    if repeat:
+        met = "met" if repeat[0] < TARGET_REPEAT_MB else "NOT MET"
+        print(f", repeat crawl of the unchanged sites {repeat[0]:.2f} MB"
+              f"   target < {TARGET_REPEAT_MB} MB {met}")  # fmt: skip
+    else:
+        print(" (no repeat crawl: --no-repeat)")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(figures, indent=2))
-    return 0 if status_a == 0 and status_b == 0 else 1
+    statuses = [status_a, status_b] + ([status_c] if args.repeat else [])
+    return 0 if not any(statuses) else 1
+
+
+def stored_bytes(url: str) -> int:
+    """What the database occupies: SQLite's used pages (its write-ahead log checkpointed
+    first), PostgreSQL's tables with their indexes and TOAST in the URL's schema."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from benchmarks.bulletin_speed import _search_path, database_bytes
+
+    if make_url(url).get_backend_name() != "sqlite":
+        return database_bytes(url, _search_path(url) or "public")
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            pages = connection.scalar(text("PRAGMA page_count")) or 0
+            free = connection.scalar(text("PRAGMA freelist_count")) or 0
+            return int((pages - free) * (connection.scalar(text("PRAGMA page_size")) or 0))
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":

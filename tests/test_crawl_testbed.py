@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import undefer
+from sqlalchemy.orm import selectinload
 
 from audit.config import load_builtin_profile
 from audit.demo.testbed import TestbedServer, generate
@@ -98,7 +98,7 @@ def snapshots_by_host(store: Store, run_id: int) -> dict[str, Snapshot]:
             select(Site.host, Snapshot)
             .join(Snapshot.site)
             .where(Snapshot.run_id == run_id)
-            .options(undefer(Snapshot.html_gz))  # the evidence is loaded only when asked for
+            .options(selectinload(Snapshot.body))  # the evidence is loaded only when asked for
         ).all()
     return {host: snapshot for host, snapshot in rows}
 

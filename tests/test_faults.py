@@ -28,7 +28,7 @@ import psutil
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import undefer
+from sqlalchemy.orm import selectinload
 
 from audit.config import load_builtin_profile
 from audit.demo.testbed import generate
@@ -114,7 +114,7 @@ def snapshots(store: Store, run_id: int) -> dict[str, Snapshot]:
             select(Site.host, Snapshot)
             .join(Snapshot.site)
             .where(Snapshot.run_id == run_id)
-            .options(undefer(Snapshot.html_gz))  # the evidence is loaded only when asked for
+            .options(selectinload(Snapshot.body))  # the evidence is loaded only when asked for
         ).all()
     return dict(rows)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 import json
 import os
 import socket
@@ -22,7 +23,17 @@ from audit.bulletin.period import month_period
 from audit.cli import cli
 from audit.config import RetentionSettings
 from audit.ops.housekeeping import housekeep
-from audit.store import CrawlRun, Finding, FindingEvent, Link, Notice, Site, Snapshot, Store
+from audit.store import (
+    CrawlRun,
+    Finding,
+    FindingEvent,
+    Link,
+    Notice,
+    PageBody,
+    Site,
+    Snapshot,
+    Store,
+)
 from audit.store.crawls import create_run, resume_run, write_batch
 from audit.store.models import utcnow
 from audit.store.sites import add_site
@@ -31,6 +42,7 @@ from tests.support.bulletin_world import PROFILE, World, beijing, footer
 NOW = beijing(2026, 12, 20)
 RETENTION = RetentionSettings(evidence_days=180, links_days=400)  # the defaults
 PAGE = gzip.compress(b"<html><body>...</body></html>")
+PAGE_KEY = hashlib.sha256(PAGE).hexdigest()
 
 # Four runs: one older than links_days, two older than evidence_days, one recent.
 R0, R1, R2 = beijing(2025, 9, 1), beijing(2026, 3, 10), beijing(2026, 4, 10)
@@ -60,7 +72,9 @@ def history(store: Store) -> tuple[World, dict[str, int]]:
         "c.example.cn": footer(3, police=False), "d.example.cn": "timeout",
     })  # fmt: skip
     with store.session() as session:
-        session.execute(update(Snapshot).values(html_gz=PAGE))
+        session.add(PageBody(sha256=PAGE_KEY, html_gz=PAGE))  # one page, stored once
+        session.flush()
+        session.execute(update(Snapshot).values(body_sha256=PAGE_KEY))
         for run_id in runs.values():
             write_batch(session, run_id, links=[{
                 "host": "a.example.cn", "target_host": "x.yuncheng.gov.cn",
@@ -96,7 +110,8 @@ def database(store: Store) -> dict[str, Any]:
             return set(session.scalars(select(Snapshot.id).where(condition)))
 
         return {
-            "with_html": snapshots(Snapshot.html_gz.is_not(None)),
+            "with_html": snapshots(Snapshot.body_sha256.is_not(None)),
+            "bodies": count(PageBody),
             "truncated": snapshots(Snapshot.html_truncated),
             "links": {(link.run_id, link.site_id) for link in session.scalars(select(Link))},
             "runs": {run.id: (run.state, run.stats) for run in session.scalars(select(CrawlRun))},
@@ -232,6 +247,7 @@ def test_beian_db_housekeeping_prints_what_it_did(
     assert dry.stdout.splitlines() == [
         "evidence would be removed from 1 snapshot (older than 180 days, "
         "finding evidence kept: 0 snapshots)",
+        "0 stored pages would be deleted (no snapshot needs them any more)",
         "0 links would be deleted (runs older than 400 days)",
         "0 abandoned runs would be marked interrupted (their process is gone)",
         "dry run: nothing was changed",
@@ -239,6 +255,32 @@ def test_beian_db_housekeeping_prints_what_it_did(
     done = CliRunner().invoke(cli, ["db", "housekeeping", "--json"], env=env)
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout) == {
-        "evidence_removed": 1, "evidence_kept": 0, "links_deleted": 0, "runs_interrupted": 0,
-        "evidence_days": 180, "links_days": 400, "dry_run": False,
+        "evidence_removed": 1, "evidence_kept": 0, "bodies_deleted": 0, "links_deleted": 0,
+        "runs_interrupted": 0, "evidence_days": 180, "links_days": 400, "dry_run": False,
     }  # fmt: skip
+
+
+def test_a_page_is_stored_once_and_deleted_when_no_snapshot_needs_it(store: Store) -> None:
+    old_page, new_page = (
+        gzip.compress(b"<p>old</p>", mtime=0),
+        gzip.compress(b"<p>new</p>", mtime=0),
+    )
+    with store.session() as session:
+        for host in ("a.example.cn", "b.example.cn"):
+            add_site(session, f"http://{host}/", host, name=host)
+        for days, a_page in ((200, old_page), (100, old_page), (1, new_page)):
+            run = create_run(session, started_at=NOW - dt.timedelta(days=days))
+            write_batch(session, run.id, snapshots=[
+                {"host": "a.example.cn", "outcome": "ok", "html_gz": a_page},
+                {"host": "b.example.cn", "outcome": "ok", "html_gz": PAGE},  # never changes
+            ])  # fmt: skip
+            run.state = "finished"
+    assert database(store)["bodies"] == 3  # six snapshots, three pages
+    # 90 days: the two old runs lose their evidence; a's old page goes, b's stays (run 3)
+    report = housekeep(store, RetentionSettings(evidence_days=90), now=NOW)
+    assert (report.evidence_removed, report.bodies_deleted) == (4, 1)
+    with store.session() as session:
+        kept = {body.html_gz for body in session.scalars(select(PageBody))}
+        assert kept == {new_page, PAGE}
+        newest = session.scalars(select(Snapshot).order_by(Snapshot.id.desc())).first()
+        assert newest is not None and newest.html_gz == PAGE

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
-from audit.store import CrawlRun, Site, Snapshot, Store
+from audit.store import CrawlRun, PageBody, Site, Snapshot, Store
 from audit.store.db import alembic_config, current_revision, head_revision
 
 
@@ -81,10 +81,38 @@ def test_the_audit_loads_snapshots_without_their_page_html(store: Store) -> None
         run = CrawlRun()
         session.add_all([site, run])
         session.flush()
-        session.add(Snapshot(run_id=run.id, site_id=site.id, outcome="ok", html_gz=b"x" * 1000))
+        body = PageBody(sha256="0" * 64, html_gz=b"x" * 1000)
+        session.add(Snapshot(run_id=run.id, site_id=site.id, outcome="ok", body=body))
         run_id = run.id
     with store.session() as session:
         [(_, snapshot)] = store_findings.run_snapshots(session, run_id)
         # the evidence stays in the database until somebody asks for it
-        assert "html_gz" in inspect(snapshot).unloaded
+        assert "body" in inspect(snapshot).unloaded
         assert snapshot.html_gz == b"x" * 1000
+
+
+def test_the_pages_kept_in_snapshots_move_to_bodies_stored_once_and_back(store: Store) -> None:
+    pages = [b"same", b"same", b"changed", None]  # four runs of one site
+    with store.session() as session:
+        site = Site(host="a.gov.cn", registrable_domain="a.gov.cn", start_url="http://a.gov.cn/")
+        runs = [CrawlRun() for _ in pages]
+        session.add_all([site, *runs])
+        session.flush()
+        session.add_all(Snapshot(run_id=run.id, site_id=site.id, outcome="ok") for run in runs)
+    config = alembic_config(store.engine)
+    command.downgrade(config, "0009")  # where each snapshot kept its own page
+    with store.engine.begin() as connection:
+        ids = connection.execute(text("SELECT id FROM snapshots ORDER BY run_id")).scalars()
+        for snapshot_id, page in zip(list(ids), pages, strict=True):
+            connection.execute(text("UPDATE snapshots SET html_gz = :p WHERE id = :i"),
+                               {"p": page, "i": snapshot_id})  # fmt: skip
+    command.upgrade(config, "head")
+    with store.session() as session:
+        kept = session.scalars(select(Snapshot).order_by(Snapshot.run_id))
+        assert [snapshot.html_gz for snapshot in kept] == pages
+        assert session.scalar(select(func.count()).select_from(PageBody)) == 2
+    command.downgrade(config, "0009")
+    with store.engine.connect() as connection:
+        back = connection.execute(text("SELECT html_gz FROM snapshots ORDER BY run_id")).scalars()
+        assert list(back) == pages
+    command.upgrade(config, "head")

@@ -1,11 +1,13 @@
 """Housekeeping (`beian db housekeeping`; weekly in the scheduler): keep the database from
 growing without end, without changing anything it says about the past.
 
-- **Evidence**: the page HTML (``Snapshot.html_gz``) of the snapshots whose run started more
+- **Evidence**: the page HTML (``Snapshot.body``) of the snapshots whose run started more
   than ``[retention] evidence_days`` ago is dropped, except the snapshots a finding points
   at (``Finding.snapshot_id``, open or resolved): the evidence analysts and rectification
   notices refer to. The rest of the snapshot stays (outcome, status, title, footer, hash,
-  notices), and ``html_truncated`` says what the crawl kept at the time.
+  notices), and ``html_truncated`` says what the crawl kept at the time. A page is stored
+  once however many snapshots showed it (``PageBody``), and deleted when no snapshot needs
+  it any more.
 - **Links**: the links recorded by runs started more than ``links_days`` ago are deleted
   (a run's summary counts them; nothing later reads them).
 - **Abandoned runs**: a run still ``running`` whose process is gone (it ran on this machine
@@ -44,6 +46,7 @@ class HousekeepingReport:
 
     evidence_removed: int  # snapshots whose page HTML was dropped
     evidence_kept: int  # old snapshots whose HTML stays: findings point at them
+    bodies_deleted: int  # stored pages no snapshot needs any more
     links_deleted: int
     runs_interrupted: int  # abandoned runs marked interrupted
     evidence_days: int
@@ -60,6 +63,8 @@ class HousekeepingReport:
             f"evidence {'would be ' if would else ''}removed from "
             f"{_count(self.evidence_removed, 'snapshot')} (older than {self.evidence_days} "
             f"days, finding evidence kept: {_count(self.evidence_kept, 'snapshot')})",
+            f"{_count(self.bodies_deleted, 'stored page')} {'would be ' if would else ''}"
+            "deleted (no snapshot needs them any more)",
             f"{_count(self.links_deleted, 'link')} {'would be ' if would else ''}deleted "
             f"(runs older than {self.links_days} days)",
             f"{_count(self.runs_interrupted, 'abandoned run')} "
@@ -90,16 +95,19 @@ def housekeep(
     if dry_run:
         with store.session() as session:
             removed = removable
+            bodies = retention_store.unneeded_bodies_count(session, evidence_cutoff)
             links = retention_store.old_links_count(session, links_cutoff)
             runs = len(_abandoned_runs(session))
     else:
         removed = retention_store.drop_old_evidence(store, evidence_cutoff, batch_size)
+        bodies = retention_store.delete_unneeded_bodies(store, evidence_cutoff, batch_size)
         links = retention_store.delete_old_links(store, links_cutoff, batch_size)
         with store.session() as session:
             runs = _interrupt_abandoned(session, now)
     return HousekeepingReport(
         evidence_removed=removed,
         evidence_kept=kept,
+        bodies_deleted=bodies,
         links_deleted=links,
         runs_interrupted=runs,
         evidence_days=retention.evidence_days,

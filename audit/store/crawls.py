@@ -8,6 +8,7 @@ nothing the second time.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from audit.errors import UserError
 from audit.processes import process_is_gone
 from audit.store.db import Store, first_line, is_transient, rows_matched
-from audit.store.models import CrawlRun, Link, Notice, Site, Snapshot, utcnow
+from audit.store.models import CrawlRun, Link, Notice, PageBody, Site, Snapshot, utcnow
 from audit.store.sites import PENDING, site_ids_by_host
 from audit.store.upsert import upsert
 from audit.store.values import fit_row
@@ -201,6 +202,7 @@ def write_batch(
     hosts = {row["host"] for row in (*snapshots, *links)}
     ids = site_ids_by_host(session, hosts)
     if snapshots:
+        bodies = _store_bodies(session, snapshots)
         upsert(
             session,
             Snapshot.__table__,
@@ -208,12 +210,13 @@ def write_batch(
                 fit_row(
                     Snapshot.__table__,
                     {
-                        **{k: v for k, v in row.items() if k not in ("host", "notices")},
+                        **{k: v for k, v in row.items() if k not in SNAPSHOT_EXTRAS},
                         "run_id": run_id,
                         "site_id": ids[row["host"]],
+                        "body_sha256": bodies[i],
                     },
                 )
-                for row in snapshots
+                for i, row in enumerate(snapshots)
             ],
             key=["run_id", "site_id"],
         )
@@ -240,6 +243,31 @@ def write_batch(
             key=["run_id", "site_id", "target_host"],
         )
     return ids
+
+
+# What a crawler's snapshot row carries beside the snapshot's columns.
+SNAPSHOT_EXTRAS = ("host", "notices", "html_gz")
+
+
+def _store_bodies(session: Session, snapshots: Sequence[Mapping[str, Any]]) -> list[str | None]:
+    """Store the page bodies of these rows once each (a body already stored, by an earlier
+    crawl or another site, is not written again); each row's body key, or None."""
+    keys = [
+        hashlib.sha256(row["html_gz"]).hexdigest() if row.get("html_gz") else None
+        for row in snapshots
+    ]
+    new = {key: row["html_gz"] for key, row in zip(keys, snapshots, strict=True) if key}
+    # the bytes of a known page are not even sent (do-nothing on conflict covers a race)
+    stored = session.scalars(select(PageBody.sha256).where(PageBody.sha256.in_(list(new))))
+    for key in stored.all():
+        del new[key]
+    upsert(
+        session,
+        PageBody.__table__,
+        [{"sha256": key, "html_gz": html_gz} for key, html_gz in new.items()],
+        key=["sha256"],
+    )
+    return keys
 
 
 def _replace_notices(

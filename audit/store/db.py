@@ -7,6 +7,7 @@ until someone runs ``beian db upgrade`` (production upgrades are deliberate).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -46,10 +47,15 @@ def make_engine(url: str) -> Engine:
                 raise StoreError(f"database folder {parent} does not exist ({url})")
         # Wait up to 30 s for another writer (a URL may say otherwise: ?timeout=5).
         timeout = {} if "timeout" in parsed.query else {"timeout": 30}
-        engine = create_engine(url, connect_args=timeout)
+        engine = create_engine(url, connect_args=timeout, json_serializer=_json_text)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=_json_text)
+
+
+def _json_text(value: Any) -> str:
+    # Chinese as UTF-8, not as \uXXXX escapes: half the bytes of a notice's details.
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

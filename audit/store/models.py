@@ -158,9 +158,12 @@ class Snapshot(Base):
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
     # the page was rendered in a browser (its footer is written by JavaScript)
     rendered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # The page's evidence, kept for people, never for rules: not loaded with the row (the
-    # audit of a large run would otherwise hold every page's HTML at once).
-    html_gz: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # The page's evidence, kept for people, never for rules: the gzipped HTML is stored
+    # once per content (PageBody), so an unchanged page costs nothing on the next crawl;
+    # loaded only when asked for (the audit of a large run never holds pages).
+    # (no foreign key: SQLite cannot add one to the existing table; housekeeping deletes
+    # only the bodies no snapshot names)
+    body_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     html_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
     # How well the homepage was read (audit/page/reading.py): complete, partial or unread; what
     # kept it partial; the same-site files read for its footer ({url, kind, outcome}).
@@ -169,6 +172,25 @@ class Snapshot(Base):
     includes: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
 
     site: Mapped[Site] = relationship(back_populates="snapshots", lazy="raise")
+    body: Mapped[PageBody | None] = relationship(
+        primaryjoin="foreign(Snapshot.body_sha256) == PageBody.sha256"
+    )
+
+    @property
+    def html_gz(self) -> bytes | None:
+        """The page's HTML as the crawl kept it, gzipped (None when not kept or dropped)."""
+        return self.body.html_gz if self.body is not None else None
+
+
+class PageBody(Base):
+    """A page's HTML, gzipped, stored once however many snapshots showed it: keyed by the
+    SHA-256 of the gzipped bytes (written with a fixed mtime, so the same page gives the
+    same bytes). Housekeeping deletes the bodies no snapshot refers to any more."""
+
+    __tablename__ = "page_bodies"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    html_gz: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Link(Base):

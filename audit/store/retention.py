@@ -11,18 +11,18 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from audit.store.crawls import INTERRUPTED, RUNNING
 from audit.store.db import Store
-from audit.store.models import CrawlRun, Finding, Link, Snapshot
+from audit.store.models import CrawlRun, Finding, Link, PageBody, Snapshot
 
 
 def evidence_counts(session: Session, cutoff: dt.datetime) -> tuple[int, int]:
     """(removable, kept): snapshots of runs started before ``cutoff`` that still hold their
     page, without and with a finding pointing at them."""
-    old, holding = _of_runs_before(Snapshot, cutoff), Snapshot.html_gz.is_not(None)
+    old, holding = _of_runs_before(Snapshot, cutoff), Snapshot.body_sha256.is_not(None)
     removable = _count_rows(session, Snapshot, (old, holding, _not_evidence()))
     kept = _count_rows(session, Snapshot, (old, holding, Snapshot.id.in_(_finding_evidence())))
     return removable, kept
@@ -38,10 +38,37 @@ def drop_old_evidence(store: Store, cutoff: dt.datetime, batch_size: int) -> int
         store,
         Snapshot,
         _runs_started_before(store, cutoff),
-        (Snapshot.html_gz.is_not(None), _not_evidence()),
-        lambda where: update(Snapshot).where(*where).values(html_gz=None),
+        (Snapshot.body_sha256.is_not(None), _not_evidence()),
+        lambda where: update(Snapshot).where(*where).values(body_sha256=None),
         batch_size,
     )
+
+
+def unneeded_bodies_count(session: Session, cutoff: dt.datetime) -> int:
+    """Page bodies that no snapshot will refer to once the old evidence is dropped."""
+    return session.scalar(select(func.count()).select_from(PageBody).where(_unneeded(cutoff))) or 0
+
+
+def delete_unneeded_bodies(store: Store, cutoff: dt.datetime, batch_size: int) -> int:
+    """Delete the page bodies no snapshot needs (a page shown by a newer snapshot or by a
+    finding's evidence stays), ``batch_size`` at a time; the count."""
+    deleted = 0
+    while True:
+        with store.session() as session:
+            keys = session.scalars(
+                select(PageBody.sha256).where(_unneeded(cutoff)).limit(batch_size)
+            ).all()
+            if not keys:
+                return deleted
+            dml = delete(PageBody).where(PageBody.sha256.in_(keys), _unneeded(cutoff))
+            deleted += _rowcount(session.execute(dml.execution_options(synchronize_session=False)))
+
+
+def _unneeded(cutoff: dt.datetime) -> Any:
+    """A page body no snapshot needs: none refers to it but old ones that are no finding's
+    evidence (their evidence is dropped)."""
+    needed = (~_of_runs_before(Snapshot, cutoff)) | Snapshot.id.in_(_finding_evidence())
+    return ~exists().where(Snapshot.body_sha256 == PageBody.sha256, needed)
 
 
 def delete_old_links(store: Store, cutoff: dt.datetime, batch_size: int) -> int:
