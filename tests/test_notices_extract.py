@@ -1202,3 +1202,13 @@ def test_markup_shown_as_text_is_quoted_not_the_pages_notice() -> None:
         '<a href="http://www.miitbeian.gov.cn">宁ICP备17001827号-1</a></p>\n      }\n'
     )
     assert extract_notices(component, URL, today=TODAY).numbers("icp") == ["宁ICP备17001827号-1"]
+
+
+def test_a_site_code_numbering_no_site_and_a_school_identifier_are_no_site_codes() -> None:
+    # the last four digits number the site within its body: 0000 is a template's default
+    mock = "<footer>政府网站标识码：3705000000</footer>"
+    assert [c.placeholder for c in extract(mock).site_code] == [True]
+    assert extract(mock).numbers("site_code") == []
+    # the Ministry of Education's ten-digit school identifier, under its own label
+    assert extract("<p>学校标识码：2143019582</p>").site_code == ()
+    assert extract("<p>网站标识码：1408020001</p>").numbers("site_code") == ["1408020001"]

@@ -120,6 +120,8 @@ ENGLISH_PROVINCE_BEFORE_RE = re.compile(rf"(?P<pname>{_ENGLISH_PROVINCE})\s?$", 
 # 网站标识码 and its variants (标识号, 网站识别号). Lengths one or two off are read too, to be
 # reported as malformed (``_matches`` keeps them only after a full label).
 SITE_CODE_RE = re.compile(
+    # (学校标识码 and the like identify a school, a body, a device: no website)
+    r"(?<!学校)(?<!机构)(?<!单位)(?<!设备)(?<!产品)(?<!用户)"
     r"(?P<label>(?:政府)?(?:网站)?(?:标识码|标识号|识别号|识别码))\s?(?:为|是)?\s?:?\s?"
     r"(?P<code>[bB][mM]\d{7,9}|\d{8,12})(?![\dA-Za-z])"
 )

@@ -302,7 +302,8 @@ def site_code(code: str, profile: Profile | None) -> tuple[str, tuple[str, ...],
     if code.isdigit():
         if not divisions.is_province_code(code[:2]):
             reasons.append("unknown_province")
-        if code[2:].strip("0") == "" or _is_sequence(code):
+        # (the last four digits number the site within its body: 0000 numbers none)
+        if code[2:].strip("0") == "" or code[6:] == "0000" or _is_sequence(code):
             reasons.append("placeholder")
         in_jurisdiction = code.startswith(profile.division_prefix) if profile else None
     else:
