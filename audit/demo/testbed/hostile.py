@@ -44,12 +44,15 @@ def compliant_footer(index: int) -> str:
     ``index``: read correctly, it gives no filing finding."""
     icp = f"晋ICP备2026{index:06d}号-1"
     police = f"140802020{index:05d}"
+    site_code = (
+        f"14080000{index % 99 + 1:02d}"  # never 1408000000: site number 0000 is a placeholder
+    )
     return (
         '<div id="footer" class="footer">'
         f"<p>主办单位：运城市网络安全测试中心{index}号站 地址：运城市盐湖区河东东街{index}号</p>"
         f'<p><a href="https://beian.miit.gov.cn/" target="_blank">{icp}</a> '
         f'<a href="https://beian.mps.gov.cn/#/query/webSearch?code={police}" target="_blank">'
-        f"晋公网安备{police}号</a> 网站标识码：14080000{index % 100:02d}</p>"
+        f"晋公网安备{police}号</a> 网站标识码：{site_code}</p>"
         '<p><a href="https://bszs.conac.cn/sitename?method=show&amp;id=0A1B2C3D4E5F" '
         'target="_blank"><img src="https://dcs.conac.cn/image/red.png" alt="党政机关"></a></p>'
         "</div>"
