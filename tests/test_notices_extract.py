@@ -1212,3 +1212,26 @@ def test_a_site_code_numbering_no_site_and_a_school_identifier_are_no_site_codes
     # the Ministry of Education's ten-digit school identifier, under its own label
     assert extract("<p>学校标识码：2143019582</p>").site_code == ()
     assert extract("<p>网站标识码：1408020001</p>").numbers("site_code") == ["1408020001"]
+
+
+def test_a_province_in_brackets_and_a_label_typed_twice() -> None:
+    assert extract("<p>ICP备案： （晋）ICP备07001536</p>").numbers("icp") == ["晋ICP备07001536号"]
+    assert extract("<p>晋ICP备ICP备15001663</p>").numbers("icp") == ["晋ICP备15001663号"]
+
+
+def test_a_serial_of_two_runs_is_a_placeholder() -> None:
+    seed = "<p>渝ICP备-111222-1</p>"
+    assert extract(seed).numbers("icp") == []
+    assert extract("<p>渝ICP备2021111222号-1</p>").numbers("icp") == ["渝ICP备2021111222号-1"]
+
+
+def test_links_that_fall_back_from_the_environment_or_a_template_setting() -> None:
+    constants = 'export const ICP_LINK =\n  process.env.NEXT_PUBLIC_ICP_LINK?.trim() || "https://beian.miit.gov.cn/";\n'
+    assert extract_notices(constants, URL, today=TODAY).links_icp_registry
+    component = (
+        "const base = process.env.NEXT_PUBLIC_BEIAN_URL || 'https://beian.mps.gov.cn/#/query/webSearch'\n"
+        "return (<footer>{code && (<a href={`${base}?code=${code}`}>{code}</a>)}</footer>)"
+    )
+    assert extract_notices(component, URL, today=TODAY).links_police_registry
+    ejs = "<a href=\"<%= settings.icp_link || 'https://beian.miit.gov.cn/' %>\"><%= icp %></a>"
+    assert extract_notices(ejs, URL, today=TODAY).links_icp_registry

@@ -154,9 +154,13 @@ def _sql_link_setting(text: str, start: int) -> bool:
 
 
 def _href_variables(root: etree._Element) -> set[str]:
-    """Variables that a component's markup binds links to: href={name}, :href="name"."""
-    values = P.variable_hrefs(root)
-    return {str(value).strip("{}$` ") for value in values}
+    """Variables that a component's markup binds links to: href={name}, :href="name", and
+    the base of a template string, href={`${base}?code=${code}`}."""
+    found = (_LEADING_VARIABLE.match(str(value)) for value in P.variable_hrefs(root))
+    return {variable.group(1) for variable in found if variable}
+
+
+_LEADING_VARIABLE = re.compile(r"[{\s`]*(?:\$\{)?\s*([A-Za-z_$][\w$.]*)")
 
 
 _LINK_NAME_RE = re.compile(r"(?:url|link|href)$", re.IGNORECASE)
@@ -186,8 +190,9 @@ def _link_setting(text: str, name: str) -> bool:
 
 
 def _used_as_href(text: str, name: str) -> bool:
-    """Whether code binds a link's target to the variable: href={name}, :href="name"."""
-    pattern = rf"href\s*[=:]\s*[{{\"'`]?\s*(?:\$\{{)?{re.escape(name)}\b"
+    """Whether code binds a link's target to the variable: href={name}, :href="name",
+    href={`${name}?code=…`}."""
+    pattern = rf"href\s*[=:]\s*\{{?\s*[\"'`]?\s*(?:\$\{{)?{re.escape(name)}\b"
     return re.search(pattern, text) is not None
 
 

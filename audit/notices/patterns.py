@@ -41,9 +41,11 @@ _POLICE_SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,2}})(?![\d-]))?"
 # ICP证, the typo IPC备, and a bare ICP before the digits; a stray colon, dash or dot
 # before them (京ICP备.05…).
 # "ICP备案号：晋ICP备…" fails here on the label and matches at the province that follows.
+# The province may stand in brackets, （晋）ICP备…; the label may be typed twice, 晋ICP备ICP备….
 ICP_RE = re.compile(
-    rf"(?P<prov>{_PROV})?{_S}(?<![A-Za-z])[Ii]{_S}(?:[Cc]{_S}[Pp]|[Pp]{_S}[Cc](?={_S}[备证])){_S}"
-    rf"(?:\(?{_S}(?P<kind>备|证){_S}\)?)?"
+    rf"(?:[（(](?={_PROV}[）)]))?(?P<prov>{_PROV})?(?:(?<=[（(]{_PROV})[）)])?"
+    rf"{_S}(?<![A-Za-z])[Ii]{_S}(?:[Cc]{_S}[Pp]|[Pp]{_S}[Cc](?={_S}[备证])){_S}"
+    rf"(?:\(?{_S}(?P<kind>备|证){_S}\)?)?(?:{_S}ICP{_S}备)?"
     rf"(?:{_S}案)?(?:{_S}[号编序]{_S}[码号]?)?(?:{_S}字)?(?:{_S}第)?{_S}[:.-]?{_S}{_NUMBER}"
     rf"(?P<hao>{_S}号)?{_SITE}(?P<hao2>{_S}号)?"
 )
@@ -232,10 +234,12 @@ _REGISTRY_HOSTS = (
 CODE_URL_RE = re.compile(rf"(?:https?:)?//{_REGISTRY_HOSTS}[^\s\"'`<>)\\\]]*")
 # A variable (name = "…") counts only where the page uses it as an href (href={name}),
 # not when a click handler opens it: ``_used_as_href``.
+# A value that falls back to the URL: process.env.X?.trim() || "https://…", a.b ?? '…'.
+_FALLBACK = r"(?:[\w.$?]+(?:\(\s*\))?\s*(?:\|\||\?\?)\s*)?"
 CODE_URL_CONTEXT_RE = re.compile(
     r"(?:(?<!location\.)(?<!\w)href\s*=\s*\{?\s*\\?[\"'`]?|\]\(|\]:\s*"
-    r"|[A-Za-z0-9_$-][\"']?\s*:\s*(?:[\w.$]+\s*(?:\|\||\?\?)\s*)?[\"'`]?"
-    r"|(?P<name>[A-Za-z_$][\w$]*)\s*=\s*[\"'`]?)\s*$"
+    rf"|[A-Za-z0-9_$-][\"']?\s*:\s*{_FALLBACK}[\"'`]?"
+    rf"|(?P<name>[A-Za-z_$][\w$]*)\s*=\s*{_FALLBACK}[\"'`]?)\s*$"
 )
 VARIABLE_HREF_XPATH = etree.XPath(
     "//@href[starts-with(., '{')] | //@*[name() = ':href' or name() = 'v-bind:href']",

@@ -26,11 +26,18 @@ def _is_sequence(digits: str) -> bool:
 
 
 def _is_motif(digits: str) -> bool:
-    """A short motif repeated (101010, 121212, 123123): typed, not issued."""
-    return len(digits) >= 6 and any(
-        len(digits) % size == 0 and digits == digits[:size] * (len(digits) // size)
-        for size in (2, 3)
+    """A short motif repeated (101010, 121212, 123123), or two runs of one digit each
+    (111222, 55556666): typed, not issued."""
+    return len(digits) >= 6 and (
+        any(
+            len(digits) % size == 0 and digits == digits[:size] * (len(digits) // size)
+            for size in (2, 3)
+        )
+        or _TWO_RUNS.fullmatch(digits) is not None
     )
+
+
+_TWO_RUNS = re.compile(r"(\d)\1{2,}(?!\1)(\d)\2{2,}")
 
 
 def _is_made_up(digits: str) -> bool:
