@@ -137,7 +137,17 @@ class CrawlSettings(_Strict):
         0.0, ge=0, le=3600, description="Seconds between requests to one host"
     )
     timeout: float = Field(15.0, gt=0, le=3600, description="Seconds before a request times out")
-    retries: int = Field(1, ge=0, le=10)
+    retries: int = Field(
+        1, ge=0, le=10, description="Retries of a request that failed (refused, reset, 5xx...)"
+    )
+    retry_timeouts: bool = Field(
+        False,
+        description=(
+            "Retry a request that timed out within the same run too. Off: a host that hangs"
+            " holds a slot for the timeout once, not once per retry; the next run (or a"
+            " re-test) tries it again, and BA301 needs two failed runs anyway"
+        ),
+    )
     max_pages_per_site: int = Field(
         3, ge=1, le=100, description="Homepage plus this many minus one same-site pages"
     )

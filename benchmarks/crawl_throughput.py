@@ -12,7 +12,10 @@ and prints sites per minute for both, their ratio, the peak RSS of (b), and how 
 the testbed server was (its CPU seconds over the wall time), which shows it was not
 the bottleneck. Then (c) runs (b) again over the same, unchanged sites and prints what
 each crawl added to the database per 1,000 sites (issue 13: a page is stored once, so
-the repeat crawl should add < 1 MB per 1,000 sites). Targets on a 2-core machine,
+the repeat crawl should add < 1 MB per 1,000 sites). With --latency, (d) runs (b) once
+more against the sites answering with real-world delays (the testbed's latency profile)
+and prints its rate as a share of (b)'s (target >= 70% with --latency lognormal:0.3,0.8
+--hang 0.03). Targets on a 2-core machine,
 N = 5000: (b) >= 3,000 sites/min and >= 50% of (a); peak RSS of (b) < 400 MB.
 """
 
@@ -34,6 +37,7 @@ sys.path.insert(0, str(REPO))
 from audit.demo.testbed.measure import run_measured  # noqa: E402
 
 TARGET_REPEAT_MB = 1.0  # stored per 1,000 sites by a repeat crawl of unchanged sites
+TARGET_LATENCY_SHARE = 0.70  # (d) with the realistic latency profile, of (b) without
 
 RAW_SPIDER = r"""
 import json, sys, time
@@ -98,6 +102,14 @@ def main() -> int:
         " rendering in Chromium is measured separately with --render fallback)",
     )
     parser.add_argument(
+        "--latency", metavar="lognormal:MEDIAN,SIGMA",
+        help="(d): (b) again against the sites answering with this delay (lognormal:0.3,0.8)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--hang", type=float, default=0.0, metavar="SHARE",
+        help="with --latency: this share of hosts hangs (answers after 10x the timeout)",
+    )  # fmt: skip
+    parser.add_argument(
         "--no-repeat", dest="repeat", action="store_false",
         help="skip (c), the repeat crawl that measures what unchanged sites add to the database",
     )  # fmt: skip
@@ -105,6 +117,8 @@ def main() -> int:
 
     from audit.config import load_builtin_profile
     from audit.demo.testbed import generate, start_server_process
+    from audit.demo.testbed.latency import Latency
+    from audit.intake.inventory import import_inventory
     from audit.store import Store
 
     work = Path(tempfile.mkdtemp(prefix="beian-bench-"))
@@ -150,8 +164,6 @@ def main() -> int:
         db_url = os.environ.get("BEIAN_DATABASE_URL") or f"sqlite:///{work / 'bench.db'}"
         env_b = {**env, "BEIAN_DATABASE_URL": db_url, "BEIAN_CRAWL__RENDER": args.render}
         with Store(db_url) as store:
-            from audit.intake.inventory import import_inventory
-
             import_inventory(store, work / "inventory.csv")
         crawl_command = [
             sys.executable, "-m", "audit", "crawl", "--max-pages", "1", "--no-progress",
@@ -163,19 +175,7 @@ def main() -> int:
         status_b, rss_b, pss_b, cpu_b = run_measured(crawl_command, env_b)
         after = server_stats(port)
         server_b = after["cpu_seconds"] - before["cpu_seconds"]
-        with Store(db_url) as store:
-            from sqlalchemy import func, select
-
-            from audit.store import CrawlRun, Snapshot
-
-            with store.session() as session:
-                run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
-                assert run is not None and run.finished_at is not None
-                crawl_b = (run.finished_at - run.started_at).total_seconds()
-                snapshots = run.stats.get("snapshots", 0)
-                rendered = session.scalar(
-                    select(func.count()).where(Snapshot.run_id == run.id, Snapshot.rendered)
-                )
+        crawl_b, snapshots, rendered = last_run(db_url)
         stored.append(stored_bytes(db_url))
         if args.repeat:
             # (c) the same sites again, unchanged: what a repeat crawl adds to the database
@@ -183,6 +183,23 @@ def main() -> int:
             stored.append(stored_bytes(db_url))
     finally:
         server.terminate()
+    latency = None
+    if args.latency:
+        # (d) (b) against the same sites answering with real-world delays
+        latency = Latency.parse(args.latency, hang=args.hang, hang_seconds=args.timeout * 10)
+        server, port = start_server_process(
+            args.sites, seed=args.seed, slow_seconds=args.timeout * 4, latency=latency
+        )
+        try:
+            db_d = os.environ.get("BEIAN_DATABASE_URL") or f"sqlite:///{work / 'latency.db'}"
+            with Store(db_d) as store:
+                import_inventory(store, work / "inventory.csv")
+            command_d = [f"http://127.0.0.1:{port}" if part == proxy else part
+                         for part in crawl_command]  # fmt: skip
+            status_d = run_measured(command_d, {**env_b, "BEIAN_DATABASE_URL": db_d})[0]
+            crawl_d, snapshots_d, _ = last_run(db_d)
+        finally:
+            server.terminate()
 
     rate_a = len(urls) / crawl_a * 60
     rate_b = snapshots / crawl_b * 60
@@ -238,6 +255,17 @@ def main() -> int:
         else f"testbed server CPU    : {figures['server_busy_during_raw']:.0%} /"
         f" {figures['server_busy_during_beian']:.0%} of one core: it may be the bottleneck"
     )
+    if latency is not None:
+        rate_d = snapshots_d / crawl_d * 60
+        share = rate_d / rate_b
+        figures |= {"latency": latency.describe(), "latency_sites_per_min": round(rate_d),
+                    "latency_share": round(share, 3)}  # fmt: skip
+        met = "met" if share >= TARGET_LATENCY_SHARE else "NOT MET"
+        print(
+            f"(d) with latency      : {rate_d:>7,.0f} sites/min ({latency.describe()}; timeout"
+            f" {args.timeout:g} s) = {share:.0%} of (b)"
+            f"   target >= {TARGET_LATENCY_SHARE:.0%} {met}"
+        )
     first, *repeat = figures["stored_mb_per_1000_sites"]
     print(f"stored per 1,000 sites: first crawl {first:.2f} MB", end="")
     if repeat:
@@ -249,7 +277,24 @@ def main() -> int:
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(figures, indent=2))
     statuses = [status_a, status_b] + ([status_c] if args.repeat else [])
+    statuses += [status_d] if latency is not None else []
     return 0 if not any(statuses) else 1
+
+
+def last_run(url: str) -> tuple[float, int, int]:
+    """(seconds, snapshots, pages rendered) of the database's last crawl run."""
+    from sqlalchemy import func, select
+
+    from audit.store import CrawlRun, Snapshot, Store
+
+    with Store(url) as store, store.session() as session:
+        run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
+        assert run is not None and run.finished_at is not None
+        rendered = session.scalar(
+            select(func.count()).where(Snapshot.run_id == run.id, Snapshot.rendered)
+        )
+        seconds = (run.finished_at - run.started_at).total_seconds()
+        return seconds, int(run.stats.get("snapshots", 0)), int(rendered or 0)
 
 
 def stored_bytes(url: str) -> int:

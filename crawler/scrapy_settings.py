@@ -29,6 +29,7 @@ def apply_beian_settings(settings: BaseSettings, beian: Settings, priority: str 
             "DOWNLOAD_TIMEOUT": crawl.timeout,
             "RETRY_TIMES": crawl.retries,
             "RETRY_ENABLED": crawl.retries > 0,
+            "RETRY_EXCEPTIONS": retry_exceptions(settings, retry_timeouts=crawl.retry_timeouts),
             "DOWNLOAD_SIZE_CAP": crawl.max_download_bytes,
             "USER_AGENT": crawl.resolved_user_agent(),
             "ROBOTSTXT_OBEY": crawl.robots_txt == "obey",
@@ -48,3 +49,12 @@ def apply_beian_settings(settings: BaseSettings, beian: Settings, priority: str 
             playwright_settings(browser, timeout=crawl.render_timeout, pages=crawl.render_pages),
             priority=priority,
         )
+
+
+TIMEOUTS = ("scrapy.exceptions.DownloadTimeoutError",)
+
+
+def retry_exceptions(settings: BaseSettings, *, retry_timeouts: bool) -> list[object]:
+    """Scrapy's retried exceptions, without the timeouts unless ``retry_timeouts``."""
+    exceptions = list(settings.getlist("RETRY_EXCEPTIONS"))
+    return exceptions if retry_timeouts else [e for e in exceptions if e not in TIMEOUTS]

@@ -24,6 +24,9 @@ SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
 REACTOR_THREADPOOL_MAXSIZE = 20
 DOWNLOAD_TIMEOUT = 15
 RETRY_TIMES = 1
+# A retry goes before the requests still queued, not after them all: otherwise the last
+# part of a crawl is spent on the retries of dead sites, one timeout each, slots idle.
+RETRY_PRIORITY_ADJUST = 1
 # A site that stays down is an outcome to record, not an error of the crawler.
 RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 REDIRECT_MAX_TIMES = 10

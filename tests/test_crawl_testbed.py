@@ -244,6 +244,30 @@ def test_a_second_crawl_is_a_new_run_with_its_own_snapshots(
     assert all(s.pages_fetched <= 1 + len(s.includes) for s in again.values())
 
 
+@pytest.mark.parametrize(("retry_timeouts", "requests"), [("false", 1), ("true", 2)])
+def test_a_host_that_timed_out_is_not_retried_in_the_same_run_unless_configured(
+    crawled: Crawled, testbed_server: TestbedServer, retry_timeouts: str, requests: int
+) -> None:
+    slow = next(
+        s["host"]
+        for s in crawled.manifest["sites"]
+        if s["behaviour"] == "slow" and s["in_inventory"]
+    )
+    before = testbed_server.stats()["received"]
+    result = subprocess.run(
+        crawl_command(testbed_server.url, "--json", "--site", slow),
+        env=crawl_env(str(crawled.store.engine.url), BEIAN_CRAWL__RETRY_TIMEOUTS=retry_timeouts),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode in (0, 3), result.stderr[-3000:]  # 3: findings
+    # it hangs past the timeout: one attempt by default, two when timeouts are retried
+    assert testbed_server.stats()["received"] - before == requests, result.stderr[-2000:]
+    run_id = json.loads(result.stdout)["run_id"]
+    assert snapshots_by_host(crawled.store, run_id)[slow].outcome == "timeout"
+
+
 def wait_for_snapshots(store: Store, at_least: int, timeout: float = 60) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

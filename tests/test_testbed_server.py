@@ -313,3 +313,25 @@ def test_stop_and_restart(tb: Testbed) -> None:
     with TestbedServer(tb) as again:
         status, _, _ = raw_get(again, b"GET http://testbed.internal/__stats__ HTTP/1.1\r\n\r\n")
         assert status == 200
+
+
+def test_a_latency_profile_delays_every_site_alike_and_some_hosts_hang(tb: Testbed) -> None:
+    from audit.demo.testbed.latency import Latency
+
+    latency = Latency.parse("lognormal:0.3,0.8", hang=0.2, hang_seconds=5.0)
+    ok = [s for s in tb.sites if s.behaviour == "ok"]
+    delays = [latency.delay(s.host, "/") for s in ok]
+    assert delays == [latency.delay(s.host, "/") for s in ok]  # the same in every run
+    hanging = [s for s, d in zip(ok, delays, strict=True) if d == 5.0]
+    assert 0 < len(hanging) < len(ok) / 2
+    quick = min((s for s in ok if s not in hanging), key=lambda s: latency.delay(s.host, "/"))
+    with TestbedServer(tb, latency=latency) as server:
+        start = time.monotonic()
+        with opener(server).open(quick.url, timeout=5) as response:
+            assert response.status == 200
+        assert time.monotonic() - start >= latency.delay(quick.host, "/") - 0.01
+        with pytest.raises((TimeoutError, urllib.error.URLError)):
+            opener(server).open(hanging[0].url, timeout=1)
+        assert server.stats()["received"] == 2
+    with pytest.raises(ValueError, match="lognormal:MEDIAN,SIGMA"):
+        Latency.parse("normal:0.3")

@@ -99,6 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=30.0,
         help="how long 'slow' sites wait before answering (default 30)",
     )
+    serve.add_argument(
+        "--latency",
+        metavar="lognormal:MEDIAN,SIGMA",
+        help="delay every answer of the sites as the real web does (e.g. lognormal:0.3,0.8:"
+        " median 0.3 s); default none",
+    )
+    serve.add_argument(
+        "--hang", type=float, default=0.0, metavar="SHARE",
+        help="with --latency: this share of hosts answers only after --hang-seconds (e.g. 0.03)",
+    )  # fmt: skip
+    serve.add_argument("--hang-seconds", type=float, default=30.0, help="default 30")
     return parser
 
 
@@ -115,7 +126,17 @@ def main(argv: list[str] | None = None) -> int:
 
     from audit.demo.testbed.server import TestbedServer
 
-    server = TestbedServer(testbed, host=args.host, port=args.port, slow_seconds=args.slow_seconds)
+    latency = None
+    if args.latency:
+        from audit.demo.testbed.latency import Latency
+
+        try:
+            latency = Latency.parse(args.latency, hang=args.hang, hang_seconds=args.hang_seconds)
+        except ValueError as exc:
+            build_parser().error(f"--latency: {exc}")
+    server = TestbedServer(
+        testbed, host=args.host, port=args.port, slow_seconds=args.slow_seconds, latency=latency
+    )
 
     def ready(port: int) -> None:
         # One line on stdout: start_server_process reads the port from it.

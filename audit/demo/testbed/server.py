@@ -25,12 +25,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from audit.config import Profile
 from audit.demo.testbed.generator import CONTROL_HOST, Page, Testbed, squid_error
+from audit.demo.testbed.latency import Latency
 
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 1024 * 1024
@@ -40,7 +42,8 @@ _LOCAL_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 class _Stats:
     def __init__(self) -> None:
         self.started = time.monotonic()
-        self.requests = 0
+        self.requests = 0  # answered
+        self.received = 0  # of the sites, answered or not (a client may give up on a slow one)
         self.bytes_sent = 0
         self.connections_total = 0
         self.connections_open = 0
@@ -65,8 +68,10 @@ class TestbedServer:
         port: int = 0,
         slow_seconds: float = 30.0,
         also_listen: Sequence[str] = (),
+        latency: Latency | None = None,
     ) -> None:
         self._base = testbed
+        self.latency = latency  # real-world delays of the sites' answers
         # further local addresses answered on the same port (requests made without a proxy)
         self.also_listen = tuple(also_listen)
         self._testbed = testbed
@@ -209,6 +214,7 @@ class TestbedServer:
         s = self._stats
         return {
             "requests": s.requests,
+            "received": s.received,
             "bytes_sent": s.bytes_sent,
             "cpu_seconds": None if cpu is None else round(cpu - s.cpu_base, 4),
             "process_cpu_seconds": round(time.process_time(), 4),
@@ -338,6 +344,9 @@ class TestbedServer:
             page = self._control(method, path)
         else:
             page = self._testbed.page(host, path, slow_seconds=self.slow_seconds)
+            self._stats.received += 1
+            if self.latency is not None:
+                page = replace(page, delay=page.delay + self.latency.delay(bare, path))
         if page.delay > 0:
             self._stats.slow_in_flight += 1
             try:
@@ -410,6 +419,7 @@ def start_server_process(
     host: str = "127.0.0.1",
     port: int = 0,
     timeout: float = 120.0,
+    latency: Latency | None = None,
 ) -> tuple[subprocess.Popen[str], int]:
     """Run ``python -m audit.demo.testbed serve`` in a child process; return (process, port).
 
@@ -438,6 +448,11 @@ def start_server_process(
     ]
     if profile is not None:
         cmd += ["--profile-json", profile.model_dump_json()]
+    if latency is not None:
+        cmd += [
+            "--latency", f"lognormal:{latency.median},{latency.sigma}",
+            "--hang", str(latency.hang), "--hang-seconds", str(latency.hang_seconds),
+        ]  # fmt: skip
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[3])  # works without an installed package too
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
