@@ -1235,3 +1235,22 @@ def test_links_that_fall_back_from_the_environment_or_a_template_setting() -> No
     assert extract_notices(component, URL, today=TODAY).links_police_registry
     ejs = "<a href=\"<%= settings.icp_link || 'https://beian.miit.gov.cn/' %>\"><%= icp %></a>"
     assert extract_notices(ejs, URL, today=TODAY).links_icp_registry
+
+
+def test_the_cyber_police_label_a_one_for_the_i_and_a_licence_of_two_categories() -> None:
+    shop = "<p>网监备案号：4401060103141</p>"
+    assert extract(shop).numbers("police") == ["粤公网安备4401060103141号"]  # 13 digits: as shown
+    assert extract("<p>鲁1CP备14020449号-1</p>").numbers("icp") == ["鲁ICP备14020449号-1"]
+    licence = "<p>增值电信业务经营许可证号：滇B1、B2-20090035</p>"
+    assert extract(licence).numbers("icp_licence") == ["滇B1.B2-20090035"]
+
+
+def test_an_input_placeholder_in_a_jsx_form_is_no_notice() -> None:
+    # the arrow function's ">" must not end the tag: the hint stays an attribute
+    form = (
+        '<div>\n  <label className="block">ICP备案文字</label>\n  <input\n'
+        "    value={footer.icp_text}\n"
+        "    onChange={(e) => updateFooter('icp_text', e.target.value)}\n"
+        '    placeholder="辽ICP备2024042989号-1"\n  />\n</div>'
+    )
+    assert extract_notices(form, URL, today=TODAY).icp == ()

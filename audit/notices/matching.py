@@ -105,7 +105,7 @@ def _telecom_matches(text: str) -> list[_Match]:
             continue  # 粤B-20050235 is a licence missing its digit only where one is expected
         fields = {
             "prov": prov,
-            "category": m.group("cat"),
+            "category": m.group("cat").replace("、", "."),  # 滇B1、B2-…: one licence, B1.B2
             "token": m.group("num"),
             "site": m.group("site"),
         }

@@ -50,6 +50,10 @@ def parse_html(text: str) -> html.HtmlElement | None:
         text = unescape_js(join_literals(without_comment_lines(text)))
         if "={" in text:
             text = quote_jsx_expressions(text)
+    elif "={" in text and _JSX_SIGNAL.search(text):
+        # a JSX fragment that starts with its markup (<div className=…>): an arrow
+        # function's ">" in a prop (onChange={(e) => …}) would end its tag there
+        text = quote_jsx_expressions(text)
     parser = _parser()
     try:
         doc = html.document_fromstring(text, parser=parser)
@@ -92,6 +96,7 @@ def without_template_comments(text: str) -> str:
 
 _JSX_ATTRIBUTE = re.compile(r"\s[\w:-]+=\{")
 _JSX_MARKUP = re.compile(r"<[A-Za-z/]")
+_JSX_SIGNAL = re.compile(r"\sclassName=|\son[A-Z]\w*=\{")
 # An expression longer than this is not a prop's value (or not balanced): left as it is.
 _JSX_LIMIT = 5000
 

@@ -41,10 +41,11 @@ _POLICE_SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,2}})(?![\d-]))?"
 # ICP证, the typo IPC备, and a bare ICP before the digits; a stray colon, dash or dot
 # before them (京ICP备.05…).
 # "ICP备案号：晋ICP备…" fails here on the label and matches at the province that follows.
-# The province may stand in brackets, （晋）ICP备…; the label may be typed twice, 晋ICP备ICP备….
+# The province may stand in brackets, （晋）ICP备…; the label may be typed twice, 晋ICP备ICP备…,
+# or with a one for the I after the province (鲁1CP备…).
 ICP_RE = re.compile(
     rf"(?:[（(](?={_PROV}[）)]))?(?P<prov>{_PROV})?(?:(?<=[（(]{_PROV})[）)])?"
-    rf"{_S}(?<![A-Za-z])[Ii]{_S}(?:[Cc]{_S}[Pp]|[Pp]{_S}[Cc](?={_S}[备证])){_S}"
+    rf"{_S}(?<![A-Za-z])(?:[Ii]|(?<={_PROV})1(?=CP备)){_S}(?:[Cc]{_S}[Pp]|[Pp]{_S}[Cc](?={_S}[备证])){_S}"
     rf"(?:\(?{_S}(?P<kind>备|证){_S}\)?)?(?:{_S}ICP{_S}备)?"
     rf"(?:{_S}案)?(?:{_S}[号编序]{_S}[码号]?)?(?:{_S}字)?(?:{_S}第)?{_S}[:.-]?{_S}{_NUMBER}"
     rf"(?P<hao>{_S}号)?{_SITE}(?P<hao2>{_S}号)?"
@@ -67,7 +68,7 @@ ICP_SHORT_RE = re.compile(
 # before the telecom number (京ICP证B2-20171701号, 沪ICP备 B2-20050088-49): the province stays.
 TELECOM_RE = re.compile(
     rf"(?:(?P<prov>{_PROV}){_S}(?:[Ii]{_S}[Cc]{_S}[Pp]{_S}[证备]{_S}(?:[号编]{_S}[码号]?)?{_S}:?{_S})?)?"
-    rf"(?<![A-Za-z0-9.])(?P<cat>[AB][1-2]?(?:\.[AB][1-2])*)"
+    rf"(?<![A-Za-z0-9.])(?P<cat>[AB][1-2]?(?:[.、][AB][1-2])*)"
     rf"{_S}-{_S}(?P<num>(?:19|20)\d{{5,7}})(?!\d){_SITE}"
 )
 # A cross-region licence has no province: only trust it after a licence label, or in the
@@ -78,7 +79,7 @@ LICENCE_CUE_RE = re.compile(
 
 # Police numbers. Labels seen: 公网安备, and the typos 公安网备, 公网备, 公安备, 网安备,
 # 公安机关备案号, 云安备 (``_police_matches`` wants a province before 安备); the older
-# 公网监备, 公网监备案证第 and 公安网监备案号; before 2016 the filing organ itself
+# 公网监备, 公网监备案证第, 公安网监备案号 and 网监备案号; before 2016 the filing organ itself
 # (北京市公安局朝阳分局备案编号, 海淀分局备案); 公安部备案号 and 公安联网备案号 (the filing of
 # 国际联网). The province may follow the label (公网安备：京1101…), a slash may stand
 # before the digits (公网安备/61129…); older local numbers have a hyphen inside
@@ -86,7 +87,8 @@ LICENCE_CUE_RE = re.compile(
 POLICE_RE = re.compile(
     rf"(?P<prov>{_PROV})?{_S}(?P<label>公{_S}安?{_S}网{_S}[安监]?{_S}备|公{_S}安{_S}机{_S}关{_S}备"
     rf"|公{_S}安{_S}(?:部|(?:机{_S}关{_S})?联{_S}网)?{_S}备|网{_S}安{_S}备|公{_S}网{_S}安"
-    rf"|公{_S}安{_S}局[\u4e00-\u9fff]{{0,8}}?备(?={_S}案)|分{_S}局{_S}备(?={_S}案)|安{_S}备)"
+    rf"|公{_S}安{_S}局[\u4e00-\u9fff]{{0,8}}?备(?={_S}案)|分{_S}局{_S}备(?={_S}案)|安{_S}备"
+    rf"|网{_S}监{_S}备(?={_S}案))"
     rf"(?:{_S}案)?(?:{_S}证)?(?:{_S}[号编]{_S}[码号]?)?(?:{_S}第)?{_S}[:/]?{_S}(?P<prov2>{_PROV})?"
     rf"{_S}{_NUMBER}(?P<rest>-\d{{4,11}}(?!\d))?(?P<hao>{_S}号)?{_POLICE_SITE}(?P<hao2>{_S}号)?"
 )
