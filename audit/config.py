@@ -131,7 +131,10 @@ def check_proxy_url(value: str) -> str:
 class CrawlSettings(_Strict):
     """How the crawler behaves. Broad-crawl defaults: many hosts, few pages each."""
 
-    concurrency: int = Field(64, ge=1, le=2000, description="Requests in flight overall")
+    # A broad crawl has one or two requests per host at a time: many hosts in flight hide the
+    # real web's latency (benchmarks/README.md, "Real-world latency": 128 keeps the crawl's
+    # rate with a lognormal delay and hanging hosts, 64 lost 38% of it).
+    concurrency: int = Field(128, ge=1, le=2000, description="Requests in flight overall")
     per_host_concurrency: int = Field(2, ge=1, le=32, description="Requests in flight per host")
     download_delay: float = Field(
         0.0, ge=0, le=3600, description="Seconds between requests to one host"

@@ -12,7 +12,7 @@ NEWSPIDER_MODULE = "crawler.spiders"
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
 
 # Broad crawl: many hosts in parallel, little per host.
-CONCURRENT_REQUESTS = 64
+CONCURRENT_REQUESTS = 128
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0
 # Items are handled in parallel per response by CONCURRENT_ITEMS asyncio tasks, created for
