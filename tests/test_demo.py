@@ -34,7 +34,7 @@ def beian(
 def test_demo_crawls_two_months_and_issues_a_bulletin_that_agrees_with_the_findings(
     tmp_path: Path,
 ) -> None:
-    result = beian(tmp_path, "demo", "--sites", "80", "--timeout", "2", "--json")
+    result = beian(tmp_path, "demo", "--sites", "80", "--timeout", "4", "--json")
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
     summary = report["summary"]
@@ -85,7 +85,7 @@ def test_without_a_browser_footers_written_by_scripts_are_unverified_never_unfil
     """A fresh machine without Chromium (forced here by configuration): the sites whose
     footer a script writes are listed apart (BA100), not accused (BA101, BA111), not
     counted among the unfiled, and the demo says so."""
-    result = beian(tmp_path, "demo", "--sites", "80", "--timeout", "2", "--json",
+    result = beian(tmp_path, "demo", "--sites", "80", "--timeout", "4", "--json",
                    BEIAN_CRAWL__RENDER="off")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
@@ -114,7 +114,7 @@ def test_without_a_browser_footers_written_by_scripts_are_unverified_never_unfil
 
 @skip_without_office
 def test_the_demo_bulletin_converts_to_a_pdf_that_shows_its_chinese_text(tmp_path: Path) -> None:
-    result = beian(tmp_path, "demo", "--sites", "30", "--timeout", "2", "--json")
+    result = beian(tmp_path, "demo", "--sites", "30", "--timeout", "4", "--json")
     assert result.returncode == 0, result.stderr[-3000:]
     source = tmp_path / json.loads(result.stdout)["bulletin"]["docx"]
     text = pdf_text(docx_to_pdf(source, tmp_path))

@@ -178,7 +178,7 @@ def test_crawl_retest_chooses_the_sites_itself(beian: Any, other: list[str]) -> 
 def crawl(proxy: str, db_url: str, *args: str) -> dict:  # type: ignore[type-arg]
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEIAN_")}
     result = subprocess.run(
-        [sys.executable, "-m", "audit", "crawl", "--proxy", proxy, "--timeout", "2",
+        [sys.executable, "-m", "audit", "crawl", "--proxy", proxy, "--timeout", "4",
          "--max-pages", "1", "--no-progress", "--json", *args],
         env={**env, "BEIAN_DATABASE_URL": db_url}, cwd=REPO,
         capture_output=True, text=True, timeout=300,
