@@ -1254,3 +1254,12 @@ def test_an_input_placeholder_in_a_jsx_form_is_no_notice() -> None:
         '    placeholder="辽ICP备2024042989号-1"\n  />\n</div>'
     )
     assert extract_notices(form, URL, today=TODAY).icp == ()
+
+
+def test_the_link_of_a_notice_its_yaml_turns_off_is_no_link() -> None:
+    config = (
+        "beian:\n  icp:\n    enable: {on}\n    text: 鲁ICP备2021036977号-1\n"
+        "    url: https://beian.miit.gov.cn/\n"
+    )
+    assert extract_notices(config.format(on="true"), URL, today=TODAY).links_icp_registry
+    assert not extract_notices(config.format(on="false"), URL, today=TODAY).links_icp_registry

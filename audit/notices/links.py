@@ -101,8 +101,8 @@ def _code_urls(text: str, root: etree._Element, pattern: re.Pattern[str] | None)
     urls = []
     for found in pattern.finditer(text):
         start = found.start()
-        if _on_comment_line(text, start):
-            continue
+        if _on_comment_line(text, start) or in_switched_off_yaml_block(text, start):
+            continue  # commented out, or the link of a notice its config turns off
         context = P.CODE_URL_CONTEXT_RE.search(text, max(0, start - 200), start)
         if context is None and _sql_link_setting(text, start):
             urls.append(found.group(0))
@@ -233,17 +233,22 @@ _YAML_SWITCH = re.compile(r"(?:enabled?|show|visible|display)\s?:\s?false\b", re
 
 def _switched_off_in_yaml(piece: Any, match: _Match) -> bool:
     """Whether the match is a value of a YAML block whose switch is off (beian:
-    enable: false / icp: 闽ICP备…): a line of the same indentation, under the same key,
-    says so. The indentation survives only in the original text."""
+    enable: false / icp: 闽ICP备…). The indentation survives only in the original text."""
     original = piece.original
     if "false" not in original or "\n" not in original or len(original) > MAP_LIMIT:
         return False
     index = match.start - piece.start + piece.skipped
     where = piece.where()
-    if not 0 <= index < len(where):
+    return 0 <= index < len(where) and in_switched_off_yaml_block(original, where[index])
+
+
+def in_switched_off_yaml_block(text: str, position: int) -> bool:
+    """Whether ``position`` is on a line of a YAML block that a line of the same
+    indentation, under the same key, switches off (enable: false)."""
+    if "false" not in text:
         return False
-    lines = original.split("\n")
-    line_no = original.count("\n", 0, where[index])
+    lines = text.split("\n")
+    line_no = text.count("\n", 0, position)
     indent = len(lines[line_no]) - len(lines[line_no].lstrip(" "))
     for step in (-1, 1):  # the siblings above, then below
         other = line_no + step
