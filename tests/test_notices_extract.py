@@ -1263,3 +1263,10 @@ def test_the_link_of_a_notice_its_yaml_turns_off_is_no_link() -> None:
     )
     assert extract_notices(config.format(on="true"), URL, today=TODAY).links_icp_registry
     assert not extract_notices(config.format(on="false"), URL, today=TODAY).links_icp_registry
+
+
+def test_an_image_setting_is_told_by_its_words_not_by_letters_inside_them() -> None:
+    settings = 'shopIcpNo: "赣ICP证18012754号",\nshopIcpNoUrl: "https://beian.miit.gov.cn/",\n'
+    assert extract_notices(settings, URL, today=TODAY).links_icp_registry  # not "pIc" of Icp
+    badge = 'gongan_icon_url: "http://www.beian.gov.cn/img/ghs.png",\n'
+    assert not extract_notices(badge, URL, today=TODAY).links_police_registry

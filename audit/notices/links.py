@@ -167,7 +167,9 @@ _LINK_NAME_RE = re.compile(r"(?:url|link|href)$", re.IGNORECASE)
 # A setting that names an image (gongan_icon_url: http://www.beian.gov.cn/portal/download):
 # the address of the badge's picture, not a link.
 _IMAGE_SETTING = re.compile(
-    r"(?:icon|img|image|logo|pic|src)\w*[\"']?\s*[:=]\s*[\"'`]?\s*$", re.IGNORECASE
+    # the word starts the key, or a camel-case part of it (shopLogo; not shopIcpNoUrl's "pIc")
+    r"(?:(?<![A-Za-z])(?i:icon|img|image|logo|pic|src)|(?<=[a-z])(?:Icon|Img|Image|Logo|Pic|Src))"
+    r"\w*[\"']?\s*[:=]\s*[\"'`]?\s*$"
 )
 
 
