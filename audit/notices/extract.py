@@ -106,17 +106,20 @@ def extract_from_tree(
     *,
     profile: Profile | None = None,
     today: datetime.date | None = None,
+    attributes: list[etree._ElementUnicodeResult] | None = None,
 ) -> Notices:
-    """Extract from a parsed page. The tree is read, never modified."""
+    """Extract from a parsed page. The tree is read, never modified. ``attributes``: the
+    page's ``all_attributes``, when the caller read them already (the crawler does)."""
     root = doc.getroottree().getroot()
     collector = _Collector(url, profile, today or datetime.date.today())
+    attributes_read = P.page_attributes(root, attributes)
     collector.scan_text_nodes(root)
-    collector.scan_attributes(root)
+    collector.scan_attributes(attributes_read.texts)
     collector.scan_scripts(root)
     collector.scan_server_code(root)
-    collector.scan_component_props(root)
+    collector.scan_component_props(attributes_read.props)
     collector.scan_meta(root)
-    collector.scan_links(root)
+    collector.scan_links(attributes_read.link_elements)
     collector.scan_code_links(root)
     return collector.result(root)
 
@@ -165,15 +168,16 @@ class _Collector:
                 continue  # rendered with its ancestor
             self._scan_rendered(render(block), origin=None)
 
-    def scan_attributes(self, root: etree._Element) -> None:
-        for position, original in enumerate(P.attribute_texts(root), 1):
+    def scan_attributes(self, values: list[etree._ElementUnicodeResult]) -> None:
+        """alt and title attributes (``PageAttributes.texts``)."""
+        for value in values:
+            original = str(value)
             if not P.has_trigger(original) or not P.NOTICE_HINT_RE.search(original):
                 continue
             text = squeeze(clean(original))
             matches = _matches(text)
             if not matches:
                 continue
-            value = P.attribute_at(root, position)
             element = value.getparent()
             if element is None or _skipped(element):
                 continue
@@ -203,9 +207,10 @@ class _Collector:
                     hidden=False,
                 )
 
-    def scan_component_props(self, root: etree._Element) -> None:
-        """<FooterVue ICP="京ICP备…号 - 1">: a component's props are what it shows."""
-        for value in P.component_props(root):
+    def scan_component_props(self, values: list[etree._ElementUnicodeResult]) -> None:
+        """<FooterVue ICP="京ICP备…号 - 1">: a component's props are what it shows
+        (``PageAttributes.props``)."""
+        for value in values:
             original = str(value)
             if not P.has_trigger(original) or not P.NOTICE_HINT_RE.search(original):
                 continue
@@ -279,13 +284,14 @@ class _Collector:
                     before="",
                 )
 
-    def scan_links(self, root: etree._Element) -> None:
-        """Registry links (page level, and template placeholders in their text); conac.
+    def scan_links(self, elements: list[etree._Element]) -> None:
+        """Registry links (page level, and template placeholders in their text); conac:
+        ``PageAttributes.link_elements``.
 
         A conac badge image without a link to bszs.conac.cn is not the badge (labels:
         "a link to bszs.conac.cn or a dcs.conac.cn badge script").
         """
-        for anchor in P.link_elements(root):
+        for anchor in elements:
             if not is_anchor(anchor) and anchor.tag != "area":
                 continue
             href = href_of(anchor) or ""
@@ -446,20 +452,20 @@ def _trigger_text_nodes(
 ) -> list[etree._ElementUnicodeResult]:
     """The text nodes (as smart strings, parent known) that may hold part of a notice.
 
-    One C-level pass finds trigger substrings in the concatenated text; only the nodes
-    that also carry a notice hint are then fetched with their parents.
+    A C-level search finds the next trigger in the concatenated text; the node it falls
+    in is tested for a notice hint and the search goes on after that node. Only the nodes
+    with a hint are then fetched with their parents.
     """
     if not texts:
         return []
     ends = list(accumulate(map(len, texts)))
-    candidates: set[int] = set()
-    for trigger in P.TRIGGERS:
-        position = joined.find(trigger)
-        while position != -1:
-            index = bisect_right(ends, position)
-            candidates.add(index)
-            position = joined.find(trigger, ends[index] if index < len(ends) else len(joined))
-    hits = sorted(i for i in candidates if i < len(texts) and P.NOTICE_HINT_RE.search(texts[i]))
+    hits: list[int] = []
+    search, hint, position = P.TRIGGER_RE.search, P.NOTICE_HINT_RE.search, 0
+    while (trigger := search(joined, position)) is not None:
+        index = bisect_right(ends, trigger.start())
+        if hint(texts[index]):
+            hits.append(index)
+        position = ends[index]
     nodes: list[etree._ElementUnicodeResult] = []
     for first, last in _clusters(hits):
         wanted = set(range(first, last + 1)).intersection(hits)

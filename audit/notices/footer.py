@@ -16,6 +16,7 @@ from typing import cast
 
 from lxml import etree
 
+from audit.notices.patterns import all_attributes
 from audit.notices.render import BLOCK_TAGS, is_hidden, text_of, visible_text
 
 # Text after an element, in non-space characters, below which it is at the page's end.
@@ -198,13 +199,7 @@ def classify(element: etree._Element) -> Region:
     return Region.TAIL if text_after(element) <= TAIL_LIMIT else Region.BODY
 
 
-_ID_CLASS_VALUES = etree.XPath("//@id | //@class")
-_FOOTER_TAGS = etree.XPath("//footer | //*[@role='contentinfo']")
-
-
-def _id_class_values(doc: etree._Element) -> list[etree._ElementUnicodeResult]:
-    """Every id and class attribute, as strings that know their element."""
-    return cast("list[etree._ElementUnicodeResult]", _ID_CLASS_VALUES(doc))
+_FOOTER_TAGS = etree.XPath("//footer")
 
 
 def _footer_tags(doc: etree._Element) -> list[etree._Element]:
@@ -217,17 +212,22 @@ _FOOTER_HINT = re.compile(
 )
 
 
-def _footer_candidates(doc: etree._Element) -> list[etree._Element]:
-    """Elements that may be marked as a footer, in document order.
-
-    Matching the id/class strings in Python and fetching only the few matching elements
-    costs half of an XPath that tests every element's attributes.
-    """
-    found = {
-        owner: None
-        for value in _id_class_values(doc)
-        if _FOOTER_HINT.search(value) and (owner := value.getparent()) is not None
-    }
+def footer_candidates(
+    doc: etree._Element, attributes: list[etree._ElementUnicodeResult] | None = None
+) -> list[etree._Element]:
+    """Elements that may be marked as a footer (a superset of those ``is_footer_element``
+    accepts), in document order: their id or class matched in Python (an XPath predicate
+    per element costs more), role=contentinfo, and <footer>. ``attributes``: the
+    document's ``all_attributes``, when read already."""
+    found: dict[etree._Element, None] = {}
+    for value in all_attributes(doc) if attributes is None else attributes:
+        name = value.attrname
+        if ((name == "id" or name == "class") and _FOOTER_HINT.search(value)) or (
+            name == "role" and value == "contentinfo"
+        ):
+            owner = value.getparent()
+            if owner is not None:
+                found.setdefault(owner, None)
     for element in _footer_tags(doc):
         found.setdefault(element, None)
     return sorted(found, key=_document_position) if len(found) > 1 else list(found)
@@ -241,9 +241,11 @@ def _document_position(element: etree._Element) -> tuple[int, ...]:
     return tuple(reversed(position))
 
 
-def footer_elements(doc: etree._Element) -> list[etree._Element]:
+def footer_elements(
+    doc: etree._Element, attributes: list[etree._ElementUnicodeResult] | None = None
+) -> list[etree._Element]:
     """The page's footer region: outermost marked elements near the end of the page."""
-    marked = [e for e in _footer_candidates(doc) if is_footer_element(e)]
+    marked = [e for e in footer_candidates(doc, attributes) if is_footer_element(e)]
     chosen = set(marked)
     outermost = []
     for element in marked:
@@ -275,8 +277,11 @@ def _fallback_elements(doc: etree._Element) -> list[etree._Element]:
     return list(reversed(picked))
 
 
-def footer_text(doc: etree._Element) -> str:
-    """The visible text of the footer region (or, unmarked, of the end of the body)."""
+def footer_text(
+    doc: etree._Element, attributes: list[etree._ElementUnicodeResult] | None = None
+) -> str:
+    """The visible text of the footer region (or, unmarked, of the end of the body).
+    ``attributes``: the document's ``all_attributes``, when the caller read them already."""
     root = doc.getroottree().getroot()
-    elements = footer_elements(root) or _fallback_elements(root)
+    elements = footer_elements(root, attributes) or _fallback_elements(root)
     return "\n".join(t for t in (visible_text(e) for e in elements) if t)

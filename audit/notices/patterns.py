@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import cast
 
 from lxml import etree
@@ -179,6 +180,7 @@ TRIGGERS = (
     "主办",
     "主辦",
 )
+TRIGGER_RE = re.compile("|".join(map(re.escape, TRIGGERS)))
 # In script text, also escaped forms of 备 and 公, and the conac badge.
 SCRIPT_TRIGGERS = (*TRIGGERS, "\\u5907", "%E5%A4%87", "\\u516c", "conac")
 
@@ -213,17 +215,10 @@ NOTICE_HINT_RE = re.compile(
 # so they are fetched only for the stretches of the document that hold a hit.
 TEXT_XPATH = etree.XPath("//text()", smart_strings=False)
 TEXT_RANGE_XPATH = etree.XPath("(//text())[position() >= $first and position() <= $last]")
-# alt of images and image-map areas (a number drawn as an image); title of links and images.
-_ATTRS = "//img/@alt | //area/@alt | //a/@title | //img/@title"
-ATTR_XPATH = etree.XPath(_ATTRS, smart_strings=False)
-ATTR_AT_XPATH = etree.XPath(f"({_ATTRS})[$position]")
 SCRIPT_XPATH = etree.XPath("//script | //template")
-# Registry links and the conac badge, in one pass over the attributes (faster in libxml2
-# than testing every element): <a>, <area>, components that render as links (<Link href>,
-# <n-button href>) and bound targets (:href="'…'"); the caller keeps those.
-_LINK_HREFS = "@*[contains(., 'beian') or contains(., 'conac.cn')]/.."
-LINK_XPATH = etree.XPath(f"//{_LINK_HREFS}")
-FRAGMENT_LINK_XPATH = etree.XPath(f".//{_LINK_HREFS}")
+# Registry links and the conac badge, in a fragment a script writes: elements with an
+# attribute naming them (see ``PageAttributes`` for the page's own).
+FRAGMENT_LINK_XPATH = etree.XPath(".//@*[contains(., 'beian') or contains(., 'conac.cn')]/..")
 _REGISTRY_HOSTS = (
     r"(?:www\.)?(?:beian\.miit\.gov\.cn|miitbeian\.gov\.cn|miibeian\.gov\.cn"
     r"|beian\.(?:mps\.)?gov\.cn)"
@@ -279,42 +274,68 @@ def texts_between(root: etree._Element, first: int, last: int) -> list[etree._El
     return cast("list[etree._ElementUnicodeResult]", TEXT_RANGE_XPATH(root, first=first, last=last))
 
 
-# Attributes that may hold a notice's text as a component's prop (<FooterVue ICP="…">):
-# found in libxml2, their elements tested in Python (``component_props``).
-PROP_XPATH = etree.XPath("//@*[contains(., 'ICP') or contains(., '备')]")
 HTML_TAGS = frozenset(html_defs.tags)
+# Every attribute of the page, as strings that know their element: one pass of libxml2
+# that copies each value once, then sorted in Python (an XPath predicate per attribute
+# would copy it again for each test).
+ALL_ATTRIBUTES_XPATH = etree.XPath("//@*")
+# alt of images and image-map areas (a number drawn as an image); title of links and images.
+_TEXT_ATTRIBUTES = {"alt": ("img", "area"), "title": ("a", "img")}
 
 
-def component_props(root: etree._Element) -> list[etree._ElementUnicodeResult]:
-    """Attribute values of elements that are not HTML (a Vue or React component's props),
-    which hold a notice's text: the component renders them."""
-    values = cast("list[etree._ElementUnicodeResult]", PROP_XPATH(root))
-    out = []
-    for value in values:
-        element = value.getparent()
-        if element is not None and isinstance(element.tag, str) and element.tag not in HTML_TAGS:
-            out.append(value)
-    return out
+@dataclass
+class PageAttributes:
+    """The attributes the extractor reads, in document order, from one pass over them all.
+
+    ``texts``: alt and title attributes (a number drawn as an image, a link's title);
+    ``props``: values naming ICP or 备 on elements that are not HTML (a Vue or React
+    component's props, which the component renders); ``link_elements``: elements with an
+    attribute naming a filing registry or conac (<a>, <area>, components that render as
+    links, <Link href>, and bound targets, :href="'…'"; the caller keeps those).
+    """
+
+    texts: list[etree._ElementUnicodeResult] = field(default_factory=list)
+    props: list[etree._ElementUnicodeResult] = field(default_factory=list)
+    link_elements: list[etree._Element] = field(default_factory=list)
 
 
-def attribute_texts(root: etree._Element) -> list[str]:
-    """The alt and title attributes of ``_ATTRS`` (plain strings)."""
-    return cast("list[str]", ATTR_XPATH(root))
+def all_attributes(root: etree._Element) -> list[etree._ElementUnicodeResult]:
+    """Every attribute of the document, in document order (``value.attrname`` names it,
+    ``value.getparent()`` is its element). The crawler reads them once per page and hands
+    them to both readers, :func:`page_attributes` and the footer's
+    :func:`~audit.notices.footer.footer_text`."""
+    return cast("list[etree._ElementUnicodeResult]", ALL_ATTRIBUTES_XPATH(root))
 
 
-def attribute_at(root: etree._Element, position: int) -> etree._ElementUnicodeResult:
-    """The ``position``-th (1-based) of those attributes, as a string that knows its element."""
-    return cast("list[etree._ElementUnicodeResult]", ATTR_AT_XPATH(root, position=position))[0]
+def page_attributes(
+    root: etree._Element, attributes: list[etree._ElementUnicodeResult] | None = None
+) -> PageAttributes:
+    """The attributes the extractor reads, from ``all_attributes(root)`` (or those given)."""
+    found = PageAttributes()
+    last_link: etree._Element | None = None
+    for value in all_attributes(root) if attributes is None else attributes:
+        name = value.attrname
+        if (name == "alt" or name == "title") and has_trigger(value):
+            element = value.getparent()
+            if element is not None and element.tag in _TEXT_ATTRIBUTES[name]:
+                found.texts.append(value)
+        if "ICP" in value or "备" in value:
+            element = value.getparent()
+            tag = element.tag if element is not None else None
+            if isinstance(tag, str) and tag not in HTML_TAGS:
+                found.props.append(value)
+        if "beian" in value or "conac.cn" in value:
+            element = value.getparent()
+            # (the attributes of one element come together: one entry per element)
+            if element is not None and element is not last_link:
+                found.link_elements.append(element)
+                last_link = element
+    return found
 
 
 def scripts(root: etree._Element) -> list[etree._Element]:
     """The document's <script> and <template> elements."""
     return cast("list[etree._Element]", SCRIPT_XPATH(root))
-
-
-def link_elements(root: etree._Element) -> list[etree._Element]:
-    """Elements with an attribute naming a filing registry or conac, in the document."""
-    return cast("list[etree._Element]", LINK_XPATH(root))
 
 
 def fragment_link_elements(fragment: etree._Element) -> list[etree._Element]:

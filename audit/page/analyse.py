@@ -106,13 +106,18 @@ def analyse_page(
         result.html_truncated = len(evidence) < len(body)
     if page.doc is None:
         return result
-    result.notices = extract_from_tree(page.doc, url, profile=options.profile).records()
+    result.notices = extract_from_tree(
+        page.doc, url, profile=options.profile, attributes=page.attributes
+    ).records()
     result.has_scripts = any(
         script.get("src") or (script.text or "").strip() for script in page.doc.iter("script")
     )
     result.meta_refresh = meta_refresh(page.doc, url)
-    examined = examine(page.doc, url, site_host)
-    result.includes, result.signals = list(examined.includes), list(examined.signals)
+    if not result.shows_both_numbers():
+        # What the page leaves to frames and scripts matters only while a number is
+        # missing: a page that shows both is read completely (reading_of).
+        examined = examine(page.doc, url, site_host, attributes=page.attributes)
+        result.includes, result.signals = list(examined.includes), list(examined.signals)
     if options.extra_pages:
         result.extra_pages = choose_extra_pages(
             page.links,

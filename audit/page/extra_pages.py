@@ -7,7 +7,6 @@ only the few chosen are resolved against the page URL.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain
 from urllib.parse import urljoin, urlsplit
 
 from audit.page.domains import same_website
@@ -35,7 +34,19 @@ def choose_extra_pages(
     if limit <= 0:
         return []
     final_host = (urlsplit(final_url).hostname or "").lower()
-    preferred: list[str] = []
+    homepages = {_key(final_url), _key(f"http://{site_host}/"), _key(f"https://{site_host}/")}
+    chosen: list[str] = []
+    seen = set(homepages)
+
+    def choose(href: str) -> bool:
+        """Choose ``href`` unless it is the homepage or a repeat; True when enough are."""
+        url = urljoin(final_url, href).split("#", 1)[0]
+        key = _key(url)
+        if key not in seen and url.startswith(("http://", "https://")):
+            seen.add(key)
+            chosen.append(url)
+        return len(chosen) == limit
+
     others: list[str] = []
     for href, text in links:
         host = link_host(href)
@@ -48,21 +59,13 @@ def choose_extra_pages(
             continue
         haystack = f"{text.lower()} {lowered}"
         if any(word in haystack for word in priority_words):
-            preferred.append(href)
+            # preferred pages come first, in document order: enough of them end the search
+            if choose(href):
+                return chosen
         elif len(others) < 4 * limit:  # room for duplicates of the homepage
             others.append(href)
-
-    homepages = {_key(final_url), _key(f"http://{site_host}/"), _key(f"https://{site_host}/")}
-    chosen: list[str] = []
-    seen = set(homepages)
-    for href in chain(preferred, others):
-        url = urljoin(final_url, href).split("#", 1)[0]
-        key = _key(url)
-        if key in seen or not url.startswith(("http://", "https://")):
-            continue
-        seen.add(key)
-        chosen.append(url)
-        if len(chosen) == limit:
+    for href in others:
+        if choose(href):
             break
     return chosen
 

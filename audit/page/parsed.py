@@ -10,9 +10,11 @@ import re
 from dataclasses import dataclass, field
 
 import lxml.html
+from lxml import etree
 
 from audit.notices import footer_text as notices_footer_text
 from audit.notices import parse_html
+from audit.notices.patterns import all_attributes
 from audit.page.encoding import decode_html
 
 _SPACES = re.compile(r"\s+")
@@ -28,6 +30,8 @@ class Page:
     footer_text: str | None
     links: list[tuple[str, str]] = field(default_factory=list)  # (href as written, text)
     links_not_read: int = 0  # links past ``max_links``
+    # Every attribute of the tree, read once for the footer and the notices' extraction.
+    attributes: list[etree._ElementUnicodeResult] | None = None
 
 
 def parse_page(
@@ -39,14 +43,16 @@ def parse_page(
     if doc is None:
         return Page(url=url, encoding=encoding, doc=None, title=None, footer_text=None)
     links, not_read = page_links(doc, max_links)
+    attributes = all_attributes(doc)
     return Page(
         url=url,
         encoding=encoding,
         doc=doc,
         title=page_title(doc),
-        footer_text=footer_text(doc),
+        footer_text=footer_text(doc, attributes),
         links=links,
         links_not_read=not_read,
+        attributes=attributes,
     )
 
 
@@ -61,8 +67,10 @@ def page_title(doc: lxml.html.HtmlElement) -> str | None:
     return clean_text(title.text_content()) or None
 
 
-def footer_text(doc: lxml.html.HtmlElement) -> str | None:
-    text = clean_text(notices_footer_text(doc))
+def footer_text(
+    doc: lxml.html.HtmlElement, attributes: list[etree._ElementUnicodeResult] | None = None
+) -> str | None:
+    text = clean_text(notices_footer_text(doc, attributes))
     return text[-_MAX_FOOTER_CHARS:] or None
 
 

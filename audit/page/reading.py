@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from audit.notices.footer import is_footer_element, is_footer_word
+from audit.notices.footer import footer_candidates, is_footer_element, is_footer_word
 from audit.notices.render import text_of
 from audit.notices.scripts import unescape_js
 from audit.page.domains import same_site
@@ -148,7 +148,12 @@ class _Collector:
 
 
 def examine(
-    doc: etree._Element, page_url: str, site_host: str, limit: int = MAX_INCLUDES
+    doc: etree._Element,
+    page_url: str,
+    site_host: str,
+    limit: int = MAX_INCLUDES,
+    *,
+    attributes: list[etree._ElementUnicodeResult] | None = None,
 ) -> Examination:
     """The same-site files that may hold the footer (most likely first, at most ``limit``)
     and what the page leaves to frames and scripts.
@@ -161,6 +166,7 @@ def examine(
     ``script_writes_footer`` (an inline script that writes markup with footer words in
     it), ``ssi`` (an include directive left in the page), ``noscript`` (a notice asking
     for JavaScript), ``script_shell`` (scripts and next to no visible text).
+    ``attributes``: the document's ``all_attributes``, when the caller read them already.
     """
     found = _Collector(page_url, site_host)
     _examine_frames(doc, found)
@@ -170,7 +176,7 @@ def examine(
         match = _SSI.search(comment.text or "")
         if match:
             found.signal("ssi", [found.include(match.group(1), "ssi", 1)])
-    if any(_is_empty_footer(element) for element in _marked_footers(doc)):
+    if any(_is_empty_footer(element) for element in _marked_footers(doc, attributes)):
         found.signal("empty_footer", [url for _, include in found.ranked for url in [include.url]])
     for noscript in doc.iter("noscript"):
         if _NOSCRIPT_CUES.search(text_of(noscript) or ""):
@@ -245,13 +251,19 @@ def _in_footer(element: etree._Element) -> bool:
     return False
 
 
-def _marked_footers(doc: etree._Element) -> Iterable[etree._Element]:
+def _marked_footers(
+    doc: etree._Element, attributes: list[etree._ElementUnicodeResult] | None
+) -> Iterable[etree._Element]:
+    """The visible elements of the body marked as a footer (nested ones too)."""
     body = doc.find(".//body")
-    root = body if body is not None else doc
-    for element in root.iter():
-        tag = element.tag
-        if isinstance(tag, str) and tag not in _INVISIBLE and is_footer_element(element):
+    for element in footer_candidates(doc, attributes):
+        visible = element.tag not in _INVISIBLE and is_footer_element(element)
+        if visible and (body is None or element is body or _inside(element, body)):
             yield element
+
+
+def _inside(element: etree._Element, ancestor: etree._Element) -> bool:
+    return any(parent is ancestor for parent in element.iterancestors())
 
 
 def _is_empty_footer(element: etree._Element) -> bool:
