@@ -175,6 +175,9 @@ def test_oversized_pages_are_cut_at_the_cap_and_kept_as_evidence(crawled: Crawle
     assert too_large
     for snapshot in too_large:
         assert snapshot.http_status == 200
+        # what arrived is recorded; its first MiB is read (CUT_PAGE_READ_BYTES) and kept
+        assert snapshot.content_length is not None and snapshot.content_length > 1024 * 1024
+        assert snapshot.title  # read from the first MiB
         assert snapshot.html_truncated
         assert snapshot.html_gz is not None
         assert len(gzip.decompress(snapshot.html_gz)) == 1024 * 1024  # evidence_max_bytes
