@@ -1270,3 +1270,123 @@ def test_an_image_setting_is_told_by_its_words_not_by_letters_inside_them() -> N
     assert extract_notices(settings, URL, today=TODAY).links_icp_registry  # not "pIc" of Icp
     badge = 'gongan_icon_url: "http://www.beian.gov.cn/img/ghs.png",\n'
     assert not extract_notices(badge, URL, today=TODAY).links_police_registry
+
+
+def test_a_serial_two_digits_longer_than_any_form_is_no_number() -> None:
+    assert extract("<p>闽Icp备125678987654号</p>").numbers("icp") == []
+    assert extract("<p>豫ICP备01025000148号</p>").numbers("icp") == ["豫ICP备01025000148号"]
+
+
+def test_a_serial_of_a_year_and_noughts_and_ones_may_be_issued() -> None:
+    assert extract("<p>黔ICP备11000001号</p>").numbers("icp") == ["黔ICP备11000001号"]
+    assert extract("<p>晋ICP备10000000号-2</p>").numbers("icp") == []  # all noughts
+    assert extract("<p>晋ICP备1000001号</p>").numbers("icp") == []  # no year and serial
+
+
+def test_a_year_and_a_run_is_a_placeholder() -> None:
+    assert extract("<p>京ICP备2024012345号-1</p>").numbers("icp") == []
+    assert extract("<p>京ICP备2024012346号-1</p>").numbers("icp") == ["京ICP备2024012346号-1"]
+
+
+def test_only_a_link_to_the_badge_page_is_the_conac_badge() -> None:
+    page = '<div class="footer"><a href="http://biaozhi.conac.cn/"><img src="/dzjg.png"></a></div>'
+    assert extract_notices(page, URL, today=TODAY).conac is None
+    page = (
+        '<div class="footer"><a href="https://bszs.conac.cn/sitename?method=show&id=1"></a></div>'
+    )
+    assert extract_notices(page, URL, today=TODAY).conac is not None
+
+
+def test_a_partner_heading_written_inline_heads_only_its_own_paragraph() -> None:
+    footer = (
+        '<div class="pc-footer"><div class="center"><p>友情链接： 卡宝宝信用卡 名鞋库 万表网</p>'
+        "<p>京ICP证190075号 京ICP备20051110号-5</p><p>Copyright©2011-2015 版权所有</p>"
+        "</div></div>"
+    )
+    notices = extract(footer)
+    assert notices.numbers("icp") == ["京ICP备20051110号-5"]
+    assert notices.numbers("icp_licence") == ["京ICP证190075号"]
+    listed = (
+        '<div class="links"><h3>友情链接</h3><ul><li><a href="http://a.cn/">'
+        "某网 京ICP备20051110号-5</a></li></ul></div>"
+    )
+    assert extract(listed).numbers("icp") == []
+
+
+def test_an_older_police_serial_of_two_significant_digits_is_no_placeholder() -> None:
+    assert extract("<p>京公网安备110102000060-1</p>").numbers("police") == [
+        "京公网安备110102000060号-1"
+    ]
+    assert extract("<p>京公安网备110101000005号</p>").numbers("police") == []
+
+
+def test_more_than_fifteen_digits_after_a_police_label_are_no_police_number() -> None:
+    assert extract("<p>湘公网安备4301900200223245号</p>").police == ()
+    assert extract("<p>京公网安备110104734773474323</p>").police == ()
+
+
+def test_an_invented_police_number_without_a_province_is_a_placeholder() -> None:
+    assert extract("<p>路公网备号 2084843827483号</p>").numbers("police") == []
+
+
+def test_a_licence_with_a_site_index_after_its_hao_is_a_filing_number() -> None:
+    notices = extract("<p>闽B2-20050063号-5</p>")
+    assert notices.numbers("icp") == ["闽B2-20050063-5"]
+    assert notices.numbers("icp_licence") == []
+
+
+def test_a_site_index_of_four_digits_before_an_app_letter() -> None:
+    notices = extract("<p>ICP备案号：鄂B2-20240059-1745A</p>")
+    assert notices.numbers("icp") == ["鄂B2-20240059-1745A"]
+
+
+def test_icp_with_a_number_label_and_no_filing_word() -> None:
+    page = "<p>版权所有：山东某公司 鲁ICP号11006098 增值电信业务经营许可证编号：鲁B2-20061055</p>"
+    assert extract(page).numbers("icp") == ["鲁ICP备11006098号"]
+
+
+def test_icp_glued_to_its_digits_across_a_hyphen_or_one_digit_off() -> None:
+    assert extract("<p>京ICP-10107173</p>").numbers("icp") == ["京ICP备10107173号"]
+    assert extract("<p>鲁ICP701203023</p>").numbers("icp") == ["鲁ICP备701203023号"]
+    assert extract("<p>京ICP-2023</p>").numbers("icp") == []
+
+
+def test_a_cross_region_licence_of_a_foreign_invested_company() -> None:
+    assert extract("<p>合字B1.B2-20220041</p>").numbers("icp_licence") == ["B1.B2-20220041"]
+
+
+def test_a_registry_link_in_a_php_echo() -> None:
+    php = (
+        '<footer id="footer"><?php _e(\' <a href="https://beian.miit.gov.cn">'
+        "蜀ICP备19017545号</a> '); ?>.</footer>"
+    )
+    assert extract_notices(php, URL, today=TODAY).links_icp_registry
+
+
+def test_a_registry_url_chosen_by_a_condition_and_used_as_an_href() -> None:
+    component = (
+        "const GONGAN_URL = GONGAN_DATACODE\n"
+        "  ? `https://beian.mps.gov.cn/#/query/webSearch?code=${GONGAN_DATACODE}`\n"
+        '  : "";\n'
+        "export function Beian() {\n"
+        "  return (<footer>{GONGAN_URL && (<a href={GONGAN_URL}>公安备案</a>)}</footer>)\n}"
+    )
+    assert extract_notices(component, URL, today=TODAY).links_police_registry
+
+
+def test_a_link_stored_as_escaped_markup_is_text() -> None:
+    seed = (
+        "(44, 'site_icp', '', '请填写ICP备案号，ICP备案官网：&lt;a href=&quot;http://www.miibeian.gov.cn"
+        "&quot; target=&quot;_blank&quot;&gt;http://www.miibeian.gov.cn&lt;/a&gt;', 5),"
+    )
+    assert not extract_notices(seed, URL, today=TODAY).links_icp_registry
+
+
+def test_a_footer_quoted_in_an_english_sentence_is_not_the_pages() -> None:
+    note = (
+        '<p>The site footer states only, quoted: plus\n  "网站标识码：bm63000001 '
+        '京ICP备05081655号 京公网安备11040102100142号".</p>'
+    )
+    notices = extract(note)
+    assert notices.numbers("site_code") == notices.numbers("icp") == []
+    assert extract('<p>Record: "京ICP备05081655号"</p>').numbers("icp") == ["京ICP备05081655号"]

@@ -267,6 +267,12 @@ class _Collector:
             origin = parent if parent is not None else root
             for fragment in code_fragments(text):
                 self._scan_rendered(render(fragment, as_root=True), origin=origin)
+            # The anchor a block echoes: <?php _e(' <a href="https://beian.miit.gov.cn">…
+            # (the parser ends the block at the anchor's ">", so its text follows outside)
+            for url in _code_urls(text, root, P.CODE_URL_RE if "beian" in text else None):
+                link = classify_link(url)
+                if link is not None and link.registry in ("miit", "mps"):
+                    self._note_link(link, "")
 
     def scan_meta(self, root: etree._Element) -> None:
         for value in P.meta_site_codes(root):
@@ -296,7 +302,10 @@ class _Collector:
                 continue
             href = href_of(anchor) or ""
             if "conac.cn" in href:
-                self._conac_candidate(ConacBadge(_bare(href), "link", "footer_text"))
+                # the badge links to its page on bszs.conac.cn; biaozhi.conac.cn and the
+                # like are pages about the badge, which any site can link to
+                if P.CONAC_LINK_RE.search(href):
+                    self._conac_candidate(ConacBadge(_bare(href), "link", "footer_text"))
                 continue
             if _skipped(anchor):
                 continue
@@ -340,6 +349,11 @@ class _Collector:
         for sample in P.code_sample_texts(root):
             # an article quoting a footer's markup as code (<pre>&lt;a href=…) links nothing
             text = text.replace(sample, " ") if sample else text
+        for shown in P.shown_href_texts(root):
+            # nor does markup stored escaped, which the page shows as text (a SQL seed's
+            # help column: 官网：&lt;a href=&quot;http://www.miibeian.gov.cn&quot;&gt;)
+            if _QUOTED_MARKUP.search(shown):
+                text = text.replace(shown, " ")
         if "\\" in text:
             text = text.replace("\\/", "/").replace('\\"', '"')  # JSON in a string
         for url in _code_urls(text, root, P.CODE_URL_RE if registry else None):

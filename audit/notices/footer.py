@@ -99,7 +99,27 @@ def is_partner_element(element: etree._Element) -> bool:
     tokens = _tokens(element)
     if any(any(s in token for s in _PARTNER_SUBSTRINGS) for token in tokens):
         return True
-    return _leading_text(element).startswith(_PARTNER_HEADINGS)
+    return _leading_text(element).startswith(_PARTNER_HEADINGS) and not _heading_inline_in_child(
+        element
+    )
+
+
+# A heading with more than this many characters after it in its block lists the partners
+# there (友情链接：卡宝宝 名鞋库 …), rather than heading the blocks that follow.
+_INLINE_LIST = 8
+
+
+def _heading_inline_in_child(element: etree._Element) -> bool:
+    """<div><p>友情链接：A B C</p><p>京ICP备…</p></div>: the heading and its links share the
+    first child block, which is the partner list; the blocks after it are the site's own."""
+    if (element.text or "").strip():
+        return False  # the heading is the element's own text
+    first = next((child for child in element if isinstance(child.tag, str)), None)
+    if first is None or first.tag not in BLOCK_TAGS or first.getnext() is None:
+        return False
+    text = _leading_text(first, limit=40)
+    heading = next((h for h in _PARTNER_HEADINGS if text.startswith(h)), None)
+    return heading is not None and len(text) > len(heading) + _INLINE_LIST
 
 
 def article_marking(element: etree._Element) -> str | None:

@@ -219,7 +219,11 @@ class Judge:
             return self._reject(found, "map_attribution")
         if self._fan_registry(found):
             return self._reject(found, "fan_registry")
-        if region is not Region.FOOTER and not own and P.QUOTE_CUE_RE.search(found.before[-20:]):
+        if (
+            region is not Region.FOOTER
+            and not own
+            and (P.QUOTE_CUE_RE.search(found.before[-20:]) or P.PROSE_QUOTE_RE.search(found.before))
+        ):
             return self._reject(found, "quoted")
         # Outside a marked footer, a link title is usually a news headline, and 主办 the
         # organiser of an event: take them there only with a registry link or 主办单位.
@@ -326,11 +330,13 @@ class Judge:
         )
 
     def _licence(self, fields: dict[str, Any]) -> validate.Checked:
+        app = fields.get("app", "")
         if fields.get("category"):
             return validate.telecom_licence(
-                fields["prov"], fields["category"], fields["token"], fields["site"], self.today
-            )
-        return validate.icp_licence(fields["prov"], fields["token"], fields["site"])
+                fields["prov"], fields["category"], fields["token"], fields["site"], self.today,
+                app=app,
+            )  # fmt: skip
+        return validate.icp_licence(fields["prov"], fields["token"], fields["site"], app=app)
 
     def _build(self, list_name: str, sightings: list[_Found]) -> Any:
         best = max(

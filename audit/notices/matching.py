@@ -20,6 +20,8 @@ _FAN_REGISTRIES = "萌喵猫茶"
 
 _ICP_DIGITS = frozenset({6, 7, 8, 10})
 _LICENCE_DIGITS = frozenset({6})
+# Longer than any ICP serial by two digits or more: no typo (licences have up to 8 seen).
+_LONGEST_ICP = max(_ICP_DIGITS) + 1
 _POLICE_DIGITS = frozenset({12, 14})
 # A 网站标识码 of the wrong length is still read after a full label (网站…, 标识…).
 _SITE_CODE_MALFORMED_LABEL = re.compile(r"网站|标识")
@@ -108,6 +110,7 @@ def _telecom_matches(text: str) -> list[_Match]:
             "category": m.group("cat").replace("、", "."),  # 滇B1、B2-…: one licence, B1.B2
             "token": m.group("num"),
             "site": m.group("site"),
+            "app": m.group("app") or "",
         }
         out.append(_Match("licence", m.start(), m.end(), fields))
         previous_end = m.end()
@@ -183,7 +186,9 @@ def _icp_matches(text: str) -> list[_Match]:
         in_full = _province_in_full(text, m.end("prov") if prov else start)
         if in_full is not None:
             prov, start = divisions.icp_abbr(in_full[0]), in_full[1]
-        if kind_label is None and (prov is None or not (has_hao or _glued_filing(text, m))):
+        named = bool(m.group("numlabel"))  # 鲁ICP号11006098: 号 as the label
+        glued = kind_label is None and _glued_filing(text, m)
+        if kind_label is None and (prov is None or not (has_hao or named or glued)):
             continue  # "ICP 2023": a bare ICP needs a province and 号 to be a number
         allowed = _LICENCE_DIGITS if kind_label == "证" else _ICP_DIGITS
         token, end, site = _token(m, text, allowed)
@@ -196,7 +201,7 @@ def _icp_matches(text: str) -> list[_Match]:
             if prov is None or kind_label != "备" or not has_hao:
                 continue
         if token.isdigit() and len(token) not in allowed:
-            if not _malformed_icp_ok(token, prov, has_hao, kind_label, allowed):
+            if not _malformed_icp_ok(token, prov, has_hao or glued, kind_label, allowed):
                 continue  # digits of some other kind after an ICP mention
             if not has_hao and _NEXT_LITERAL.match(text, end):
                 continue
@@ -264,14 +269,16 @@ def _police_matches(text: str) -> list[_Match]:
     return out
 
 
+_GLUE = re.compile(r"[Pp]\s?[-.]?\s?$")
+
+
 def _glued_filing(text: str, m: re.Match[str]) -> bool:
-    """辽ICP06018765: a province, ICP and a filing number's digits written together, with
-    neither 备 nor 号."""
+    """辽ICP06018765, 京ICP-10107173: a province, ICP and the digits of a filing number (or
+    one digit off: a typo) written together, with neither 备 nor 号."""
     start = m.start("num")
     return (
-        start > 0
-        and text[start - 1] in "Pp"
-        and len(m.group("num")) in (8, 10)
+        _GLUE.search(text, max(0, start - 4), start) is not None
+        and 7 <= len(m.group("num")) <= 11
         and m.group("num").isdigit()
     )
 
@@ -280,8 +287,9 @@ def _malformed_icp_ok(
     token: str, prov: str | None, has_hao: bool, label: str | None, allowed: frozenset[int]
 ) -> bool:
     """A digit too many or too few is still a (malformed) number in a full form: province
-    and 号 (晋ICP备123号), or province and ICP备/ICP证 with one digit more or less."""
-    if not prov:
+    and 号 (晋ICP备123号), or province and ICP备/ICP证 with one digit more or less. Two
+    digits more than the longest form (闽ICP备125678987654号) is no typo: an invented value."""
+    if not prov or len(token) > _LONGEST_ICP:
         return False
     return has_hao or (label is not None and _one_off(len(token), allowed))
 
@@ -290,10 +298,10 @@ def _malformed_police_ok(token: str, prov: str | None, has_hao: bool, standard: 
     """Likewise for a police number: 10 to 15 digits that open with a province's code
     (公安局备案编号:44060434553, 穗公网监备案证号：4401060102823), or one digit off after the
     full 省公网安备 label. Fewer than ten digits are no police number (公网安备05026980号
-    copies an ICP serial)."""
-    if 10 <= len(token) <= 15 and divisions.is_province_code(token[:2]):
-        return True
-    if has_hao and len(token) >= 10:
+    copies an ICP serial), nor more than fifteen (an invented value, not a typo)."""
+    if not 10 <= len(token) <= 15:
+        return False
+    if divisions.is_province_code(token[:2]) or has_hao:
         return True
     return bool(prov) and standard and _one_off(len(token), _POLICE_DIGITS)
 

@@ -33,7 +33,11 @@ TEMPLATE_RE = re.compile(TEMPLATE_VARIABLE, re.IGNORECASE)
 _NUMBER = f"(?P<num>{_MASK}|{_DIGITS}|{TEMPLATE_VARIABLE})"
 # The site index; an app, a mini program or a quick app filed since 2023 has a service
 # letter after it (辽ICP备18015387号-7A, -2X, -1K).
-_SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,3}})(?![\d])(?P<app>[AXK](?![A-Za-z]))?)?"
+# (A platform's app may have a site index of four digits: 鄂B2-20240059-1745A.)
+_SITE = (
+    rf"(?:{_S}-{_S}(?P<site>\d{{1,3}}(?![\d])|\d{{4}}(?=[AXK](?![A-Za-z])))"
+    r"(?P<app>[AXK](?![A-Za-z]))?)?"
+)
 # Police numbers with a site index (京公网安备:110102003042-1): one or two digits, not the
 # start of a phone number.
 _POLICE_SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,2}})(?![\d-]))?"
@@ -48,7 +52,7 @@ ICP_RE = re.compile(
     rf"(?:[（(](?={_PROV}[）)]))?(?P<prov>{_PROV})?(?:(?<=[（(]{_PROV})[）)])?"
     rf"{_S}(?<![A-Za-z])(?:[Ii]|(?<={_PROV})1(?=CP备)){_S}(?:[Cc]{_S}[Pp]|[Pp]{_S}[Cc](?={_S}[备证])){_S}"
     rf"(?:\(?{_S}(?P<kind>备|证){_S}\)?)?(?:{_S}ICP{_S}备)?"
-    rf"(?:{_S}案)?(?:{_S}[号编序]{_S}[码号]?)?(?:{_S}字)?(?:{_S}第)?{_S}[:.-]?{_S}{_NUMBER}"
+    rf"(?:{_S}案)?(?P<numlabel>{_S}[号编序]{_S}[码号]?)?(?:{_S}字)?(?:{_S}第)?{_S}[:.-]?{_S}{_NUMBER}"
     rf"(?P<hao>{_S}号)?{_SITE}(?P<hao2>{_S}号)?"
 )
 # ICP备案号：京16058363号: the province after the label, "ICP备" not repeated.
@@ -65,17 +69,19 @@ ICP_SHORT_RE = re.compile(
 # Telecom licences: 京B2-20090059, cross-region B1-20060139 and A2.B1-20232628;
 # a site index after it (粤B2-20090191-2) makes it a filing number. A digit more or less
 # is read, to be reported as malformed, and so is a category without its digit (粤B-2005…,
-# kept only after a province: ``_matches``). The ICP证 or ICP备 label is sometimes put
+# kept only after a province: ``_matches``). A 号 may stand before the site index
+# (闽B2-20050063号-5). The ICP证 or ICP备 label is sometimes put
 # before the telecom number (京ICP证B2-20171701号, 沪ICP备 B2-20050088-49): the province stays.
 TELECOM_RE = re.compile(
     rf"(?:(?P<prov>{_PROV}){_S}(?:[Ii]{_S}[Cc]{_S}[Pp]{_S}[证备]{_S}(?:[号编]{_S}[码号]?)?{_S}:?{_S})?)?"
     rf"(?<![A-Za-z0-9.])(?P<cat>[AB][1-2]?(?:[.、][AB][1-2])*)"
-    rf"{_S}-{_S}(?P<num>(?:19|20)\d{{5,7}})(?!\d){_SITE}"
+    rf"{_S}-{_S}(?P<num>(?:19|20)\d{{5,7}})(?!\d)(?:{_S}号(?={_S}-{_S}\d))?{_SITE}"
 )
-# A cross-region licence has no province: only trust it after a licence label, or in the
-# filing slot ("备案号：B2-20180101", a licence shown where the filing number goes).
+# A cross-region licence has no province: only trust it after a licence label, in the
+# filing slot ("备案号：B2-20180101", a licence shown where the filing number goes), or
+# after 合字, the mark of a foreign-invested company's licence (合字B1.B2-20220041).
 LICENCE_CUE_RE = re.compile(
-    r"许可|经营|业务|ICP|licen[cs]e|证[:\s]*$|备案[号编序]?码?\s?:?\s?$", re.IGNORECASE
+    r"许可|经营|业务|ICP|licen[cs]e|证[:\s]*$|备案[号编序]?码?\s?:?\s?$|合字\s?$", re.IGNORECASE
 )
 
 # Police numbers. Labels seen: 公网安备, and the typos 公安网备, 公网备, 公安备, 网安备,
@@ -152,6 +158,9 @@ QUOTE_CUE_RE = re.compile(
     # a quoted or titled name with its number in brackets: "“某某资讯网”（沪ICP备…）"
     r"|[”」》』]\s*[（(]\s*$"
 )
+# A notice in quotation marks opened right after an English word: a sentence quoting
+# another site's footer (… its footer states, plus "网站标识码：bm63000001 京ICP备…".).
+PROSE_QUOTE_RE = re.compile(r"[A-Za-z]{2,}\s[\"“][^\"“”'`,;={}<>()\[\]]{0,38}$")
 # The page speaking of itself ("本站备案号：", "版权所有 …"): overrides a quote cue, and
 # keeps the site's own number in a block that starts with a partner-list heading.
 OWN_CUE_RE = re.compile(r"本站|本网|版权|Copyright|©|备案[号编序]?码?\s?:|主办", re.I)
@@ -231,8 +240,9 @@ _REGISTRY_HOSTS = (
 CODE_URL_RE = re.compile(rf"(?:https?:)?//{_REGISTRY_HOSTS}[^\s\"'`<>)\\\]]*")
 # A variable (name = "…") counts only where the page uses it as an href (href={name}),
 # not when a click handler opens it: ``_used_as_href``.
-# A value that falls back to the URL: process.env.X?.trim() || "https://…", a.b ?? '…'.
-_FALLBACK = r"(?:[\w.$?]+(?:\(\s*\))?\s*(?:\|\||\?\?)\s*)?"
+# A value that falls back to the URL: process.env.X?.trim() || "https://…", a.b ?? '…';
+# or that a condition chooses: CODE ? `https://…?code=${CODE}` : "".
+_FALLBACK = r"(?:[\w.$?]+(?:\(\s*\))?\s*(?:\|\||\?\?|\?)\s*)?"
 CODE_URL_CONTEXT_RE = re.compile(
     r"(?:(?<!location\.)(?<!\w)href\s*=\s*\{?\s*\\?[\"'`]?|\]\(|\]:\s*"
     rf"|[A-Za-z0-9_$-][\"']?\s*:\s*{_FALLBACK}[\"'`]?"
@@ -267,6 +277,18 @@ CODE_SAMPLE_TEXT_XPATH = etree.XPath("//pre//text() | //code//text()", smart_str
 def code_sample_texts(root: etree._Element) -> list[str]:
     """The text shown as code (<pre>, <code>): markup quoted, not the page's own."""
     return cast("list[str]", CODE_SAMPLE_TEXT_XPATH(root))
+
+
+SHOWN_HREF_TEXT_XPATH = etree.XPath(
+    "//text()[contains(., 'href')][not(ancestor::script or ancestor::template)]",
+    smart_strings=False,
+)
+
+
+def shown_href_texts(root: etree._Element) -> list[str]:
+    """Text a visitor sees (not a script's) that speaks of an href: markup stored escaped
+    (&lt;a href=…&gt;) is shown as text, and links nothing."""
+    return cast("list[str]", SHOWN_HREF_TEXT_XPATH(root))
 
 
 def texts_between(root: etree._Element, first: int, last: int) -> list[etree._ElementUnicodeResult]:

@@ -42,16 +42,22 @@ _TWO_RUNS = re.compile(r"(\d)\1{2,}(?!\1)(\d)\2{2,}")
 
 def _is_made_up(digits: str) -> bool:
     """Digits nobody was issued: one digit repeated, a run like 123456, only 0s and 1s
-    (1000001, 00000001, 0000111), or a round number (1000000)."""
+    (1000001, 00000001, 0000111), or a round number (1000000). A year and a serial of
+    0s and 1s (黔ICP备11000001号: 2011's first) may well have been issued."""
     if len(digits) < 6:
         return False
     return (
         len(set(digits)) == 1
         or _is_sequence(digits)
         or _is_motif(digits)
-        or set(digits) <= {"0", "1"}
+        or (set(digits) <= {"0", "1"} and not _year_and_serial(digits))
         or digits[1:].strip("0") == ""
     )
+
+
+def _year_and_serial(digits: str) -> bool:
+    """An eight-digit ICP serial of 2010 or 2011 (YY and six digits) that is not all 0s."""
+    return len(digits) == 8 and digits[:2] in ("10", "11") and digits[2:].strip("0") != ""
 
 
 def placeholder_kind(token: str) -> str | None:
@@ -75,6 +81,9 @@ def _icp_digits_placeholder(digits: str) -> bool:
         return True
     # A theme's default ends in six or more of one digit (12222222): no serial does.
     if _TRAILING_RUN.search(digits):
+        return True
+    # A year and a run (京ICP备2024012345号): a theme's stand-in, as a run alone is.
+    if len(digits) == 10 and digits[:2] == "20" and _is_sequence(digits[4:]):
         return True
     # A real serial is never all zeros (晋ICP备 10000000号-2 is a student project's dummy).
     return len(digits) >= 8 and digits[-6:] == "000000"
@@ -147,11 +156,11 @@ def _icp_year(digits: str, today: datetime.date) -> list[str]:
     return ["digit_count"]
 
 
-def icp_licence(province: str | None, token: str, site: str | None) -> Checked:
+def icp_licence(province: str | None, token: str, site: str | None, *, app: str = "") -> Checked:
     """京ICP证030173号, or with a site index 京ICP证030173号-1 (then a filing number)."""
     reasons: list[str] = []
     main = f"{province or ''}ICP证{token}号"
-    number = f"{main}-{int(site)}" if site else main
+    number = f"{main}-{int(site)}{app}" if site else main
     if province is None:
         reasons.append("missing_province")
     kind = placeholder_kind(token)
@@ -174,12 +183,19 @@ def icp_licence(province: str | None, token: str, site: str | None) -> Checked:
 
 
 def telecom_licence(
-    province: str | None, category: str, digits: str, site: str | None, today: datetime.date
+    province: str | None,
+    category: str,
+    digits: str,
+    site: str | None,
+    today: datetime.date,
+    *,
+    app: str = "",
 ) -> Checked:
-    """京B2-20090059, B1-20060139 (cross-region, issued by MIIT), A2.B1-20232628."""
+    """京B2-20090059, B1-20060139 (cross-region, issued by MIIT), A2.B1-20232628; with a
+    site index (and an app's service letter), a filing number: 鄂B2-20240059-1745A."""
     reasons: list[str] = []
     main = f"{province or ''}{category}-{digits}"
-    number = f"{main}-{int(site)}" if site else main
+    number = f"{main}-{int(site)}{app}" if site else main
     if province is None:
         reasons.append("cross_region")
     if category[-1:] in ("A", "B"):
@@ -252,9 +268,11 @@ def police(
         name, full_name, retired = division.name, division.full_name, division.retired_year
         if retired is not None:
             reasons.append("retired_code")
-    if matches is False and "code_not_in_gb2260" in reasons:
-        # Either doubt alone may be a typo of the site's; both together leave nothing
-        # that says where the number was issued: an invented number, not a filing.
+    unplaced = province is None and "unknown_province" in reasons
+    if (matches is False or unplaced) and "code_not_in_gb2260" in reasons:
+        # Either doubt alone may be a typo of the site's; both together (or a code of no
+        # province and no prefix) leave nothing that says where the number was issued: an
+        # invented number, not a filing.
         reasons.append("self_contradictory")
         if not placeholder:
             placeholder = True
@@ -293,9 +311,12 @@ def _police_placeholder(digits: str) -> bool:
     if len(set(digits)) == 1 or _is_sequence(digits) or digits in _THEME_POLICE_DEFAULTS:
         return True
     serial = digits[6:]
-    # All-zero or single-digit serials: theme defaults like 京公网安备11000000000001号,
-    # 京公安网备110101000005号 (a local scheme's four-digit serial may well be 0060).
-    if serial.strip("0") == "" or (len(serial) >= 6 and len(serial.strip("0")) <= 1):
+    significant = serial.lstrip("0")
+    # All-zero, single-digit or round serials: theme defaults like 京公网安备11000000000001号,
+    # 京公安网备110101000005号, 津公网安备12010302000000号 (a serial of 000060, 02000007 or
+    # a local scheme's 0060 may well be real).
+    round_serial = len(significant) >= 4 and significant[1:].strip("0") == ""
+    if serial.strip("0") == "" or (len(serial) >= 6 and (len(significant) <= 1 or round_serial)):
         return True
     return digits[:6] in ("000000", "123456")
 
