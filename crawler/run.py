@@ -25,6 +25,7 @@ from scrapy.exceptions import NotConfigured
 from audit.config import Settings
 from audit.store import CrawlRun, Session, Store
 from audit.store import crawls as store_crawls
+from audit.store import runs as store_runs
 from audit.store.models import utcnow
 from crawler.discovery import CARRIED_STATS
 
@@ -143,10 +144,10 @@ class RunRecorder:
         summary["close_reason"] = reason
         summary["render"] = summary.pop(RENDER_STAT, None)
         summary["snapshots"] = store_crawls.snapshot_count(session, self.run_id)
-        state = store_crawls.INTERRUPTED
+        state = store_runs.INTERRUPTED
         if reason == "finished":
             damaged = any(summary.get(key) for key in DAMAGE_STATS)
-            state = store_crawls.INCOMPLETE if damaged else store_crawls.FINISHED
+            state = store_runs.INCOMPLETE if damaged else store_runs.FINISHED
         store_crawls.finish_run(session, self.run_id, state, summary)
         return state
 

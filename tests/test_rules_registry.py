@@ -121,7 +121,7 @@ def test_bad_metadata_raises(code: str, change: dict[str, str], message: str) ->
 
 
 def test_adding_a_rule_is_one_function(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(audit.rules, "RULES", dict(RULES))
+    monkeypatch.setattr(audit.rules.catalogue, "RULES", dict(RULES))
 
     @rule(code="BA401", **{**_META, "needs_reachable": False})  # type: ignore[arg-type]
     def plain_http(ctx: AuditContext) -> Iterator[Hit]:
@@ -137,7 +137,7 @@ def test_adding_a_rule_is_one_function(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_hits_are_unique_per_fingerprint(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(audit.rules, "RULES", {})
+    monkeypatch.setattr(audit.rules.catalogue, "RULES", {})
 
     @rule(code="BA499", **_META)  # type: ignore[arg-type]
     def twice(ctx: AuditContext) -> Iterator[Hit]:

@@ -9,12 +9,23 @@ from __future__ import annotations
 import ipaddress
 import re
 from functools import lru_cache
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import tldextract
 
-from audit.config import Profile
 from audit.excerpt import excerpt
+
+
+class Jurisdiction(Protocol):
+    """What these functions read of a profile (audit.config.Profile), which itself reads
+    hosts with this module."""
+
+    @property
+    def gov_domain_suffixes(self) -> list[str]: ...
+
+    def all_domain_suffixes(self) -> list[str]: ...
+
 
 _extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
@@ -121,11 +132,11 @@ def host_matches_suffix(host: str, suffixes: list[str] | tuple[str, ...]) -> boo
     return any(host == s or host.endswith("." + s) for s in suffixes)
 
 
-def is_government_host(host: str, profile: Profile) -> bool:
+def is_government_host(host: str, profile: Jurisdiction) -> bool:
     return host_matches_suffix(host, ("gov.cn", *profile.gov_domain_suffixes))
 
 
-def in_jurisdiction(host: str, profile: Profile) -> bool:
+def in_jurisdiction(host: str, profile: Jurisdiction) -> bool:
     """Whether a host belongs to the jurisdiction by its domain suffix (used for discovery)."""
     return host_matches_suffix(host, profile.all_domain_suffixes())
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from audit.page.domains import host_matches_suffix, host_of, registrable_domain, same_website
-from audit.rules import rule
+from audit.rules.catalogue import rule
 from audit.rules.model import AuditContext, Hit
 
 # Failures to reach the server at all (a server that answers something other than HTTP

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from audit.notices import divisions
-from audit.rules import rule
+from audit.rules.catalogue import rule
 from audit.rules.model import AuditContext, Hit, NoticeRow
 
 MIIT_33 = "《非经营性互联网信息服务备案管理办法》(信息产业部令第33号)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from audit.rules import rule
+from audit.rules.catalogue import rule
 from audit.rules.model import AuditContext, Hit
 
 GUIDELINE = "《政府网站发展指引》(国办发〔2017〕47号)"

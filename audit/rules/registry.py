@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Iterator
 
 from audit.page.domains import host_of
-from audit.rules import rule
+from audit.rules.catalogue import rule
 from audit.rules.filing import MIIT_33, MIIT_REGISTRY, MPS_33, MPS_REGISTRY
 from audit.rules.model import AuditContext, Hit, NoticeRow, Registry, RegistryEntry
 

@@ -22,15 +22,10 @@ from audit.errors import UserError
 from audit.processes import process_is_gone
 from audit.store.db import Store, first_line, is_transient, rows_matched
 from audit.store.models import CrawlRun, Link, Notice, PageBody, Site, Snapshot, utcnow
+from audit.store.runs import FAILED, FINISHED, INTERRUPTED, RUNNING
 from audit.store.sites import PENDING, site_ids_by_host
 from audit.store.upsert import upsert
 from audit.store.values import fit_row
-
-RUNNING, FINISHED, INTERRUPTED, FAILED = "running", "finished", "interrupted", "failed"
-# The crawl ended, but what it saw of some sites could not be stored (store_error and
-# not_crawled snapshots): audited like a finished run, reported as not all well.
-INCOMPLETE = "incomplete"
-ENDED = (FINISHED, INCOMPLETE)
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from audit.store.crawls import INTERRUPTED, RUNNING
 from audit.store.db import Store
 from audit.store.models import CrawlRun, Finding, Link, PageBody, Snapshot
+from audit.store.runs import INTERRUPTED, RUNNING
 
 
 def evidence_counts(session: Session, cutoff: dt.datetime) -> tuple[int, int]:

@@ -16,6 +16,13 @@ from sqlalchemy.orm import Session
 
 from audit.store.models import CrawlRun
 
+# A run's states.
+RUNNING, FINISHED, INTERRUPTED, FAILED = "running", "finished", "interrupted", "failed"
+# The crawl ended, but what it saw of some sites could not be stored (store_error and
+# not_crawled snapshots): audited like a finished run, reported as not all well.
+INCOMPLETE = "incomplete"
+ENDED = (FINISHED, INCOMPLETE)
+
 RunKey = tuple[dt.datetime, int]
 
 NEWEST_FIRST = (CrawlRun.started_at.desc(), CrawlRun.id.desc())
@@ -40,16 +47,12 @@ def up_to(key: RunKey) -> ColumnElement[bool]:
 
 def latest_ended_run(session: Session) -> CrawlRun | None:
     """The finished (or incomplete) run dated last."""
-    from audit.store.crawls import ENDED  # not at the top: crawls -> sites -> runs
-
     statement = select(CrawlRun).where(CrawlRun.state.in_(ENDED)).order_by(*NEWEST_FIRST)
     return session.scalars(statement.limit(1)).first()
 
 
 def ended_runs_after(session: Session, key: RunKey) -> list[int]:
     """The finished (or incomplete) runs dated after ``key``'s run, oldest first."""
-    from audit.store.crawls import ENDED
-
     statement = (
         select(CrawlRun.id).where(CrawlRun.state.in_(ENDED), ~up_to(key)).order_by(*OLDEST_FIRST)
     )
