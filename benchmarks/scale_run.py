@@ -51,7 +51,10 @@ def run_size(sites: int, backend: str, args: argparse.Namespace, work: Path) -> 
     testbed.write(folder)
     inventory = sum(1 for site in testbed.sites if site.in_inventory)
     del testbed
-    server, port = start_server_process(sites, seed=args.seed, slow_seconds=args.timeout * 4)
+    # (the server generates the testbed again: about a minute per 50,000 sites)
+    server, port = start_server_process(
+        sites, seed=args.seed, slow_seconds=args.timeout * 4, timeout=120 + sites / 100
+    )
     try:
         with Store(url) as store:
             import_inventory(store, folder / "inventory.csv")
@@ -86,8 +89,8 @@ def run_size(sites: int, backend: str, args: argparse.Namespace, work: Path) -> 
     }
 
 
-def report(rows: list[dict[str, Any]]) -> None:
-    base = rows[0]["sites_per_min"]
+def report(rows: list[dict[str, Any]], base: int | None = None) -> None:
+    base = base or rows[0]["sites_per_min"]
     for row in rows:
         flat = "met" if row["sites_per_min"] >= TARGET_FLAT * base else "NOT MET"
         small = "met" if row["peak_rss_mb"] < TARGET_RSS_MB else "NOT MET"
@@ -126,12 +129,12 @@ def main() -> int:
         rows = []
         for sites in sizes:
             rows.append(run_size(sites, backend, args, work))
-            print(f"{backend}: {sites:,} sites done", flush=True)
+            report(rows[-1:], base=rows[0]["sites_per_min"])
+            if args.json_out:  # as it goes: a long run that fails keeps what it measured
+                Path(args.json_out).write_text(json.dumps([*results, *rows], indent=2))
         print(f"\n== {backend}")
         report(rows)
         results += rows
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps(results, indent=2))
     return 0 if all(row["exit_status"] == 0 for row in results) else 1
 
 
