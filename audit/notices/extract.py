@@ -269,10 +269,8 @@ class _Collector:
                 self._scan_rendered(render(fragment, as_root=True), origin=origin)
             # The anchor a block echoes: <?php _e(' <a href="https://beian.miit.gov.cn">…
             # (the parser ends the block at the anchor's ">", so its text follows outside)
-            for url in _code_urls(text, root, P.CODE_URL_RE if "beian" in text else None):
-                link = classify_link(url)
-                if link is not None and link.registry in ("miit", "mps"):
-                    self._note_link(link, "")
+            if "beian" in text:
+                self._note_code_links(text, root)
 
     def scan_meta(self, root: etree._Element) -> None:
         for value in P.meta_site_codes(root):
@@ -356,14 +354,19 @@ class _Collector:
                 text = text.replace(shown, " ")
         if "\\" in text:
             text = text.replace("\\/", "/").replace('\\"', '"')  # JSON in a string
-        for url in _code_urls(text, root, P.CODE_URL_RE if registry else None):
-            link = classify_link(url)
-            if link is not None and link.registry in ("miit", "mps"):
-                self._note_link(link, "")
+        if registry:
+            self._note_code_links(text, root)
         if conac:
             for url in _code_urls(text, root, P.CONAC_LINK_RE):
                 self._conac_candidate(ConacBadge(url, "link", "footer_text"))
                 break
+
+    def _note_code_links(self, text: str, root: etree._Element) -> None:
+        """The registry URLs that code in ``text`` makes links of (see ``_code_urls``)."""
+        for url in _code_urls(text, root, P.CODE_URL_RE):
+            link = classify_link(url)
+            if link is not None and link.registry in ("miit", "mps"):
+                self._note_link(link, "")
 
     def _registry_link(self, anchor: etree._Element) -> tuple[Link | None, str]:
         """Record an anchor that points at a filing registry: (its link, its text)."""
