@@ -69,7 +69,7 @@ def row_counts(url: str) -> dict[str, int]:
     try:
         with engine.connect() as connection:
             return {
-                model.__tablename__: connection.scalar(select(func.count()).select_from(model))
+                model.__tablename__: connection.scalar(select(func.count()).select_from(model)) or 0
                 for model in (Site, CrawlRun, Snapshot, Notice, Finding, FindingEvent)
             }
     finally:

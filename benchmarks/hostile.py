@@ -145,7 +145,7 @@ def measure(
     )
     false_findings = sum(len(found.get(site.host, set())) for site in hostile)
     missed = 0
-    ordinary = Counter()
+    ordinary: Counter[str] = Counter()
     for site in manifest["sites"]:
         if site["host"] not in outcome:
             continue
@@ -219,7 +219,8 @@ def main() -> int:
     sites = hostile_sites(copies=args.copies)
     print(f"{args.sites} ordinary sites and {len(sites)} hostile ones in {work}")
     results = []
-    with HostileServer(testbed, sites, slow_seconds=TIMEOUT * 4) as server:
+    server = HostileServer(testbed, sites, slow_seconds=TIMEOUT * 4)
+    with server:  # (as HostileServer: __enter__ is typed by its base class)
         for kind in ["sqlite", *(["postgresql"] if args.postgres else [])]:
             (work / kind).mkdir()
             figures = measure(kind, args, server, work / kind)
