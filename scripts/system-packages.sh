@@ -3,6 +3,7 @@
 #
 #   scripts/system-packages.sh demo   # Chromium (footers written by JavaScript), a CJK font (charts)
 #   scripts/system-packages.sh test   # the same, plus LibreOffice and poppler (documents checked as PDF)
+#                                     # and strace (what a crawl's processes send, system call by call)
 #
 # As root it installs what is missing with apt-get; as another user it prints the one apt line
 # to run and goes on (the product works without them, and says what it cannot do). Used by
@@ -16,6 +17,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ "$purpose" = test ]; then
   command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
   command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+  command -v strace >/dev/null 2>&1 || missing+=(strace)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -40,6 +40,7 @@ from audit.intake.inventory import import_inventory
 from audit.store import Store
 from crawler.render import find_chromium
 from crawler.sandbox import browser_account, probe
+from tests.support.syscalls import STRACE, Traffic, read_traffic, strace_command
 from tests.test_faults import add_sites, findings_by_host, snapshots
 
 BROWSER = find_chromium()
@@ -95,7 +96,8 @@ class BrowserProcess:
     cmdline: list[str]
     seccomp: int  # 0 none, 2 a seccomp-bpf filter (the sandbox)
     user_namespace: str
-    remotes: set[tuple[str, int]] = field(default_factory=set)
+    remotes: set[tuple[str, int]] = field(default_factory=set)  # of its TCP sockets
+    udp_remotes: set[tuple[str, int]] = field(default_factory=set)
 
 
 def watch_chromium(
@@ -127,11 +129,14 @@ def look_at(process: psutil.Process, before: BrowserProcess | None) -> BrowserPr
         kinds = ["crashpad"]
     status = Path(f"/proc/{process.pid}/status").read_text()
     seccomp = re.search(r"^Seccomp:\s+(\d+)", status, re.M)
-    remotes = {(c.raddr.ip, c.raddr.port) for c in process.net_connections("inet") if c.raddr}
+    sockets = [c for c in process.net_connections("inet") if c.raddr]
+    tcp = {(c.raddr.ip, c.raddr.port) for c in sockets if c.type == socket.SOCK_STREAM}
+    udp = {(c.raddr.ip, c.raddr.port) for c in sockets if c.type == socket.SOCK_DGRAM}
     return BrowserProcess(
         process.pid, kinds[0] if kinds else "browser", tuple(process.uids()), cmdline,
         int(seccomp[1]) if seccomp else -1, os.readlink(f"/proc/{process.pid}/ns/user"),
-        remotes | (before.remotes if before else set()),
+        tcp | (before.remotes if before else set()),
+        udp | (before.udp_remotes if before else set()),
     )  # fmt: skip
 
 
@@ -143,6 +148,7 @@ class Crawl:
     store: Store
     processes: list[BrowserProcess]
     programs: set[str]  # every executable run under the crawl
+    traffic: Traffic | None  # what its processes sent, from their system calls (strace)
 
     def egress(self) -> list[tuple[str, str, int]]:
         """(method, host, port) of every request the browser sent to the guard."""
@@ -152,8 +158,9 @@ class Crawl:
         return {int(port) for port in GUARD.findall(self.stderr)}
 
 
-def run_crawl(work: Path, db_url: str, *args: str, config: str = "") -> Crawl:
-    """``python -m audit -vv crawl ARGS`` (DEBUG: the guard logs every request), watched."""
+def run_crawl(work: Path, db_url: str, *args: str, config: str = "", trace: bool = False) -> Crawl:
+    """``python -m audit -vv crawl ARGS`` (DEBUG: the guard logs every request), watched;
+    ``trace``: under strace, which records what every process of the crawl sends."""
     (work / "beian.toml").write_text(config, "utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEIAN_")}
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
@@ -161,9 +168,11 @@ def run_crawl(work: Path, db_url: str, *args: str, config: str = "") -> Crawl:
     env.update(BEIAN_DATABASE_URL=db_url, BEIAN_CONFIG=str(work / "beian.toml"))
     seen: dict[int, BrowserProcess] = {}
     programs: set[str] = set()
+    tracer = strace_command(work / "strace.txt") if trace else []
     with (work / "stdout.txt").open("w") as out, (work / "stderr.txt").open("w") as err:
         crawl = psutil.Popen(
-            [sys.executable, "-m", "audit", "-vv", "crawl", "--no-progress", "--json", *args],
+            [*tracer, sys.executable, "-m", "audit", "-vv", "crawl", "--no-progress", "--json",
+             *args],
             cwd=work, env=env, stdout=out, stderr=err,
         )  # fmt: skip
         watch_chromium(crawl, seen, programs)
@@ -176,6 +185,7 @@ def run_crawl(work: Path, db_url: str, *args: str, config: str = "") -> Crawl:
         Store(db_url),
         list(seen.values()),
         programs,
+        read_traffic((work / "strace.txt").read_text()) if trace else None,
     )
 
 
@@ -213,7 +223,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
             add_sites(
                 store, work, {f"http://{host}:{server.port}/": kind for host, kind in SITES.items()}
             )
-        crawl = run_crawl(work, db_url, "--timeout", "10", config=config)
+        crawl = run_crawl(work, db_url, "--timeout", "10", config=config, trace=bool(STRACE))
         assert crawl.status == 0, crawl.stderr[-3000:]
         try:
             yield Hostile(crawl, server, internal, udp)
@@ -286,8 +296,9 @@ def guards_of(hostile: Hostile) -> set[tuple[str, int]]:
 
 @pytest.mark.fault
 def test_the_guard_proxy_is_the_browsers_only_way_out(hostile: Hostile) -> None:
-    """Every socket of every Chromium process leads to this crawl's guard proxy; the guard
-    saw only the sites' own hosts (and refused the inward name): no Google service."""
+    """Every TCP socket of every Chromium process leads to this crawl's guard proxy; the
+    guard saw only the sites' own hosts (and refused the inward name): no Google service.
+    Chromium's UDP sockets are route lookups, which send nothing (next test)."""
     guards = guards_of(hostile)
     assert guards
     remotes = set().union(*(p.remotes for p in hostile.crawl.processes))
@@ -295,6 +306,25 @@ def test_the_guard_proxy_is_the_browsers_only_way_out(hostile: Hostile) -> None:
     hosts = {host for _, host, _ in hostile.crawl.egress()}
     assert hosts <= {*SITES, INTRANET}
     assert "google" not in hostile.crawl.stderr.lower()
+
+
+@pytest.mark.fault
+@pytest.mark.skipif(not STRACE, reason="strace is not installed")
+def test_nothing_the_crawl_sends_leaves_the_machine(hostile: Hostile) -> None:
+    """Read from the system calls of the whole crawl (crawler, guard, Chromium): every
+    byte sent went to a loopback address, and no TCP connection was tried elsewhere. The
+    UDP sockets Chromium points at Google's public DNS address (its IPv6 reachability
+    probe, WebRTC's default-address lookup) are connected and closed unused: a route
+    lookup in the kernel, no datagram."""
+    traffic = hostile.crawl.traffic
+    assert traffic is not None and traffic.sent
+    assert traffic.outward() == []
+    lookups = {(to.host, to.port) for to in traffic.route_lookups()}
+    seen_udp = set().union(*(p.udp_remotes for p in hostile.crawl.processes))
+    assert seen_udp <= lookups | {("127.0.0.1", hostile.udp.port)}
+    guards = guards_of(hostile)
+    browser_sends = {(to.host, to.port) for _, _, to in traffic.sent} & guards
+    assert browser_sends, "the browser's requests to the guard are in the trace"
 
 
 def test_chromium_runs_unprivileged_and_sandboxed_where_the_kernel_allows(
