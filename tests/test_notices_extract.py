@@ -1390,3 +1390,101 @@ def test_a_footer_quoted_in_an_english_sentence_is_not_the_pages() -> None:
     notices = extract(note)
     assert notices.numbers("site_code") == notices.numbers("icp") == []
     assert extract('<p>Record: "京ICP备05081655号"</p>').numbers("icp") == ["京ICP备05081655号"]
+
+
+# Round 11 of the real-world corpus (tests/data/real-footers/README.md).
+
+
+def test_numbers_written_in_pinyin_with_their_province() -> None:
+    notices = extract(
+        "<footer><p>Yue ICP B No. 20016192-1</p><p>E ICP Bei 20002031-3</p>"
+        "<p><a>E Gongwang Anbei 42011202001821</a></p><p>Liao ICP Filing No. 2025067927-1</p>"
+        "</footer>"
+    )
+    assert notices.numbers("icp") == [
+        "粤ICP备20016192号-1", "鄂ICP备20002031号-3", "辽ICP备2025067927号-1",
+    ]  # fmt: skip
+    assert notices.numbers("police") == ["鄂公网安备42011202001821号"]
+    # Jin is 津 or 晋: no one province, no number; nor is a word ending in a pinyin.
+    assert extract("<p>Jin ICP No. 12345679</p><p>THE ICP No. 20016192</p>").numbers("icp") == []
+
+
+def test_a_year_and_nothing_after_it_is_a_placeholder() -> None:
+    page = "<p>黑ICP备0500000</p><p>粤ICP备20250000号</p><p>粤ICP备 2124123456号</p>"
+    assert extract(page).numbers("icp") == []
+    assert extract("<p>粤ICP备20250012号</p>").numbers("icp") == ["粤ICP备20250012号"]
+
+
+def test_numbers_a_test_asserts_are_not_the_pages() -> None:
+    spec = (
+        "<p>it('shows the record', () => {\n  const wrapper = mountFooter({ icpNumber: "
+        "'浙ICP备2026000001号' })\n  expect(wrapper.text()).toBe('浙ICP备2026000001号')\n})\n"
+        "assert.match(publicHTML, /陇ICP备2026009447号/);</p>"
+    )
+    assert extract(spec).numbers("icp") == []
+
+
+def test_older_police_labels_of_an_organ_or_a_city() -> None:
+    page = "<p>广西网警备案号：45010302000046</p><p>冀ICP备05007415号 保公备130603100019号</p>"
+    assert extract(page).numbers("police") == [
+        "桂公网安备45010302000046号", "冀公网安备130603100019号",
+    ]  # fmt: skip
+
+
+def test_a_filing_number_whose_characters_a_wrong_decoding_lost() -> None:
+    page = "<p>著作权人：芜湖某某公司&nbsp;皖ICP\ufffd?16013764\ufffd?-3&nbsp;</p>"
+    assert extract(page).numbers("icp") == ["皖ICP备16013764号-3"]
+
+
+def test_a_variable_renders_the_constant_the_page_defines() -> None:
+    component = (
+        'const publicSecurityRecordCode = "36110302000181";\n'
+        "const policeRecordCode = '33019202003146'\n"
+        "const policeRecordText = `浙公网安备${policeRecordCode}号`\n"
+        "export function Footer() {\n  return (<footer><span>赣公网安备 "
+        "{publicSecurityRecordCode} 号</span><span>{policeRecordText}</span></footer>)\n}"
+    )
+    assert sorted(extract(component).numbers("police")) == [
+        "浙公网安备33019202003146号", "赣公网安备36110302000181号",
+    ]  # fmt: skip
+    # undefined, it stays a template variable: shown unrendered, no number
+    assert extract("<footer>赣公网安备 {policeCode} 号</footer>").numbers("police") == []
+
+
+def test_an_anchor_written_inside_a_components_text() -> None:
+    control = (
+        '<asp:Label ID="CopyRight" runat="server" Text="&copy;2012. All Rights Reserved. '
+        "<a href='http://www.miibeian.gov.cn' target='_blank'>沪ICP备12039679号</a>\"></asp:Label>"
+    )
+    notices = extract_notices(control, URL, today=TODAY)
+    assert notices.numbers("icp") == ["沪ICP备12039679号"]
+    assert notices.links_icp_registry
+
+
+def test_a_data_list_of_other_sites_and_their_numbers() -> None:
+    data = (
+        "<p>const OFFICIAL_SITES = [\n"
+        '  { name: "淘宝网", url: "https://www.taobao.com", icp: "浙B2-20120091-1" },\n'
+        '  { name: "唯品会", url: "https://www.vip.com", icp: "粤B2-20120466" },\n'
+        '  { name: "得物", url: "https://www.dewu.com", icp: "沪ICP备16005437号" },\n]</p>'
+    )
+    notices = extract(data)
+    assert notices.numbers("icp") == notices.numbers("icp_licence") == []
+    # one record, the site's own: its number
+    own = (
+        '<p>export const site = { name: "我的博客", url: "https://www.example.gov.cn", '
+        'icp: "京ICP备16005437号" }</p>'
+    )
+    assert extract(own).numbers("icp") == ["京ICP备16005437号"]
+
+
+def test_a_site_code_label_written_one_character_per_element() -> None:
+    """(In a component's template, read as a whole; on a served page each character is a
+    text node of its own, which the cheap pre-filter passes over: not read there yet.)"""
+    component = (
+        "<template><div class='footer'><div><div>ICP备案号</div><div>：</div>"
+        "<div>蜀ICP备20023321号</div></div><div><div><span>网</span><span>站</span>"
+        "<span>标</span><span>识</span><span>码</span></div><div>：</div><div>bm64220001</div>"
+        "</div></div></template>"
+    )
+    assert extract_notices(component, URL, today=TODAY).numbers("site_code") == ["bm64220001"]

@@ -35,7 +35,13 @@ Conventions (shared with the labelled corpora, see tests/data/footers and
   fewer than ten digits are none.
 - Numbers written in English are read where the notice names the province (Beijing ICP
   No. 2026006343, ICP License No. 15058768 by Jiangsu …, Shanghai Public Network
-  Security No. 31010402003255); without one they say nothing checkable.
+  Security No. 31010402003255), or in pinyin by its abbreviation (Yue ICP B No. …, E
+  Gongwang Anbei …; not Jin, Ji, Gan, Yu or Gui, which name two provinces); without one
+  they say nothing checkable.
+- A template variable a constant of the page defines (赣公网安备 {code} 号 beside
+  ``const code = "3611…"``) shows that constant's digits; an empty constant shows nothing.
+  Numbers a test asserts (``expect(…).toBe('京ICP备…')``) and records of a data list that
+  name other sites with their numbers are not the page's.
 - A licence-shaped number with a site index (粤B2-20090191-2, 京ICP证030173号-1) is the
   site's filing number and goes to ``icp`` (``form`` says its shape); without one it is a
   licence (``icp_licence``).

@@ -71,6 +71,14 @@ PROVINCE_ENGLISH: dict[str, str] = {
     "tibet": "54", "xizang": "54", "shaanxi": "61", "gansu": "62", "qinghai": "63",
     "ningxia": "64", "xinjiang": "65",
 }  # fmt: skip
+# Pinyin of the abbreviations (Yue ICP No. …, E Gongwang Anbei …). Jin (津 晋), Ji (冀 吉),
+# Gan (赣 甘), Yu (豫 渝), Gui (桂 贵) and Shan name no one province: left out.
+PROVINCE_PINYIN: dict[str, str] = {
+    "jing": "11", "meng": "15", "liao": "21", "hei": "23", "hu": "31", "su": "32",
+    "zhe": "33", "wan": "34", "min": "35", "lu": "37", "e": "42", "xiang": "43", "yue": "44",
+    "qiong": "46", "chuan": "51", "shu": "51", "qian": "52", "dian": "53", "yun": "53",
+    "zang": "54", "long": "62", "qing": "63", "ning": "64", "xin": "65",
+}  # fmt: skip
 # ICP numbers use 蜀 黔 陇 where police numbers use 川 贵 甘 (FILING-RULES.md).
 _ICP_ABBR = {"51": "蜀", "52": "黔", "62": "陇"}
 

@@ -52,7 +52,9 @@ from audit.notices.links import (
     _commented_out,
     _json_link,
     _markdown_link,
+    _markup_link,
     _on_comment_line,
+    _record_host,
     _span_link,
     _switched_off,
     _switched_off_in_yaml,
@@ -142,6 +144,7 @@ class _Collector:
         self.conac: ConacBadge | None = None
         self.order = 0
         self.all_text = ""  # every text node of the page (scripts too), joined
+        self.constants: dict[str, str | None] | None = None  # read when needed
 
     # -- candidates -------------------------------------------------------------------
 
@@ -220,15 +223,17 @@ class _Collector:
                 continue
             text = squeeze(clean(original))
             for match in _matches(text):
+                raw = _original_of(original, match)
                 self._add(
                     match,
                     text,
-                    raw=_original_of(original, match),
+                    raw=raw,
                     source="footer_text",
                     region=classify(element),
                     element=element,
-                    # links={[{title: '滇ICP备…', href: 'https://beian.miit.gov.cn/'}]}
-                    link=_json_link(text, match),
+                    # links={[{title: '滇ICP备…', href: 'https://beian.miit.gov.cn/'}]},
+                    # Text="<a href='http://www.miibeian.gov.cn'>沪ICP备…</a>"
+                    link=_json_link(text, match) or _markup_link(original, compact(raw)),
                     hidden=False,
                 )
 
@@ -439,9 +444,17 @@ class _Collector:
         hidden: bool,
         footer_cue: bool = False,
     ) -> None:
+        window = (max(0, match.start - P.TEST_CODE_REACH), min(len(text), match.end + 200))
+        if P.TEST_CODE_RE.search(text, *window):
+            self.rejected.append(Rejected(match.kind, compact(raw), raw, "test_code"))
+            return
+        fields = self._with_constant(match.fields)
+        if fields is None:
+            self.rejected.append(Rejected(match.kind, compact(raw), raw, "empty_constant"))
+            return
         self._push(
             match.kind,
-            match.fields,
+            fields,
             raw=raw or text[match.start : match.end].strip(),
             source=source,
             region=region,
@@ -450,7 +463,27 @@ class _Collector:
             hidden=hidden,
             before=text[max(0, match.start - 40) : match.start],
             footer_cue=footer_cue,
+            record_host=_record_host(text, match) if "{" in text else "",
         )
+
+    def _with_constant(self, fields: dict[str, Any]) -> dict[str, Any] | None:
+        """A template variable in place of the digits, where the page defines it as a
+        constant (赣公网安备 {policeCode} 号 beside const policeCode = "3611…"): its digits;
+        None when the constant is empty (the notice is not shown)."""
+        token = fields.get("token")
+        if not token or not P.TEMPLATE_RE.fullmatch(token):
+            return fields
+        if self.constants is None:
+            self.constants = {}
+            for name, _, value in P.CONSTANT_RE.findall(self.all_text):
+                # a name defined twice with different values says nothing
+                same = self.constants.get(name, value) == value
+                self.constants[name] = value if same else None
+        name = P.VARIABLE_NAME_RE.search(token.rstrip("}%> "))
+        value = self.constants.get(name[1]) if name else None
+        if value == "":
+            return None
+        return {**fields, "token": value} if value else fields
 
     def _push(self, kind: str, fields: dict[str, Any], **context: Any) -> None:
         self.order += 1

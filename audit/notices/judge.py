@@ -62,6 +62,7 @@ class _Found:
     hidden: bool
     before: str
     footer_cue: bool = False
+    record_host: str = ""  # the site an object literal around it is a record of
     confidence: Confidence = "low"
     reasons: list[str] = field(default_factory=list)
 
@@ -256,32 +257,19 @@ class Judge:
         return link is not None and link.registry is None and self._foreign(link.host)
 
     def _drop_lists_of_others(self, accepted: list[_Found]) -> list[_Found]:
-        """Remove runs of different numbers that belong to other sites."""
-        drop: set[int] = set()
-        for kind in ("icp", "police"):
-            by_list: dict[etree._Element, dict[str, set[etree._Element]]] = {}
-            external: dict[str, list[_Found]] = {}
-            for found in accepted:
-                if found.kind != kind or found.element is None:
-                    continue
-                key = self._main_key(found)
-                item = _list_item(found.element)
-                if item is not None:
-                    container, entry = item
-                    by_list.setdefault(container, {}).setdefault(key, set()).add(entry)
+        """Remove runs of different numbers that belong to other sites: the items of one
+        list, or numbers each linked to (or in a record naming) another site."""
+        drop = self._items_of_lists(accepted)
+        external: dict[str, list[_Found]] = {}
+        for found in accepted:
+            if found.kind in ("icp", "licence", "police"):
                 link = found.link
                 if link is not None and link.registry is None and self._foreign(link.host):
                     external.setdefault(link.host, []).append(found)
-            for container, numbers in by_list.items():
-                entries = {e for es in numbers.values() for e in es}
-                if len(numbers) >= 2 and len(entries) >= 2:
-                    for found in accepted:
-                        if found.kind == kind and found.element is not None:
-                            item = _list_item(found.element)
-                            if item is not None and item[0] is container:
-                                drop.add(found.order)
-            if len(external) >= 2:
-                drop.update(f.order for fs in external.values() for f in fs)
+                elif found.record_host and self._foreign(found.record_host):
+                    external.setdefault(found.record_host, []).append(found)
+        if len(external) >= 2:
+            drop.update(f.order for fs in external.values() for f in fs)
         kept = []
         for found in accepted:
             if found.order in drop:
@@ -289,6 +277,31 @@ class Judge:
             else:
                 kept.append(found)
         return kept
+
+    def _items_of_lists(self, accepted: list[_Found]) -> set[int]:
+        """The numbers of one kind that are items of a list holding two or more of them."""
+        drop: set[int] = set()
+        for kind in ("icp", "licence", "police"):
+            by_list: dict[etree._Element, dict[str, set[etree._Element]]] = {}
+            listed: list[tuple[_Found, etree._Element]] = []
+            for found in accepted:
+                item = (
+                    _list_item(found.element)
+                    if found.kind == kind and found.element is not None
+                    else None
+                )
+                if item is not None:
+                    container, entry = item
+                    by_list.setdefault(container, {}).setdefault(self._main_key(found), set()).add(
+                        entry
+                    )
+                    listed.append((found, container))
+            for found, container in listed:
+                numbers = by_list[container]
+                entries = {e for es in numbers.values() for e in es}
+                if len(numbers) >= 2 and len(entries) >= 2:
+                    drop.add(found.order)
+        return drop
 
     def _foreign(self, host: str) -> bool:
         if not host or not self.base_host:

@@ -12,7 +12,7 @@ from lxml import etree
 
 from audit.notices import patterns as P
 from audit.notices.matching import _Match
-from audit.notices.normalise import Link, classify_link
+from audit.notices.normalise import Link, classify_link, compact
 from audit.notices.render import (
     MAP_LIMIT,
     Rendered,
@@ -293,3 +293,40 @@ def _markdown_link(text: str, match: _Match) -> Link | None:
     if target is None or "[" not in text[max(0, match.start - 200) : match.start]:
         return None
     return classify_link(target.group("url"))
+
+
+_MARKUP_ANCHOR = re.compile(
+    r"<a\b[^<>]*?\bhref\s*=\s*(?P<q>['\"])(?P<url>[^'\"]+)(?P=q)[^<>]*>(?P<inner>.*?)</a\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _markup_link(value: str, shown: str) -> Link | None:
+    """The target of an anchor written inside an attribute's value around ``shown``
+    (<asp:Label Text="… <a href='http://www.miibeian.gov.cn'>沪ICP备…号</a>">)."""
+    if "<a" not in value and "<A" not in value:
+        return None
+    for anchor in _MARKUP_ANCHOR.finditer(value):
+        if shown and shown in compact(anchor.group("inner")):
+            return classify_link(anchor.group("url"))
+    return None
+
+
+# The site a record of a data list names: {name: "淘宝网", url: "https://www.taobao.com", …}.
+_RECORD_URL = re.compile(
+    r"""["']?(?:url|href|link|site|website|homepage|domain)["']?\s?:\s?["'`](?P<url>(?:https?:)?//[^\s"'`<>]+)"""
+)
+
+
+def _record_host(text: str, match: _Match) -> str:
+    """The host of the site that the object literal around the match is a record of,
+    where it names one that is no registry (a list of sites with their numbers)."""
+    if _OBJECT_VALUE.search(text, max(0, match.start - 80), match.start) is None:
+        return ""
+    found = _enclosing_object(text, match.start, match.end)
+    if found is None:
+        return ""
+    left, right = found
+    record = _RECORD_URL.search(text, left, right if right is not None else match.start)
+    link = classify_link(record.group("url")) if record else None
+    return link.host if link is not None and link.registry is None else ""

@@ -61,7 +61,7 @@ def _matches(text: str) -> list[_Match]:
     for m in P.SITE_CODE_RE.finditer(text):
         code = m.group("code")
         if len(code) != 10 and (
-            not _SITE_CODE_MALFORMED_LABEL.search(m.group("label"))
+            not _SITE_CODE_MALFORMED_LABEL.search(compact(m.group("label")))
             or _NEXT_LITERAL.match(text, m.end())
         ):
             continue  # "识别码" before some other digits; 网站标识码 with a digit too many stays
@@ -120,7 +120,8 @@ def _telecom_matches(text: str) -> list[_Match]:
 def _english_matches(text: str) -> list[_Match]:
     """Filing and police numbers written in English, where the notice names the province
     (see ``P.ENGLISH_ICP_RE``); without a province they say nothing checkable."""
-    if "ICP" not in text.upper() and "SECURITY" not in text.upper():
+    upper = text.upper()
+    if "ICP" not in upper and "SECURITY" not in upper and "ANBEI" not in upper.replace(" ", ""):
         return []
     out: list[_Match] = []
     for m in P.ENGLISH_ICP_RE.finditer(text):
@@ -147,8 +148,9 @@ def _english_matches(text: str) -> list[_Match]:
 
 
 def _english_abbr(name: str, abbr: Callable[[str], str | None]) -> str | None:
-    """'Shanghai' -> 沪 (``abbr`` picks the ICP or the police abbreviation)."""
+    """'Shanghai' -> 沪, 'Yue' -> 粤 (``abbr`` picks the ICP or the police abbreviation)."""
     code = divisions.PROVINCE_ENGLISH.get(" ".join(name.lower().split()))
+    code = code or divisions.PROVINCE_PINYIN.get(name.lower())
     if code is None:  # "InnerMongolia": the space was optional
         code = divisions.PROVINCE_ENGLISH.get(name.lower().replace("mongolia", " mongolia"))
     return abbr(code) if code else None
@@ -171,6 +173,7 @@ _ANCHORS = (
     "Security",
     "SECURITY",
     "security",
+    "nbei",
 )
 _LONG_TEXT = 4000
 
@@ -180,6 +183,8 @@ def _icp_matches(text: str) -> list[_Match]:
     out: list[_Match] = []
     for m in P.ICP_RE.finditer(text):
         kind_label = m.group("kind")
+        if kind_label and kind_label[0] == "\ufffd":
+            kind_label = "备"  # lost to a wrong decoding (patterns._LOST)
         prov = m.group("prov")
         has_hao = bool(m.group("hao") or m.group("hao2"))
         start = _start(text, m.start())

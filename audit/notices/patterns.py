@@ -12,7 +12,7 @@ from typing import cast
 from lxml import etree
 from lxml.html import defs as html_defs
 
-from audit.notices.divisions import ABBR_CHARS, PROVINCE_ENGLISH
+from audit.notices.divisions import ABBR_CHARS, PROVINCE_ENGLISH, PROVINCE_PINYIN
 
 _PROV = f"[{ABBR_CHARS}]"
 _S = r"\s?"
@@ -25,10 +25,19 @@ _MASK = r"\d*[xX*]{3,}[\dxX*]*|\d{5,}[xX*]{1,2}(?![A-Za-z\d])"
 # Unrendered template variables: {$icp} {$cfg.beian} {{ icp }} ${icp} <%= icp %> {dede:...}
 TEMPLATE_VARIABLE = (
     r"(?:\{\{\s?[\w.$\[\]'\"|]+\s?\}\}|\{\$[\w.\[\]'\"]+\}|\$\{[\w.]+\}|<%=?\s?[\w.$]+\s?%>"
-    r"|\{dede:[^}]{1,60}\}|\{[\w.]*(?:icp|beian|record)[\w.]*\}|__[A-Z_]{3,}__"
+    r"|\{dede:[^}]{1,60}\}|\{[\w.]*(?:icp|beian|record)[\w.]*\}|\{[A-Za-z_$][\w$]*(?:\.[\w$]+)*\}"
+    r"|__[A-Z_]{3,}__"
     r"|<\?(?:php|=)[^>]{0,80}\?>)"
 )
 TEMPLATE_RE = re.compile(TEMPLATE_VARIABLE, re.IGNORECASE)
+# The name a template variable stands for: {$cfg.beian} -> beian, ${policeCode} -> policeCode.
+VARIABLE_NAME_RE = re.compile(r"([A-Za-z_$][\w$]*)\W*$")
+# A constant a script or component defines (const policeCode = '33019202003146'): what a
+# template variable of that name renders, where the page defines it; nothing when it is
+# empty (const POLICE_CODE = "", whose block then does not render).
+CONSTANT_RE = re.compile(
+    r"(?<![A-Za-z0-9_$])(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::\s*\w+\s*)?=\s*([\"'`])(\d{6,15}|)\2"
+)
 # The mask first: "2021xxxxxx" must not stop at "2021".
 _NUMBER = f"(?P<num>{_MASK}|{_DIGITS}|{TEMPLATE_VARIABLE})"
 # The site index; an app, a mini program or a quick app filed since 2023 has a service
@@ -42,6 +51,9 @@ _SITE = (
 # start of a phone number.
 _POLICE_SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,2}})(?![\d-]))?"
 
+# A character lost to a wrong decoding (GBK read as UTF-8: 皖ICP�?16013764�?-3): where 备
+# and 号 stand in a filing number, a reader restores them.
+_LOST = "\ufffd\\??"
 # ICP filing numbers and ICP licences. Labels seen: ICP备, ICP(备), ICP备案号:, ICP备字第,
 # ICP证, the typo IPC备, and a bare ICP before the digits; a stray colon, dash or dot
 # before them (京ICP备.05…).
@@ -51,9 +63,9 @@ _POLICE_SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,2}})(?![\d-]))?"
 ICP_RE = re.compile(
     rf"(?:[（(](?={_PROV}[）)]))?(?P<prov>{_PROV})?(?:(?<=[（(]{_PROV})[）)])?"
     rf"{_S}(?<![A-Za-z])(?:[Ii]|(?<={_PROV})1(?=CP备)){_S}(?:[Cc]{_S}[Pp]|[Pp]{_S}[Cc](?={_S}[备证])){_S}"
-    rf"(?:\(?{_S}(?P<kind>备|证){_S}\)?)?(?:{_S}ICP{_S}备)?"
+    rf"(?:\(?{_S}(?P<kind>备|证|{_LOST}){_S}\)?)?(?:{_S}ICP{_S}备)?"
     rf"(?:{_S}案)?(?P<numlabel>{_S}[号编序]{_S}[码号]?)?(?:{_S}字)?(?:{_S}第)?{_S}[:.-]?{_S}{_NUMBER}"
-    rf"(?P<hao>{_S}号)?{_SITE}(?P<hao2>{_S}号)?"
+    rf"(?P<hao>{_S}(?:号|{_LOST}))?{_SITE}(?P<hao2>{_S}号)?"
 )
 # ICP备案号：京16058363号: the province after the label, "ICP备" not repeated.
 ICP_LABEL_FIRST_RE = re.compile(
@@ -86,7 +98,8 @@ LICENCE_CUE_RE = re.compile(
 
 # Police numbers. Labels seen: 公网安备, and the typos 公安网备, 公网备, 公安备, 网安备,
 # 公安机关备案号, 云安备 (``_police_matches`` wants a province before 安备); the older
-# 公网监备, 公网监备案证第, 公安网监备案号 and 网监备案号; before 2016 the filing organ itself
+# 公网监备, 公网监备案证第, 公安网监备案号, 网监备案号 and 网警备案号, a city's 公备 (保公备,
+# 保定's); before 2016 the filing organ itself
 # (北京市公安局朝阳分局备案编号, 海淀分局备案); 公安部备案号 and 公安联网备案号 (the filing of
 # 国际联网). The province may follow the label (公网安备：京1101…), a slash may stand
 # before the digits (公网安备/61129…); older local numbers have a hyphen inside
@@ -95,7 +108,7 @@ POLICE_RE = re.compile(
     rf"(?P<prov>{_PROV})?{_S}(?P<label>公{_S}安?{_S}网{_S}[安监]?{_S}备|公{_S}安{_S}机{_S}关{_S}备"
     rf"|公{_S}安{_S}(?:部|(?:机{_S}关{_S})?联{_S}网)?{_S}备|网{_S}安{_S}备|公{_S}网{_S}安"
     rf"|公{_S}安{_S}局[\u4e00-\u9fff]{{0,8}}?备(?={_S}案)|分{_S}局{_S}备(?={_S}案)|安{_S}备"
-    rf"|网{_S}监{_S}备(?={_S}案))"
+    rf"|网{_S}[监警]{_S}备(?={_S}案)|(?<=[\u4e00-\u9fff])公备)"
     rf"(?:{_S}案)?(?:{_S}证)?(?:{_S}[号编]{_S}[码号]?)?(?:{_S}第)?{_S}[:/]?{_S}(?P<prov2>{_PROV})?"
     rf"{_S}{_NUMBER}(?P<rest>-\d{{4,11}}(?!\d))?(?P<hao>{_S}号)?{_POLICE_SITE}(?P<hao2>{_S}号)?"
 )
@@ -110,18 +123,24 @@ BARE_LABEL_RE = re.compile(
 
 # Numbers written in English (Beijing ICP No. 2026006343, FujianICPPrepared2024073556-1,
 # ICP License No. 2022020686, Shanghai; Beijing Public Network Security No. 110113…): the
-# province by its English name, before the label or after the number.
+# province by its English name, before the label or after the number; or in pinyin, the
+# abbreviation as a word of its own before the label (Yue ICP B No. …, E ICP Bei …,
+# Jing Gongwang Anbei 110108…), B and Bei standing for 备.
 _ENGLISH_PROVINCE = "|".join(sorted(PROVINCE_ENGLISH, key=len, reverse=True)).replace(" ", r"\s?")
+_PINYIN_PROVINCE = "|".join(sorted(PROVINCE_PINYIN, key=len, reverse=True))
+_NAMED_BEFORE = rf"{_ENGLISH_PROVINCE}|(?<![A-Za-z])(?:{_PINYIN_PROVINCE})(?=\s)"
 ENGLISH_ICP_RE = re.compile(
-    rf"(?:(?P<pname>{_ENGLISH_PROVINCE})\s?)?(?<![A-Za-z])ICP\s?"
-    r"(?:(?:prepar(?:ed|ation)|filing|record(?:\s?licen[cs]e)?|registration|reg\.?|licen[cs]e)\s?)?"
+    rf"(?:(?P<pname>{_NAMED_BEFORE})\s?)?(?<![A-Za-z])ICP\s?"
+    r"(?:(?:prepar(?:ed|ation)|filing|record(?:\s?licen[cs]e)?|registration|reg\.?|licen[cs]e"
+    r"|bei\b|b\b)\s?)?"
     r"(?:No\.?|Number|#)?\s?[:.]?\s?"
     r"(?P<num>\d{8}|\d{10})(?!\d)(?:\s?-\s?(?P<site>\d{1,3})(?!\d))?"
     rf"(?:\s?,\s?(?P<after>{_ENGLISH_PROVINCE})|\s?by\s(?P<issuer>{_ENGLISH_PROVINCE}))?",
     re.IGNORECASE,
 )
 ENGLISH_POLICE_RE = re.compile(
-    rf"(?P<pname>{_ENGLISH_PROVINCE})\s?Public\s?(?:Network\s?)?Security\s?"
+    rf"(?P<pname>{_NAMED_BEFORE})\s?"
+    r"(?:Public\s?(?:Network\s?)?Security|Gong\s?wang\s?An\s?bei)\s?"
     r"(?:(?:Filing|Record|Registration)\s?)?(?:No\.?|Number)?\s?[:.]?\s?(?P<num>\d{10,15})(?!\d)",
     re.IGNORECASE,
 )
@@ -133,7 +152,9 @@ ENGLISH_PROVINCE_BEFORE_RE = re.compile(rf"(?P<pname>{_ENGLISH_PROVINCE})\s?$", 
 SITE_CODE_RE = re.compile(
     # (学校标识码 and the like identify a school, a body, a device: no website)
     r"(?<!学校)(?<!机构)(?<!单位)(?<!设备)(?<!产品)(?<!用户)"
-    r"(?P<label>(?:政府)?(?:网站)?(?:标识码|标识号|识别号|识别码))\s?(?:为|是)?\s?:?\s?"
+    # (a label may be written one character per element: 网 站 标 识 码)
+    r"(?P<label>(?:政\s?府\s?)?(?:网\s?站\s?)?(?:标\s?识\s?[码号]|识\s?别\s?[号码]))"
+    r"\s?(?:为|是)?\s?:?\s?"
     r"(?P<code>[bB][mM]\d{7,9}|\d{8,12})(?![\dA-Za-z])"
 )
 SPONSOR_RE = re.compile(r"主办(?:单位)?\s?[:]\s?(?P<name>[^\s:|丨｜,，;；。<>\[\]【】]{2,60})")
@@ -161,6 +182,14 @@ QUOTE_CUE_RE = re.compile(
 # A notice in quotation marks opened right after an English word: a sentence quoting
 # another site's footer (… its footer states, plus "网站标识码：bm63000001 京ICP备…".).
 PROSE_QUOTE_RE = re.compile(r"[A-Za-z]{2,}\s[\"“][^\"“”'`,;={}<>()\[\]]{0,38}$")
+# A test's assertions around a number (expect(…).toBe('京ICP备…'), assert.match(html,
+# /陇ICP备…/), find.text(…), findsNothing): the test quotes a page, it shows nothing itself.
+TEST_CODE_RE = re.compile(
+    r"\bexpect\s*\(|\bassert(?:\.\w+|Equals|That|True|False)?\s*\("
+    r"|\.to(?:Be|Equal|Contain|HaveText|Match)\w*\s*\(|\bfinds(?:Nothing|OneWidget|Widgets)\b"
+    r"|\btestWidgets\s*\(|\bdescribe\s*\(\s*['\"`]"
+)
+TEST_CODE_REACH = 400  # characters before a number where a test's assertions are looked for
 # The page speaking of itself ("本站备案号：", "版权所有 …"): overrides a quote cue, and
 # keeps the site's own number in a block that starts with a partner-list heading.
 OWN_CUE_RE = re.compile(r"本站|本网|版权|Copyright|©|备案[号编序]?码?\s?:|主办", re.I)
@@ -188,6 +217,7 @@ TRIGGERS = (
     "識",
     "主办",
     "主辦",
+    "nbei",  # pinyin police label: Gongwang Anbei
 )
 TRIGGER_RE = re.compile("|".join(map(re.escape, TRIGGERS)))
 # In script text, also escaped forms of 备 and 公, and the conac badge.
@@ -209,6 +239,7 @@ def has_trigger(text: str) -> bool:
         or "Ｂ" in text
         or "識" in text
         or "主辦" in text
+        or "nbei" in text
     )
 
 
@@ -218,7 +249,7 @@ def has_trigger(text: str) -> bool:
 NOTICE_HINT_RE = re.compile(
     r"[IiＩｉ]\s*[CcＣｃ]\s*[PpＰｐ]|[安网網]\s*[备備]|[备備]\s*案\s*[号號编編序]"
     rf"|[备備]\s*[:：]|{_PROV}\s*[备備]|[备備]\s*[\d０-９]{{6}}|[BＢ]\s*[12１２]\s*[-－]"
-    r"|[标標]\s*[识識]|[识識]\s*[别別]|主\s*[办辦]\s*(?:[单單]\s*位)?\s*[:：]"
+    r"|[标標]\s*[识識]|[识識]\s*[别別]|主\s*[办辦]\s*(?:[单單]\s*位)?\s*[:：]|[Aa]n\s?bei"
 )
 # Plain strings are cheap; "smart" ones (that know their parent) cost an element proxy each,
 # so they are fetched only for the stretches of the document that hold a hit.

@@ -82,11 +82,15 @@ def _icp_digits_placeholder(digits: str) -> bool:
     # A theme's default ends in six or more of one digit (12222222): no serial does.
     if _TRAILING_RUN.search(digits):
         return True
-    # A year and a run (京ICP备2024012345号): a theme's stand-in, as a run alone is.
-    if len(digits) == 10 and digits[:2] == "20" and _is_sequence(digits[4:]):
+    # A year and a run (京ICP备2024012345号, 粤ICP备2124123456号): a theme's stand-in, as a
+    # run alone is, whatever the year.
+    if len(digits) == 10 and _is_sequence(digits[4:]):
         return True
-    # A real serial is never all zeros (晋ICP备 10000000号-2 is a student project's dummy).
-    return len(digits) >= 8 and digits[-6:] == "000000"
+    # A real serial is never all zeros, after a year of two or four digits (晋ICP备
+    # 10000000号-2 is a student project's dummy; 黑ICP备0500000, 粤ICP备20250000号).
+    if len(digits) >= 7 and digits[2:].strip("0") == "":
+        return True
+    return len(digits) >= 8 and digits[:2] == "20" and digits[4:].strip("0") == ""
 
 
 @dataclass(frozen=True, slots=True)
