@@ -1478,13 +1478,16 @@ def test_a_data_list_of_other_sites_and_their_numbers() -> None:
     assert extract(own).numbers("icp") == ["京ICP备16005437号"]
 
 
-def test_a_site_code_label_written_one_character_per_element() -> None:
-    """(In a component's template, read as a whole; on a served page each character is a
-    text node of its own, which the cheap pre-filter passes over: not read there yet.)"""
-    component = (
-        "<template><div class='footer'><div><div>ICP备案号</div><div>：</div>"
-        "<div>蜀ICP备20023321号</div></div><div><div><span>网</span><span>站</span>"
-        "<span>标</span><span>识</span><span>码</span></div><div>：</div><div>bm64220001</div>"
-        "</div></div></template>"
+def test_labels_written_one_character_per_element() -> None:
+    page = (
+        "<footer><div><div><span>网</span><span>站</span><span>标</span><span>识</span>"
+        "<span>码</span></div><div>：</div><div>bm64220001</div></div>\n"
+        "<div><div><span>公</span><span>安</span><span>备</span><span>案</span><span>号</span>"
+        "</div><div>：</div><div>川公网安备 51019002002912号</div></div></footer>"
     )
-    assert extract_notices(component, URL, today=TODAY).numbers("site_code") == ["bm64220001"]
+    notices = extract(page)
+    assert notices.numbers("site_code") == ["bm64220001"]
+    assert notices.numbers("police") == ["川公网安备51019002002912号"]
+    # in a component's template too
+    template = f"<template><div class='footer'>{page}</div></template>"
+    assert extract_notices(template, URL, today=TODAY).numbers("site_code") == ["bm64220001"]

@@ -159,7 +159,7 @@ class _Collector:
                 continue
             owner = parent.getparent() if node.is_tail else parent
             block = _block_of(owner)
-            if block is not None and P.BARE_LABEL_RE.search(node):
+            if block is not None and _label_alone(node, block):
                 # <p>沪ICP备</p><p>B2-20050088-49</p>, <li><p>京ICP证</p></li><li><p>0302…:
                 # the number is in a following block, up to a few levels out
                 block = _block_around_label(block)
@@ -513,7 +513,11 @@ def _trigger_text_nodes(
     search, hint, position = P.TRIGGER_RE.search, P.NOTICE_HINT_RE.search, 0
     while (trigger := search(joined, position)) is not None:
         index = bisect_right(ends, trigger.start())
-        if hint(texts[index]):
+        if hint(texts[index]) or (
+            # a label written one character per element: 网</span><span>站</span><span>标…
+            len(texts[index].strip()) == 1
+            and hint("".join(texts[max(0, index - 8) : index + 9]).replace(" ", ""))
+        ):
             hits.append(index)
         position = ends[index]
     nodes: list[etree._ElementUnicodeResult] = []
@@ -522,6 +526,14 @@ def _trigger_text_nodes(
         found = P.texts_between(root, first + 1, last + 1)
         nodes.extend(node for offset, node in enumerate(found) if first + offset in wanted)
     return nodes
+
+
+def _label_alone(node: str, block: etree._Element) -> bool:
+    """Whether the block of this text node holds a label and no number (<p>沪ICP备</p>,
+    or 网 站 标 识 码 one character per element): the number is in a following block."""
+    if P.BARE_LABEL_RE.search(node):
+        return True
+    return len(node.strip()) == 1 and P.BARE_LABEL_RE.search(compact(text_of(block))) is not None
 
 
 def _clusters(indices: list[int], gap: int = 40) -> list[tuple[int, int]]:
