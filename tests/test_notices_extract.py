@@ -1470,6 +1470,11 @@ def test_a_data_list_of_other_sites_and_their_numbers() -> None:
     )
     notices = extract(data)
     assert notices.numbers("icp") == notices.numbers("icp_licence") == []
+    dump = (
+        "<pre>[Unit]: 某某技术有限公司 [icpCode]: 粤A2-20044005号-43 [Domain]: www.hiclc.com\n"
+        "[Unit]: 某某技术有限公司 [icpCode]: 粤A2-20044005号-77 [Domain]: www.myhwcdn.cn</pre>"
+    )
+    assert extract(dump).numbers("icp") == []
     # one record, the site's own: its number
     own = (
         '<p>export const site = { name: "我的博客", url: "https://www.example.gov.cn", '
@@ -1491,3 +1496,50 @@ def test_labels_written_one_character_per_element() -> None:
     # in a component's template too
     template = f"<template><div class='footer'>{page}</div></template>"
     assert extract_notices(template, URL, today=TODAY).numbers("site_code") == ["bm64220001"]
+
+
+# Round 12 of the real-world corpus.
+
+
+def test_an_apps_handlers_open_the_registry_they_do_not_link_it() -> None:
+    swift = (
+        '<p>Button(action: {\n  guard let url = URL(string: "https://beian.miit.gov.cn") '
+        'else { return }\n  UIApplication.shared.open(url)\n}) { Text("津ICP备2024023421号-3A") }'
+        "</p>"
+    )
+    mini_program = (
+        "<p>Page({ data: { beian: '闽ICP备2023013432号-5A' },\n  miit() { wx.showModal({ "
+        "success() { wx.miniapp.openUrl({ url: 'https://beian.miit.gov.cn' }) } }) } })</p>"
+    )
+    for code in (swift, mini_program):
+        notices = extract(code)
+        assert notices.numbers("icp") and not notices.links_icp_registry
+    link_view = '<p>some View { Link(destination: URL(string: "https://beian.miit.gov.cn")!) {'
+    assert extract(link_view + ' Text("津ICP备2024023421号-3A") } }</p>').links_icp_registry
+
+
+def test_markdown_links_in_code_in_angle_brackets_and_with_backslashes() -> None:
+    in_code = "<p>支持超链接（如 `[京ICP备12345678号](https://beian.miit.gov.cn)`）。</p>"
+    assert not extract(in_code).links_icp_registry
+    backslashes = "<p>- [沪ICP备18047220号](https:\\beian.miit.gov.cn)</p>"
+    assert extract(backslashes).links_icp_registry
+
+
+def test_more_placeholders_and_labels() -> None:
+    # a five-digit run; a police serial that is a run after its code and type
+    assert extract("<p>京ICP备12345号</p>").numbers("icp") == []
+    assert extract("<p>沪公网安备31011502012345号</p>").numbers("police") == []
+    # a police label cut short after the province; a site code glued to the next label
+    page = "<p>浙ICP备11052366号-8 浙公网 33010602002490号</p>"
+    assert extract(page).numbers("police") == ["浙公网安备33010602002490号"]
+    page = "<footer>网站标识码： bm12000003ICP备案号：京ICP备13012430号</footer>"
+    assert extract(page).numbers("site_code") == ["bm12000003"]
+
+
+def test_another_pages_footer_quoted_piece_by_piece() -> None:
+    note = (
+        "<table><tr><td>发布者</td><td>国家税务总局；页脚原文「主办单位：国家税务总局 版权所有："
+        "国家税务总局」「网站标识码：bm29000002 京ICP备13021685号-2」</td></tr></table>"
+    )
+    notices = extract(note)
+    assert notices.numbers("site_code") == notices.numbers("icp") == []

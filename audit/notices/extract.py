@@ -463,7 +463,7 @@ class _Collector:
             hidden=hidden,
             before=text[max(0, match.start - 40) : match.start],
             footer_cue=footer_cue,
-            record_host=_record_host(text, match) if "{" in text else "",
+            record_host=_record_host(text, match),
         )
 
     def _with_constant(self, fields: dict[str, Any]) -> dict[str, Any] | None:

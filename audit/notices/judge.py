@@ -226,6 +226,9 @@ class Judge:
             and (P.QUOTE_CUE_RE.search(found.before[-20:]) or P.PROSE_QUOTE_RE.search(found.before))
         ):
             return self._reject(found, "quoted")
+        corner = P.CORNER_QUOTE_RE.search(found.before)
+        if corner and region is not Region.FOOTER and not P.OWN_CUE_RE.search(corner["quoted"]):
+            return self._reject(found, "quoted")
         # Outside a marked footer, a link title is usually a news headline, and 主办 the
         # organiser of an event: take them there only with a registry link or 主办单位.
         unmarked = region is not Region.FOOTER and not right_link

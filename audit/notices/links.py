@@ -86,6 +86,8 @@ def _json_link(text: str, match: _Match) -> Link | None:
     found = _enclosing_object(text, match.start, match.end)
     if found is None or found[1] is None:
         return None
+    if _APP_CODE.search(text) is not None:
+        return None  # an app's handler opens the URL: no link
     left, right = found
     for url in P.JSON_URL_RE.findall(text[left:right]):
         link = classify_link(url)
@@ -99,10 +101,15 @@ def _code_urls(text: str, root: etree._Element, pattern: re.Pattern[str] | None)
     if pattern is None:
         return []
     urls = []
+    app = _APP_CODE.search(text) is not None
     for found in pattern.finditer(text):
         start = found.start()
         if _on_comment_line(text, start) or in_switched_off_yaml_block(text, start):
             continue  # commented out, or the link of a notice its config turns off
+        if app and not _LINK_VIEW.search(text, max(0, start - 120), start):
+            continue  # an app's handler opens it: no link
+        if _in_inline_code(text, start):
+            continue  # `[京ICP备…](https://beian…)`: Markdown shown as code
         context = P.CODE_URL_CONTEXT_RE.search(text, max(0, start - 200), start)
         if context is None and _sql_link_setting(text, start):
             urls.append(found.group(0))
@@ -174,6 +181,15 @@ _IMAGE_SETTING = re.compile(
 
 
 _FLUTTER = re.compile(r"\bWidget\s+build\s*\(|extends\s+State(?:less|ful)Widget\b")
+# The code of an app or a mini program (Flutter, SwiftUI and UIKit, Jetpack Compose, React
+# Native, WeChat, Taro and uni-app pages): no hrefs there, its URLs are opened by handlers,
+# except through a link view (SwiftUI's Link(destination:), an href).
+_APP_CODE = re.compile(
+    r"\bWidget\s+build\s*\(|extends\s+State(?:less|ful)Widget\b|\bimport\s+(?:SwiftUI|UIKit)\b"
+    r"|\bsome\s+View\b|@Composable\b|from\s+['\"]react-native['\"]|\b(?:wx|Taro|uni|my|tt)\.\w+\("
+    r"|\bUIApplication\.shared\b|\bButton\s*\(\s*action\s*:|\bonPressed\s*:|\bGet\.to\s*\("
+)
+_LINK_VIEW = re.compile(r"(?:\bLink\s*\(\s*destination\s*:|\bhref\b)[^\n;]{0,80}$")
 
 
 def _link_setting(text: str, name: str) -> bool:
@@ -284,7 +300,15 @@ _TRAILING_COMMENT = re.compile(
 )
 
 
-_MARKDOWN_TARGET = re.compile(r" ?\]\((?P<url>[^)\s]+)")
+def _in_inline_code(text: str, start: int) -> bool:
+    """Whether a Markdown link's target at ``start`` is inside backticks on its line."""
+    if not text.endswith(("](", "](<"), 0, start):
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    return text.count("`", line_start, start) % 2 == 1
+
+
+_MARKDOWN_TARGET = re.compile(r" ?\]\(<?(?P<url>[^)\s>]+)")
 
 
 def _markdown_link(text: str, match: _Match) -> Link | None:
@@ -292,6 +316,8 @@ def _markdown_link(text: str, match: _Match) -> Link | None:
     target = _MARKDOWN_TARGET.match(text, match.end)
     if target is None or "[" not in text[max(0, match.start - 200) : match.start]:
         return None
+    if _in_inline_code(text, target.start("url")):
+        return None  # `[京ICP备…](https://beian…)`: Markdown shown as code
     return classify_link(target.group("url"))
 
 
@@ -318,15 +344,26 @@ _RECORD_URL = re.compile(
 )
 
 
+# The same on a line of a dump: [icpCode]: 粤A2-20044005号-43 [Domain]: www.hiclc.com
+_LINE_RECORD = re.compile(
+    r"(?:domain|域名|网址|url|site)\W{0,4}\s?(?P<url>(?:https?://)?(?:[\w-]+\.)+[a-z]{2,})",
+    re.IGNORECASE,
+)
+
+
 def _record_host(text: str, match: _Match) -> str:
-    """The host of the site that the object literal around the match is a record of,
-    where it names one that is no registry (a list of sites with their numbers)."""
-    if _OBJECT_VALUE.search(text, max(0, match.start - 80), match.start) is None:
-        return ""
-    found = _enclosing_object(text, match.start, match.end)
-    if found is None:
-        return ""
-    left, right = found
-    record = _RECORD_URL.search(text, left, right if right is not None else match.start)
+    """The host of the site that the object literal (or the line of a dump) around the
+    match is a record of, where it names one that is no registry (a list of sites with
+    their numbers)."""
+    if _OBJECT_VALUE.search(text, max(0, match.start - 80), match.start) is not None and (
+        found := _enclosing_object(text, match.start, match.end)
+    ):
+        left, right = found
+        record = _RECORD_URL.search(text, left, right if right is not None else match.start)
+    else:
+        left = max(text.rfind("\n", 0, match.start) + 1, match.start - 200)
+        right = text.find("\n", match.end)
+        right = min(right if right != -1 else len(text), match.end + 200)
+        record = _LINE_RECORD.search(text, left, right)
     link = classify_link(record.group("url")) if record else None
     return link.host if link is not None and link.registry is None else ""

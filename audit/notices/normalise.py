@@ -143,12 +143,18 @@ def clean_href(href: str | None) -> str | None:
     return href
 
 
+_WEB_SCHEME_BACKSLASH = re.compile(r"^(https?:)[\\/]*", re.IGNORECASE)
+
+
 def classify_link(href: str | None, base_host: str = "", *, attribute: bool = False) -> Link | None:
     """Resolve an href enough to tell which registry, if any, it points at.
 
     ``attribute``: the href of an element on the page, where a browser resolves
     "beian.miit.gov.cn/" (or the malformed "http//www.beian…") against the page itself;
     elsewhere (a config's value, a Markdown target) a bare host names that host."""
+    if href and "\\" in href and _WEB_SCHEME_BACKSLASH.match(href.strip()):
+        # https:\beian.miit.gov.cn: a browser reads backslashes as slashes in a web URL
+        href = _WEB_SCHEME_BACKSLASH.sub(r"\1//", href.strip().replace("\\", "/"))
     target = clean_href(href)
     if target is None:
         return None

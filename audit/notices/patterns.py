@@ -108,7 +108,9 @@ POLICE_RE = re.compile(
     rf"(?P<prov>{_PROV})?{_S}(?P<label>公{_S}安?{_S}网{_S}[安监]?{_S}备|公{_S}安{_S}机{_S}关{_S}备"
     rf"|公{_S}安{_S}(?:部|(?:机{_S}关{_S})?联{_S}网)?{_S}备|网{_S}安{_S}备|公{_S}网{_S}安"
     rf"|公{_S}安{_S}局[\u4e00-\u9fff]{{0,8}}?备(?={_S}案)|分{_S}局{_S}备(?={_S}案)|安{_S}备"
-    rf"|网{_S}[监警]{_S}备(?={_S}案)|(?<=[\u4e00-\u9fff])公备)"
+    rf"|网{_S}[监警]{_S}备(?={_S}案)|(?<=[\u4e00-\u9fff])公备"
+    # (cut short after the province: 浙公网 33010602002490号)
+    rf"|(?<={_PROV})公{_S}网(?={_S}\d{{14}}(?!\d)))"
     rf"(?:{_S}案)?(?:{_S}证)?(?:{_S}[号编]{_S}[码号]?)?(?:{_S}第)?{_S}[:/]?{_S}(?P<prov2>{_PROV})?"
     rf"{_S}{_NUMBER}(?P<rest>-\d{{4,11}}(?!\d))?(?P<hao>{_S}号)?{_POLICE_SITE}(?P<hao2>{_S}号)?"
 )
@@ -155,7 +157,7 @@ SITE_CODE_RE = re.compile(
     # (a label may be written one character per element: 网 站 标 识 码)
     r"(?P<label>(?:政\s?府\s?)?(?:网\s?站\s?)?(?:标\s?识\s?[码号]|识\s?别\s?[号码]))"
     r"\s?(?:为|是)?\s?:?\s?"
-    r"(?P<code>[bB][mM]\d{7,9}|\d{8,12})(?![\dA-Za-z])"
+    r"(?P<code>[bB][mM]\d{7,9}|\d{8,12})(?:(?![\dA-Za-z])|(?=ICP))"  # bm12000003ICP备…
 )
 SPONSOR_RE = re.compile(r"主办(?:单位)?\s?[:]\s?(?P<name>[^\s:|丨｜,，;；。<>\[\]【】]{2,60})")
 SPONSOR_STOP_RE = re.compile(
@@ -182,6 +184,9 @@ QUOTE_CUE_RE = re.compile(
 # A notice in quotation marks opened right after an English word: a sentence quoting
 # another site's footer (… its footer states, plus "网站标识码：bm63000001 京ICP备…".).
 PROSE_QUOTE_RE = re.compile(r"[A-Za-z]{2,}\s[\"“][^\"“”'`,;={}<>()\[\]]{0,38}$")
+# A quotation after a quotation (页脚原文「主办单位：…」「网站标识码：bm29000002 京ICP备…」):
+# another page's footer, quoted piece by piece.
+CORNER_QUOTE_RE = re.compile(r"[」』]\s?[「『](?P<quoted>[^」』]{0,38})$")
 # A test's assertions around a number (expect(…).toBe('京ICP备…'), assert.match(html,
 # /陇ICP备…/), find.text(…), findsNothing): the test quotes a page, it shows nothing itself.
 TEST_CODE_RE = re.compile(
@@ -268,14 +273,15 @@ _REGISTRY_HOSTS = (
 # a Markdown link ([…](…), [1]: …), a link's href set by a script (a.href = "…"); not
 # location.href = "…" (a click handler's). The URL is found first; CODE_URL_CONTEXT_RE
 # checks what stands before it.
-CODE_URL_RE = re.compile(rf"(?:https?:)?//{_REGISTRY_HOSTS}[^\s\"'`<>)\\\]]*")
+# (https:\\beian.miit.gov.cn: a browser reads backslashes in a web URL as slashes)
+CODE_URL_RE = re.compile(rf"(?:(?:https?:)?//|https?:\\{{1,2}}){_REGISTRY_HOSTS}[^\s\"'`<>)\\\]]*")
 # A variable (name = "…") counts only where the page uses it as an href (href={name}),
 # not when a click handler opens it: ``_used_as_href``.
 # A value that falls back to the URL: process.env.X?.trim() || "https://…", a.b ?? '…';
 # or that a condition chooses: CODE ? `https://…?code=${CODE}` : "".
 _FALLBACK = r"(?:[\w.$?]+(?:\(\s*\))?\s*(?:\|\||\?\?|\?)\s*)?"
 CODE_URL_CONTEXT_RE = re.compile(
-    r"(?:(?<!location\.)(?<!\w)href\s*=\s*\{?\s*\\?[\"'`]?|\]\(|\]:\s*"
+    r"(?:(?<!location\.)(?<!\w)href\s*=\s*\{?\s*\\?[\"'`]?|\]\(<?|\]:\s*"
     rf"|[A-Za-z0-9_$-][\"']?\s*:\s*{_FALLBACK}[\"'`]?"
     rf"|(?P<name>[A-Za-z_$][\w$]*)\s*=\s*{_FALLBACK}[\"'`]?)\s*$"
 )

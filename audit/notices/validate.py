@@ -77,7 +77,12 @@ def _icp_digits_placeholder(digits: str) -> bool:
         return True
     # Shorter than any number issued (the oldest have six digits; one less is a typo), one
     # digit repeated (66666), or typed as a run with a slip (1234568): somebody's stand-in.
-    if len(digits) <= 4 or len(set(digits)) == 1 or digits.startswith("123456"):
+    if (
+        len(digits) <= 4
+        or len(set(digits)) == 1
+        or digits.startswith("123456")
+        or digits == "12345"
+    ):
         return True
     # A theme's default ends in six or more of one digit (12222222): no serial does.
     if _TRAILING_RUN.search(digits):
@@ -321,6 +326,10 @@ def _police_placeholder(digits: str) -> bool:
     # a local scheme's 0060 may well be real).
     round_serial = len(significant) >= 4 and significant[1:].strip("0") == ""
     if serial.strip("0") == "" or (len(serial) >= 6 and (len(significant) <= 1 or round_serial)):
+        return True
+    # A run after the division code and the type (沪公网安备31011502012345号), as after an
+    # ICP number's year.
+    if len(digits) == 14 and _is_sequence(digits[8:]):
         return True
     return digits[:6] in ("000000", "123456")
 
