@@ -1543,3 +1543,15 @@ def test_another_pages_footer_quoted_piece_by_piece() -> None:
     )
     notices = extract(note)
     assert notices.numbers("site_code") == notices.numbers("icp") == []
+
+
+# Round 13.
+
+
+def test_a_link_in_a_compiled_templates_attribute_pairs() -> None:
+    bundle = (
+        '<script>Ni(1,0,null,null,1,"a",[["href","http://www.beian.miit.gov.cn/"],'
+        '["target","_blank"]],null),qi(-1,null,["\\u7ca4ICP\\u590716052285\\u53f7"])</script>'
+    )
+    notices = extract(bundle)
+    assert notices.links_icp_registry

@@ -282,6 +282,8 @@ CODE_URL_RE = re.compile(rf"(?:(?:https?:)?//|https?:\\{{1,2}}){_REGISTRY_HOSTS}
 _FALLBACK = r"(?:[\w.$?]+(?:\(\s*\))?\s*(?:\|\||\?\?|\?)\s*)?"
 CODE_URL_CONTEXT_RE = re.compile(
     r"(?:(?<!location\.)(?<!\w)href\s*=\s*\{?\s*\\?[\"'`]?|\]\(<?|\]:\s*"
+    # an attribute pair of a compiled template (Angular: [["href","http://www.beian…"]])
+    r"|[\"']href[\"']\s*,\s*[\"']"
     rf"|[A-Za-z0-9_$-][\"']?\s*:\s*{_FALLBACK}[\"'`]?"
     rf"|(?P<name>[A-Za-z_$][\w$]*)\s*=\s*{_FALLBACK}[\"'`]?)\s*$"
 )
