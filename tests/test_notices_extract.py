@@ -1422,6 +1422,12 @@ def test_numbers_a_test_asserts_are_not_the_pages() -> None:
         "assert.match(publicHTML, /陇ICP备2026009447号/);</p>"
     )
     assert extract(spec).numbers("icp") == []
+    # a bundle's own assert( next to the footer it writes is no test
+    bundle = (
+        "<script>function assert(c){if(!c)throw Error()};assert(n);"
+        "document.write('<footer>版权所有 晋ICP备2026000970号-1</footer>')</script>"
+    )
+    assert extract(bundle).numbers("icp") == ["晋ICP备2026000970号-1"]
 
 
 def test_older_police_labels_of_an_organ_or_a_city() -> None:
