@@ -4,6 +4,7 @@ link) and the registry URLs that code or configs make links of; commented-out co
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from typing import Any
@@ -86,7 +87,7 @@ def _json_link(text: str, match: _Match) -> Link | None:
     found = _enclosing_object(text, match.start, match.end)
     if found is None or found[1] is None:
         return None
-    if _APP_CODE.search(text) is not None:
+    if _is_app_code(text):
         return None  # an app's handler opens the URL: no link
     left, right = found
     for url in P.JSON_URL_RE.findall(text[left:right]):
@@ -101,7 +102,7 @@ def _code_urls(text: str, root: etree._Element, pattern: re.Pattern[str] | None)
     if pattern is None:
         return []
     urls = []
-    app = _APP_CODE.search(text) is not None
+    app = _is_app_code(text)
     for found in pattern.finditer(text):
         start = found.start()
         if _on_comment_line(text, start) or in_switched_off_yaml_block(text, start):
@@ -185,10 +186,19 @@ _FLUTTER = re.compile(r"\bWidget\s+build\s*\(|extends\s+State(?:less|ful)Widget\
 # Native, WeChat, Taro and uni-app pages): no hrefs there, its URLs are opened by handlers,
 # except through a link view (SwiftUI's Link(destination:), an href).
 _APP_CODE = re.compile(
-    r"\bWidget\s+build\s*\(|extends\s+State(?:less|ful)Widget\b|\bimport\s+(?:SwiftUI|UIKit)\b"
-    r"|\bsome\s+View\b|@Composable\b|from\s+['\"]react-native['\"]|\b(?:wx|Taro|uni|my|tt)\.\w+\("
+    _FLUTTER.pattern + r"|\bimport\s+(?:SwiftUI|UIKit)\b|\bsome\s+View\b|@Composable\b"
+    r"|from\s+['\"]react-native['\"]|\b(?:wx|Taro|uni|my|tt)\.\w+\("
     r"|\bUIApplication\.shared\b|\bButton\s*\(\s*action\s*:|\bonPressed\s*:|\bGet\.to\s*\("
 )
+
+
+@functools.lru_cache(maxsize=8)
+def _is_app_code(text: str) -> bool:
+    """Whether ``text`` is an app's code (``_APP_CODE``), searched once per text: it is
+    asked for every number and URL found in it."""
+    return _APP_CODE.search(text) is not None
+
+
 _LINK_VIEW = re.compile(r"(?:\bLink\s*\(\s*destination\s*:|\bhref\b)[^\n;]{0,80}$")
 
 
