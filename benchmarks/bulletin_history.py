@@ -12,7 +12,7 @@ import datetime as dt
 import random
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,11 @@ from audit.store.models import (
     Finding,
     FindingEvent,
     Notice,
+    NoticeSet,
     Site,
     Snapshot,
 )
+from audit.store.notice_sets import notice_set_key
 
 LAST_MONTH = (2026, 12)  # the month of the bulletin; the history ends with it
 CHUNK = 20_000  # rows per executemany
@@ -469,10 +471,14 @@ def finding_history(world: World, finding_id: int, life: Lifecycle) -> tuple[dic
     return row, events
 
 
-def gen_snapshots(rng: random.Random, world: World) -> Iterator[tuple[dict, list[dict]]]:
+def gen_snapshots(
+    rng: random.Random, world: World
+) -> Iterator[tuple[list[dict], list[dict], list[dict]]]:
     """One snapshot per site and run (full runs: every site crawled then; re-tests: the
-    sites re-tested), chronological; readable ones with their ICP and police notices."""
+    sites re-tested), chronological; readable ones with their ICP and police notices:
+    (the notice set first shown by it, or none; the snapshot; that set's notices)."""
     snapshot_id = 0
+    sets: dict[str, int] = {}
     for run_index, run in enumerate(world.runs):
         if run.full:
             position = world.full.index(run_index)
@@ -519,11 +525,19 @@ def gen_snapshots(rng: random.Random, world: World) -> Iterator[tuple[dict, list
                     if valid or bad[site]:  # a valid number, or a placeholder meanwhile
                         number = NUMBERS[kind][valid].format(site)
                         notices.append({
-                            "snapshot_id": snapshot_id, "run_id": run.id, "site_id": site + 1,
                             "kind": kind, "number": number, "raw": number, "valid": valid,
                             "linked": True, "source": "footer", "details": {},
                         })  # fmt: skip
-            yield snapshot, notices
+            # a page's notices are stored once (NoticeSet): the set is new when they changed
+            key = notice_set_key(notices) if notices else None
+            new_set: list[dict] = []
+            if key is not None and key not in sets:
+                sets[key] = len(sets) + 1
+                new_set = [{"id": sets[key], "sha256": key}]
+            else:
+                notices = []
+            snapshot["notice_set_id"] = sets.get(key) if key else None
+            yield new_set, [snapshot], [{**n, "set_id": sets[key]} for n in notices]
 
 
 # ---- writing the database ------------------------------------------------------------------
@@ -547,29 +561,34 @@ def insert_all(session: Session, table: Table, rows: Iterable[dict]) -> int:
 
 def insert_pairs(
     session: Session, parents: Table, children: Table, pairs: Iterable[tuple[dict, list[dict]]]
-) -> tuple[int, int]:
+) -> tuple[int, ...]:
     """Parent rows and the rows that refer to them, parents first in each chunk."""
-    batch: list[dict] = []
-    kids: list[dict] = []
-    counts = [0, 0]
+    return insert_groups(session, (parents, children), (([p], kids) for p, kids in pairs))
+
+
+def insert_groups(
+    session: Session, tables: Sequence[Table], groups: Iterable[Sequence[list[dict]]]
+) -> tuple[int, ...]:
+    """Rows of several tables that refer to each other, one list per table in each group,
+    written in the tables' order within each chunk (a table's rows may name the earlier
+    tables' rows of the same chunk)."""
+    batches: list[list[dict]] = [[] for _ in tables]
+    counts = [0 for _ in tables]
 
     def flush() -> None:
-        if batch:
-            session.execute(insert(parents), batch)
-        if kids:
-            session.execute(insert(children), kids)
-        counts[0] += len(batch)
-        counts[1] += len(kids)
-        batch.clear()
-        kids.clear()
+        for index, (table, batch) in enumerate(zip(tables, batches, strict=True)):
+            if batch:
+                session.execute(insert(table), batch)
+            counts[index] += len(batch)
+            batch.clear()
 
-    for parent, children_rows in pairs:
-        batch.append(parent)
-        kids.extend(children_rows)
-        if len(batch) >= CHUNK:
+    for group in groups:
+        for batch, rows in zip(batches, group, strict=True):
+            batch.extend(rows)
+        if sum(map(len, batches)) >= CHUNK:
             flush()
     flush()
-    return counts[0], counts[1]
+    return tuple(counts)
 
 
 def generate(url: str, *, sites: int, findings: int, months: int, seed: int) -> dict[str, Any]:
@@ -605,8 +624,10 @@ def generate(url: str, *, sites: int, findings: int, months: int, seed: int) -> 
         )
         step(
             "snapshots + notices",
-            lambda s: insert_pairs(
-                s, Snapshot.__table__, Notice.__table__, gen_snapshots(rng, world)
+            lambda s: insert_groups(
+                s,
+                (NoticeSet.__table__, Snapshot.__table__, Notice.__table__),
+                gen_snapshots(rng, world),
             ),
         )
         start = time.perf_counter()
@@ -615,7 +636,7 @@ def generate(url: str, *, sites: int, findings: int, months: int, seed: int) -> 
                 # ids were given explicitly: move the sequences past them, as if the rows
                 # had been inserted one by one; and gather the planner's statistics, which
                 # autovacuum would have done by itself soon after such inserts
-                for table in ("sites", "crawl_runs", "findings", "snapshots"):
+                for table in ("sites", "crawl_runs", "findings", "snapshots", "notice_sets"):
                     connection.execute(
                         text(
                             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"

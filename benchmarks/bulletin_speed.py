@@ -54,6 +54,7 @@ from audit.store.models import (
     Finding,
     FindingEvent,
     Notice,
+    NoticeSet,
     Site,
     Snapshot,
 )
@@ -70,7 +71,7 @@ def row_counts(url: str) -> dict[str, int]:
         with engine.connect() as connection:
             return {
                 model.__tablename__: connection.scalar(select(func.count()).select_from(model)) or 0
-                for model in (Site, CrawlRun, Snapshot, Notice, Finding, FindingEvent)
+                for model in (Site, CrawlRun, Snapshot, NoticeSet, Notice, Finding, FindingEvent)
             }
     finally:
         engine.dispose()

@@ -345,8 +345,9 @@ def test_notices_are_stored_with_each_snapshot_and_agree_with_the_manifest(
     with crawled.store.session() as session:
         rows = session.execute(
             select(Site.host, Notice.kind, Notice.number, Notice.valid, Notice.linked)
-            .join(Notice, Notice.site_id == Site.id)
-            .where(Notice.run_id == crawled.run_id)
+            .join(Snapshot, Snapshot.site_id == Site.id)
+            .join(Notice, Notice.set_id == Snapshot.notice_set_id)
+            .where(Snapshot.run_id == crawled.run_id)
         ).all()
     shown: dict[str, dict[str, set[str]]] = {}
     linked: dict[str, dict[str, bool]] = {}

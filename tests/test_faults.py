@@ -262,8 +262,9 @@ def test_hostile_values_are_stored_made_to_fit(hostile_crawl: HostileCrawl) -> N
             (host, kind)
             for host, kind in session.execute(
                 select(Site.host, Notice.kind)
-                .join(Notice, Notice.site_id == Site.id)
-                .where(Notice.run_id == hostile_crawl.run_id)
+                .join(Snapshot, Snapshot.site_id == Site.id)
+                .join(Notice, Notice.set_id == Snapshot.notice_set_id)
+                .where(Snapshot.run_id == hostile_crawl.run_id)
             )
         }
     for kind in ("deep-nesting", "link-flood", "huge-title", "nul-bytes", "long-url"):

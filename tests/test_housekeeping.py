@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from audit.bulletin.compile import compile_figures
 from audit.bulletin.period import month_period
@@ -29,11 +29,13 @@ from audit.store import (
     FindingEvent,
     Link,
     Notice,
+    NoticeSet,
     PageBody,
     Site,
     Snapshot,
     Store,
 )
+from audit.store import findings as store_findings
 from audit.store.crawls import create_run, resume_run, write_batch
 from audit.store.models import utcnow
 from audit.store.sites import add_site
@@ -248,6 +250,7 @@ def test_beian_db_housekeeping_prints_what_it_did(
         "evidence would be removed from 1 snapshot (older than 180 days, "
         "finding evidence kept: 0 snapshots)",
         "0 stored pages would be deleted (no snapshot needs them any more)",
+        "0 notice sets would be deleted (no snapshot names them)",
         "0 links would be deleted (runs older than 400 days)",
         "0 abandoned runs would be marked interrupted (their process is gone)",
         "dry run: nothing was changed",
@@ -255,8 +258,9 @@ def test_beian_db_housekeeping_prints_what_it_did(
     done = CliRunner().invoke(cli, ["db", "housekeeping", "--json"], env=env)
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout) == {
-        "evidence_removed": 1, "evidence_kept": 0, "bodies_deleted": 0, "links_deleted": 0,
-        "runs_interrupted": 0, "evidence_days": 180, "links_days": 400, "dry_run": False,
+        "evidence_removed": 1, "evidence_kept": 0, "bodies_deleted": 0,
+        "notice_sets_deleted": 0, "links_deleted": 0, "runs_interrupted": 0,
+        "evidence_days": 180, "links_days": 400, "dry_run": False,
     }  # fmt: skip
 
 
@@ -284,3 +288,34 @@ def test_a_page_is_stored_once_and_deleted_when_no_snapshot_needs_it(store: Stor
         assert kept == {new_page, PAGE}
         newest = session.scalars(select(Snapshot).order_by(Snapshot.id.desc())).first()
         assert newest is not None and newest.html_gz == PAGE
+
+
+def test_notices_are_stored_once_and_a_set_no_snapshot_names_goes(store: Store) -> None:
+    icp = {"kind": "icp", "number": "晋ICP备05195224号-1", "valid": True, "linked": True}
+    police = {"kind": "police", "number": "晋公网安备14082202563647号", "valid": True}
+    with store.session() as session:
+        for host in ("a.example.cn", "b.example.cn"):
+            add_site(session, f"http://{host}/", host, name=host)
+        for _ in range(3):  # three crawls of two sites whose footers never change
+            run = create_run(session)
+            write_batch(session, run.id, snapshots=[
+                {"host": "a.example.cn", "outcome": "ok", "notices": [icp, police]},
+                {"host": "b.example.cn", "outcome": "ok", "notices": []},
+            ])  # fmt: skip
+            run.state = "finished"
+        # the last batch written again (a retried batch) with a's police number gone
+        write_batch(session, run.id, snapshots=[
+            {"host": "a.example.cn", "outcome": "ok", "notices": [icp]},
+        ])  # fmt: skip
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(NoticeSet)) == 2
+        assert session.scalar(select(func.count()).select_from(Notice)) == 3
+        last = store_findings.notices_by_snapshot(session, run.id)
+        assert [[n["number"] for n in notices] for notices in last.values()] == [[icp["number"]]]
+    assert housekeep(store, RETENTION, dry_run=True).notice_sets_deleted == 0  # named by R1, R2
+    with store.session() as session:
+        session.execute(delete(Snapshot).where(Snapshot.run_id != run.id))
+    report = housekeep(store, RETENTION)
+    assert report.notice_sets_deleted == 1
+    with store.session() as session:
+        assert [n.number for n in session.scalars(select(Notice))] == [icp["number"]]

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from audit.demo.testbed import generate
 from audit.demo.testbed.hostile import HostileServer, hostile_sites
 from audit.intake.inventory import import_inventory
-from audit.store import Finding, Notice, Site, Store
+from audit.store import Finding, Notice, Site, Snapshot, Store
 from tests.test_faults import PROFILE, TIMEOUT, add_sites, beian, crawl_args, snapshots
 
 INCLUDED = ["frameset", "iframe-footer", "script-footer", "script-footer-gbk", "load-footer",
@@ -60,8 +60,9 @@ def test_footers_in_frames_scripts_and_fragments_are_read_without_a_browser(
             (host, kind): details.get("included_from")
             for host, kind, details in session.execute(
                 select(Site.host, Notice.kind, Notice.details)
-                .join(Notice, Notice.site_id == Site.id)
-                .where(Notice.run_id == run_id)
+                .join(Snapshot, Snapshot.site_id == Site.id)
+                .join(Notice, Notice.set_id == Snapshot.notice_set_id)
+                .where(Snapshot.run_id == run_id)
             )
         }
         findings = set(session.scalars(select(Finding.site_id)))

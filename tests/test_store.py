@@ -7,7 +7,7 @@ import datetime as dt
 from alembic import command
 from sqlalchemy import func, select, text
 
-from audit.store import CrawlRun, PageBody, Site, Snapshot, Store
+from audit.store import CrawlRun, Notice, NoticeSet, PageBody, Site, Snapshot, Store
 from audit.store.db import alembic_config, current_revision, head_revision
 
 
@@ -116,3 +116,56 @@ def test_the_pages_kept_in_snapshots_move_to_bodies_stored_once_and_back(store: 
         back = connection.execute(text("SELECT html_gz FROM snapshots ORDER BY run_id")).scalars()
         assert list(back) == pages
     command.upgrade(config, "head")
+
+
+def test_the_notices_of_each_snapshot_move_to_sets_stored_once_and_back(store: Store) -> None:
+    from audit.store import findings as store_findings
+
+    icp = ("icp", "晋ICP备05195224号-1", True)
+    police = ("police", "晋公网安备14082202563647号", True)
+    shown = [[icp, police], [icp, police], [icp], [], [police, icp]]  # five runs of one site
+    with store.session() as session:
+        site = Site(host="a.gov.cn", registrable_domain="a.gov.cn", start_url="http://a.gov.cn/")
+        runs = [CrawlRun() for _ in shown]
+        session.add_all([site, *runs])
+        session.flush()
+        session.add_all(Snapshot(run_id=run.id, site_id=site.id, outcome="ok") for run in runs)
+    config = alembic_config(store.engine)
+    command.downgrade(config, "0010")  # where each snapshot had its own notice rows
+    insert = text(
+        "INSERT INTO notices (snapshot_id, run_id, site_id, kind, number, raw, valid, details)"
+        " VALUES (:snapshot, :run, :site, :kind, :number, :raw, :valid, :details)"
+    )
+    with store.engine.begin() as connection:
+        rows = connection.execute(text("SELECT id, run_id, site_id FROM snapshots ORDER BY run_id"))
+        for (snapshot, run, site_id), notices in zip(list(rows), shown, strict=True):
+            for kind, number, valid in notices:
+                keys = {"snapshot": snapshot, "run": run, "site": site_id}
+                values = {"kind": kind, "number": number, "raw": number, "valid": valid}
+                connection.execute(insert, {**keys, **values, "details": '{"confidence": "high"}'})
+    command.upgrade(config, "head")
+
+    def shown_by_run() -> list[list[tuple[str, str, bool]]]:
+        with store.session() as session:
+            snapshots = session.execute(select(Snapshot.id, Snapshot.run_id)).all()
+            found = []
+            for snapshot_id, run_id in sorted(snapshots, key=lambda row: row[1]):
+                notices = store_findings.notices_by_snapshot(session, run_id)[snapshot_id]
+                found.append([(n["kind"], n["number"], n["valid"]) for n in notices])
+                assert all(n["details"] == {"confidence": "high"} for n in notices)
+            return found
+
+    assert shown_by_run() == shown
+    with store.session() as session:
+        # three different sets (the order of a page's notices is part of what it shows)
+        assert session.scalar(select(func.count()).select_from(NoticeSet)) == 3
+        assert session.scalar(select(func.count()).select_from(Notice)) == 5
+    command.downgrade(config, "0010")
+    with store.engine.connect() as connection:
+        back = connection.execute(
+            text("SELECT run_id, kind, number FROM notices ORDER BY run_id, id")
+        ).all()
+    assert back == [(run, kind, number) for run, notices in enumerate(shown, 1)
+                    for kind, number, _ in notices]  # fmt: skip
+    command.upgrade(config, "head")
+    assert shown_by_run() == shown

@@ -8,6 +8,8 @@ growing without end, without changing anything it says about the past.
   notices), and ``html_truncated`` says what the crawl kept at the time. A page is stored
   once however many snapshots showed it (``PageBody``), and deleted when no snapshot needs
   it any more.
+- **Notice sets**: a page's notices are stored once per content (``NoticeSet``); a set no
+  snapshot names any more (its snapshot was written again with other notices) is deleted.
 - **Links**: the links recorded by runs started more than ``links_days`` ago are deleted
   (a run's summary counts them; nothing later reads them).
 - **Abandoned runs**: a run still ``running`` whose process is gone (it ran on this machine
@@ -47,6 +49,7 @@ class HousekeepingReport:
     evidence_removed: int  # snapshots whose page HTML was dropped
     evidence_kept: int  # old snapshots whose HTML stays: findings point at them
     bodies_deleted: int  # stored pages no snapshot needs any more
+    notice_sets_deleted: int  # stored notice sets no snapshot names
     links_deleted: int
     runs_interrupted: int  # abandoned runs marked interrupted
     evidence_days: int
@@ -65,6 +68,8 @@ class HousekeepingReport:
             f"days, finding evidence kept: {_count(self.evidence_kept, 'snapshot')})",
             f"{_count(self.bodies_deleted, 'stored page')} {'would be ' if would else ''}"
             "deleted (no snapshot needs them any more)",
+            f"{_count(self.notice_sets_deleted, 'notice set')} "
+            f"{'would be ' if would else ''}deleted (no snapshot names them)",
             f"{_count(self.links_deleted, 'link')} {'would be ' if would else ''}deleted "
             f"(runs older than {self.links_days} days)",
             f"{_count(self.runs_interrupted, 'abandoned run')} "
@@ -96,11 +101,13 @@ def housekeep(
         with store.session() as session:
             removed = removable
             bodies = retention_store.unneeded_bodies_count(session, evidence_cutoff)
+            notice_sets = retention_store.unnamed_notice_sets_count(session)
             links = retention_store.old_links_count(session, links_cutoff)
             runs = len(_abandoned_runs(session))
     else:
         removed = retention_store.drop_old_evidence(store, evidence_cutoff, batch_size)
         bodies = retention_store.delete_unneeded_bodies(store, evidence_cutoff, batch_size)
+        notice_sets = retention_store.delete_unnamed_notice_sets(store, batch_size)
         links = retention_store.delete_old_links(store, links_cutoff, batch_size)
         with store.session() as session:
             runs = _interrupt_abandoned(session, now)
@@ -108,6 +115,7 @@ def housekeep(
         evidence_removed=removed,
         evidence_kept=kept,
         bodies_deleted=bodies,
+        notice_sets_deleted=notice_sets,
         links_deleted=links,
         runs_interrupted=runs,
         evidence_days=retention.evidence_days,

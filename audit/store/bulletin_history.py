@@ -270,7 +270,10 @@ def _status_statement(session: Session, run_ids: Sequence[int], as_of: dt.dateti
     runs = and_(Snapshot.run_id.in_(list(run_ids)), Snapshot.site_id.not_in(not_accepted))
     # the run's place in date order; a month has a few dozen runs
     order = case({run_id: place for place, run_id in enumerate(run_ids)}, value=Snapshot.run_id)
-    columns = (Snapshot.id, Snapshot.site_id, Snapshot.outcome, Snapshot.rendered)
+    columns = (
+        Snapshot.id, Snapshot.site_id, Snapshot.outcome, Snapshot.rendered,
+        Snapshot.notice_set_id,
+    )  # fmt: skip
     if session.get_bind().dialect.name == "postgresql":
         # ranking the month's snapshots: half the time of joining max() back to them
         rank = func.row_number().over(partition_by=Snapshot.site_id, order_by=order.desc())
@@ -292,7 +295,8 @@ def _status_statement(session: Session, run_ids: Sequence[int], as_of: dt.dateti
         )
         .select_from(latest)
         .outerjoin(
-            Notice, and_(Notice.snapshot_id == latest.c.id, Notice.kind.in_(("icp", "police")))
+            Notice,
+            and_(Notice.set_id == latest.c.notice_set_id, Notice.kind.in_(("icp", "police"))),
         )
         .group_by(latest.c.id, latest.c.site_id, latest.c.outcome, latest.c.rendered)
     )

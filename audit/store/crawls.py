@@ -1,4 +1,5 @@
-"""Crawl runs and what they write: snapshots, discovered sites and links.
+"""Crawl runs and what they write: snapshots (their pages and notices stored once each),
+discovered sites and links.
 
 Every write is an upsert on a natural key ((run, site) for snapshots), so a
 batch written twice (a retry, a resumed run, a re-delivered Celery task) changes
@@ -15,13 +16,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, not_, or_, select, update
+from sqlalchemy import func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from audit.errors import UserError
 from audit.processes import process_is_gone
 from audit.store.db import Store, first_line, is_transient, rows_matched
 from audit.store.models import CrawlRun, Link, Notice, PageBody, Site, Snapshot, utcnow
+from audit.store.notice_sets import store_notice_sets
 from audit.store.runs import FAILED, FINISHED, INTERRUPTED, RUNNING
 from audit.store.sites import PENDING, site_ids_by_host
 from audit.store.upsert import upsert
@@ -198,6 +200,7 @@ def write_batch(
     ids = site_ids_by_host(session, hosts)
     if snapshots:
         bodies = _store_bodies(session, snapshots)
+        notice_sets = store_notice_sets(session, [row.get("notices") or () for row in snapshots])
         upsert(
             session,
             Snapshot.__table__,
@@ -209,13 +212,15 @@ def write_batch(
                         "run_id": run_id,
                         "site_id": ids[row["host"]],
                         "body_sha256": bodies[i],
+                        "notice_set_id": notice_sets[i],
                     },
                 )
                 for i, row in enumerate(snapshots)
             ],
             key=["run_id", "site_id"],
+            # the notices of a snapshot written again replace its old ones
+            update=["notice_set_id"],
         )
-        _replace_notices(session, run_id, ids, snapshots)
         reached = [ids[row["host"]] for row in snapshots if row["outcome"] == "ok"]
         if reached:
             session.execute(update(Site).where(Site.id.in_(reached)).values(last_seen=utcnow()))
@@ -263,45 +268,6 @@ def _store_bodies(session: Session, snapshots: Sequence[Mapping[str, Any]]) -> l
         key=["sha256"],
     )
     return keys
-
-
-def _replace_notices(
-    session: Session,
-    run_id: int,
-    ids: Mapping[str, int],
-    snapshots: Sequence[Mapping[str, Any]],
-) -> None:
-    """Notices of a rewritten snapshot replace its old ones, so a retried batch adds none."""
-    site_ids_ = [ids[row["host"]] for row in snapshots]
-    snapshot_ids = dict(
-        session.execute(
-            select(Snapshot.site_id, Snapshot.id).where(
-                Snapshot.run_id == run_id, Snapshot.site_id.in_(site_ids_)
-            )
-        ).all()
-    )
-    session.execute(delete(Notice).where(Notice.snapshot_id.in_(list(snapshot_ids.values()))))
-    rows = [
-        fit_row(
-            Notice.__table__,
-            {
-                "snapshot_id": snapshot_ids[ids[row["host"]]],
-                "run_id": run_id,
-                "site_id": ids[row["host"]],
-                "kind": notice["kind"],
-                "number": notice.get("number"),
-                "raw": notice.get("raw"),
-                "valid": notice.get("valid"),
-                "linked": notice.get("linked"),
-                "source": notice.get("source"),
-                "details": notice.get("details") or {},
-            },
-        )
-        for row in snapshots
-        for notice in row.get("notices") or ()
-    ]
-    if rows:
-        session.execute(insert(Notice), rows)
 
 
 def _jsonable(value: Any) -> Any:
@@ -423,8 +389,9 @@ def run_figures(session: Session, run_id: int) -> RunFigures:
     )
     showing = dict(
         session.execute(
-            select(Notice.kind, func.count(func.distinct(Notice.site_id)))
-            .where(Notice.run_id == run_id, Notice.kind.in_(("icp", "police")))
+            select(Notice.kind, func.count(func.distinct(Snapshot.site_id)))
+            .join(Snapshot, Snapshot.notice_set_id == Notice.set_id)
+            .where(Snapshot.run_id == run_id, Notice.kind.in_(("icp", "police")))
             .where(Notice.valid.is_(True))
             .group_by(Notice.kind)
         ).all()

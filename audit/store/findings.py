@@ -76,12 +76,17 @@ def notices_by_snapshot(
 ) -> dict[int, list[dict[str, Any]]]:
     """The notices of a run's snapshots (of these snapshots when given), as each page
     shows them, in order."""
-    query = select(Notice).where(Notice.run_id == run_id).order_by(Notice.id)
+    query = (
+        select(Snapshot.id, Notice)
+        .join(Notice, Notice.set_id == Snapshot.notice_set_id)
+        .where(Snapshot.run_id == run_id)
+        .order_by(Snapshot.id, Notice.id)
+    )
     if snapshot_ids is not None:
-        query = query.where(Notice.snapshot_id.in_(list(snapshot_ids)))
+        query = query.where(Snapshot.id.in_(list(snapshot_ids)))
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for notice in session.scalars(query):
-        found[notice.snapshot_id].append(
+    for snapshot_id, notice in session.execute(query):
+        found[snapshot_id].append(
             {
                 "kind": notice.kind,
                 "number": notice.number,
@@ -101,13 +106,12 @@ def icp_notices(session: Session, run_id: int) -> list[tuple[Any, ...]]:
     number, valid). Who shows each ICP number is known only from the whole run."""
     query = (
         select(
-            Notice.snapshot_id, Site.sponsor, Site.host, Notice.kind, Notice.number,
-            Notice.valid,
+            Snapshot.id, Site.sponsor, Site.host, Notice.kind, Notice.number, Notice.valid,
         )
-        .join(Snapshot, Snapshot.id == Notice.snapshot_id)
+        .join(Notice, Notice.set_id == Snapshot.notice_set_id)
         .join(Site, Site.id == Snapshot.site_id)
-        .where(Notice.run_id == run_id, Notice.kind.in_(("icp", "sponsor")), not_(PENDING))
-        .order_by(Notice.snapshot_id, Notice.id)
+        .where(Snapshot.run_id == run_id, Notice.kind.in_(("icp", "sponsor")), not_(PENDING))
+        .order_by(Snapshot.id, Notice.id)
     )  # fmt: skip
     return [tuple(row) for row in session.execute(query)]
 

@@ -165,6 +165,9 @@ class Snapshot(Base):
     # only the bodies no snapshot names)
     body_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     html_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The page's notices, as a set stored once (NoticeSet); none when it showed none. No
+    # foreign key, as for the body: SQLite cannot add one to the existing table.
+    notice_set_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     # How well the homepage was read (audit/page/reading.py): complete, partial or unread; what
     # kept it partial; the same-site files read for its footer ({url, kind, outcome}).
     reading: Mapped[str] = mapped_column(String(10), default="complete", server_default="complete")
@@ -208,19 +211,26 @@ class Link(Base):
     target_url: Mapped[str] = mapped_column(String(2048))
 
 
-class Notice(Base):
-    """A filing notice found on a snapshot's page (ICP number, licence, police number, ...)."""
+class NoticeSet(Base):
+    """The filing notices one page showed, stored once however many snapshots showed the
+    same ones: keyed by the SHA-256 of their content (``notice_set_key``), so a repeat crawl
+    of an unchanged footer adds no notice. Housekeeping deletes the sets no snapshot names."""
 
-    __tablename__ = "notices"
-    __table_args__ = (Index("ix_notices_site_run", "site_id", "run_id"),)
+    __tablename__ = "notice_sets"
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    snapshot_id: Mapped[int] = mapped_column(
-        ForeignKey("snapshots.id", ondelete="CASCADE"), index=True
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Notice(Base):
+    """A filing notice of a set (ICP number, licence, police number, ...), in page order."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    set_id: Mapped[int] = mapped_column(
+        ForeignKey("notice_sets.id", ondelete="CASCADE"), index=True
     )
-    # run and site repeat the snapshot's, so that look-ups need no join
-    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"))
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))  # icp|icp_licence|police|site_code|conac|sponsor
     number: Mapped[str | None] = mapped_column(String(200), index=True)  # normalised
     raw: Mapped[str | None] = mapped_column(Text)

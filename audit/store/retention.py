@@ -15,7 +15,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from audit.store.db import Store
-from audit.store.models import CrawlRun, Finding, Link, PageBody, Snapshot
+from audit.store.models import CrawlRun, Finding, Link, Notice, NoticeSet, PageBody, Snapshot
 from audit.store.runs import INTERRUPTED, RUNNING
 
 
@@ -69,6 +69,28 @@ def _unneeded(cutoff: dt.datetime) -> Any:
     evidence (their evidence is dropped)."""
     needed = (~_of_runs_before(Snapshot, cutoff)) | Snapshot.id.in_(_finding_evidence())
     return ~exists().where(Snapshot.body_sha256 == PageBody.sha256, needed)
+
+
+def unnamed_notice_sets_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(NoticeSet).where(_unnamed())) or 0
+
+
+def delete_unnamed_notice_sets(store: Store, batch_size: int) -> int:
+    """Delete the notice sets no snapshot names (a snapshot written again may name another
+    set), ``batch_size`` at a time, their notices with them; the count."""
+    deleted = 0
+    while True:
+        with store.session() as session:
+            ids = session.scalars(select(NoticeSet.id).where(_unnamed()).limit(batch_size)).all()
+            if not ids:
+                return deleted
+            session.execute(delete(Notice).where(Notice.set_id.in_(ids)))
+            dml = delete(NoticeSet).where(NoticeSet.id.in_(ids), _unnamed())
+            deleted += _rowcount(session.execute(dml.execution_options(synchronize_session=False)))
+
+
+def _unnamed() -> Any:
+    return ~exists().where(Snapshot.notice_set_id == NoticeSet.id)
 
 
 def delete_old_links(store: Store, cutoff: dt.datetime, batch_size: int) -> int:

@@ -209,7 +209,11 @@ def list_sites(
         latest = select(ranked.c.id).where(ranked.c.rank == 1)
         shows = or_(Notice.number == number, Notice.number.startswith(f"{number}-"))
         statement = statement.where(
-            Site.id.in_(select(Notice.site_id).where(shows, Notice.snapshot_id.in_(latest)))
+            Site.id.in_(
+                select(Snapshot.site_id)
+                .join(Notice, Notice.set_id == Snapshot.notice_set_id)
+                .where(shows, Snapshot.id.in_(latest))
+            )
         )
     if district is not None:
         statement = statement.where(Site.district == district)
