@@ -1561,3 +1561,46 @@ def test_a_link_in_a_compiled_templates_attribute_pairs() -> None:
     )
     notices = extract(bundle)
     assert notices.links_icp_registry
+
+
+# Round 14.
+
+
+def test_a_number_ends_at_a_line_break() -> None:
+    # a WAP footer printed by a JSP: the next line starts with the site's name, 361软件站
+    page = '<p>out.print("苏ICP备10088131<br/>361软件站:361rj.com <br/>");</p>'
+    assert extract(page).numbers("icp") == ["苏ICP备10088131号"]
+    assert extract("<p>京ICP备 1101 0802 号</p>").numbers("icp") == ["京ICP备11010802号"]
+
+
+def test_a_licence_label_that_ends_with_the_province() -> None:
+    page = "<footer>增值电信业务经营许可证粤: <a href='/about'>B2-20030314</a></footer>"
+    assert extract(page).numbers("icp_licence") == ["粤B2-20030314"]
+
+
+def test_markup_on_a_commented_out_line_of_a_config_shows_nothing() -> None:
+    # Butterfly's _config.yml: the value after "custom_text:" is a YAML comment
+    config = (
+        "footer:\n  owner:\n    enable: true\n"
+        f'  custom_text: # <a href="{MIIT}"><span>备案号：鄂ICP备2021013070号</span></a>\n'
+        "  copyright: true # Copyright of theme and framework\n"
+    )
+    notices = extract_notices(config, URL, today=TODAY)
+    assert notices.numbers("icp") == [] and not notices.links_icp_registry
+    shown = config.replace("custom_text: # ", "custom_text: ")
+    notices = extract_notices(shown, URL, today=TODAY)
+    assert notices.numbers("icp") == ["鄂ICP备2021013070号"] and notices.links_icp_registry
+    # a saved page kept in a scraper, every line commented out: no number, link or badge
+    saved = (
+        "# <div id='footer'>主办：某区人民政府<br>\n"
+        f"# <a href='{MPS}14010702070019'><p>晋公网安备 14010702070019号</p></a>\n"
+        "# <span>晋ICP备07002709号-1</span><br>\n"
+        "# <script src='http://dcs.conac.cn/js/06/113/0187/60682781/CA0611301876068278.js'>"
+        "</script>\n# </div>\n"
+    )
+    notices = extract_notices(saved, URL, today=TODAY)
+    assert notices.numbers("icp") == notices.numbers("police") == []
+    assert not notices.links_police_registry and notices.conac is None
+    uncommented = saved.replace("# ", "")
+    notices = extract_notices(uncommented, URL, today=TODAY)
+    assert notices.numbers("icp") == ["晋ICP备07002709号-1"] and notices.conac is not None

@@ -58,6 +58,7 @@ from audit.notices.links import (
     _span_link,
     _switched_off,
     _switched_off_in_yaml,
+    on_a_commented_line,
 )
 from audit.notices.matching import _Match, _matches, _matches_windowed, _original_of
 from audit.notices.model import (
@@ -244,9 +245,12 @@ class _Collector:
                 # lands in <head>: still what the page renders)
                 continue
             src = script.get("src")
-            if src and "conac.cn" in src:
+            conac = ("conac.cn" in (src or "") or "conac.cn" in (script.text or "")) and (
+                not on_a_commented_line(script)
+            )
+            if conac and src and "conac.cn" in src:
                 self._conac_candidate(ConacBadge(src, "script", "script"))
-            if self.conac is None and "conac.cn" in (script.text or ""):
+            if conac and self.conac is None and "conac.cn" in (script.text or ""):
                 # The badge written by document.write(unescape("%3Cscript src='…dcs.conac.cn…"))
                 code = unquote(script.text or "")
                 found = P.CONAC_URL_RE.search(code)
@@ -307,7 +311,7 @@ class _Collector:
             if "conac.cn" in href:
                 # the badge links to its page on bszs.conac.cn; biaozhi.conac.cn and the
                 # like are pages about the badge, which any site can link to
-                if P.CONAC_LINK_RE.search(href):
+                if P.CONAC_LINK_RE.search(href) and not on_a_commented_line(anchor):
                     self._conac_candidate(ConacBadge(_bare(href), "link", "footer_text"))
                 continue
             if _skipped(anchor):
@@ -380,6 +384,8 @@ class _Collector:
             return None, ""
         if _built_from_an_empty_constant(anchor.get("href") or "", self.all_text):
             return None, ""
+        if on_a_commented_line(anchor):
+            return None, ""  # markup a config's comment holds (custom_text: # <a href=…>)
         text = squeeze(clean(text_of(anchor))).strip()
         self._note_link(link, text)
         return link, text

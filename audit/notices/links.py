@@ -226,10 +226,12 @@ def _used_as_href(text: str, name: str) -> bool:
 
 def _commented_out(piece: Any, match: _Match) -> bool:
     """Whether the match (starting in ``piece``) is on a commented-out line of a script or
-    config ("// record: '粤ICP备…'"): the line breaks survive only in the original text."""
+    config ("// record: '粤ICP备…'"): the line breaks survive only in the original text.
+    Markup the comment holds is parsed into elements: their line starts in an earlier text
+    (custom_text: # <a href=…><span>鄂ICP备…</span></a>)."""
     original = piece.original
     if "//" not in original and "/*" not in original and "# " not in original:
-        return False
+        return _opened_by_an_earlier_text(piece, match)
     if len(original) <= MAP_LIMIT:
         index = match.start - piece.start + piece.skipped
         where = piece.where()
@@ -238,6 +240,66 @@ def _commented_out(piece: Any, match: _Match) -> bool:
     token = str(match.fields.get("token") or match.fields.get("code") or "")
     positions = [m.start() for m in re.finditer(re.escape(token), original)] if token else []
     return bool(positions) and all(_on_comment_line(original, at) for at in positions)
+
+
+def _opened_by_an_earlier_text(piece: Any, match: _Match) -> bool:
+    """Whether the match's source line, starting before the piece's own text, opens a
+    comment there."""
+    original = piece.original
+    if len(original) > MAP_LIMIT:
+        return False
+    index = match.start - piece.start + piece.skipped
+    where = piece.where()
+    if not 0 <= index < len(where) or "\n" in original[: where[index]]:
+        return False  # the line starts in the piece itself
+    element = piece.element
+    return on_a_commented_line(element, after_element=original != (element.text or ""))
+
+
+def on_a_commented_line(element: etree._Element, *, after_element: bool = False) -> bool:
+    """Whether the element (or its tail) stands on a source line that a comment opens
+    before it: the page's raw texts before it, back to the last line break."""
+    line: list[str] = []
+    for fragment in _texts_before(element, after_element):
+        if "\n" in fragment:
+            line.append(fragment[fragment.rfind("\n") + 1 :])
+            break
+        line.append(fragment)
+    else:
+        return False  # no line break in reach: a page on one line, no config
+    text = "".join(reversed(line))
+    opened = _LINE_COMMENT.match(text)
+    if opened is not None:
+        return not (opened.group(0).endswith("/*") and "*/" in text)
+    return _YAML_TRAILING_COMMENT.match(text) is not None
+
+
+def _texts_before(element: etree._Element, after_element: bool, limit: int = 40) -> Any:
+    """The page's raw texts before a text of ``element`` (its tail when ``after_element``,
+    else its text), nearest first, in document order backwards; at most ``limit``."""
+
+    def inside(node: etree._Element) -> Any:  # a subtree's texts, last first
+        for child in reversed(node):
+            yield child.tail or ""
+            yield from inside(child)
+        yield node.text or ""
+
+    def walk() -> Any:
+        node: etree._Element | None = element
+        if after_element:
+            yield from inside(element)
+        while node is not None:
+            for sibling in node.itersiblings(preceding=True):
+                yield sibling.tail or ""
+                yield from inside(sibling)
+            node = node.getparent()
+            if node is not None:
+                yield node.text or ""
+
+    for count, fragment in enumerate(walk()):
+        if count >= limit:
+            return
+        yield fragment
 
 
 # A config object that turns its notice off: beian: {enable: false, icp: '浙ICP备…'}.
@@ -299,7 +361,10 @@ def _on_comment_line(text: str, position: int) -> bool:
     line = text[text.rfind("\n", 0, position) + 1 : position]
     opened = _LINE_COMMENT.match(line)
     if opened is None:
-        return _TRAILING_COMMENT.search(line) is not None
+        return (
+            _TRAILING_COMMENT.search(line) is not None
+            or _YAML_TRAILING_COMMENT.match(line) is not None
+        )
     return not (opened.group(0).endswith("/*") and "*/" in line)
 
 
@@ -308,6 +373,12 @@ def _on_comment_line(text: str, position: int) -> bool:
 _TRAILING_COMMENT = re.compile(
     r"""^(?:[^"'\n]|"[^"\n]*"|'[^'\n]*')*?(?:[,;)\]}]|"[^"\n]*"|'[^'\n]*')\s*//"""
 )
+
+
+# A YAML comment after a key or its plain value (custom_text: # <a …>, since: 2020 # …):
+# a "#" after white space, outside quotes, followed by white space. (CSS "color: #fff" has
+# no space after its "#".)
+_YAML_TRAILING_COMMENT = re.compile(r"""^\s*(?:-\s+)?[\w.-]+\s*:(?:\s+[^"'#\n]*?)?\s#(?:\s|$)""")
 
 
 def _in_inline_code(text: str, start: int) -> bool:

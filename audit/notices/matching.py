@@ -99,6 +99,9 @@ def _telecom_matches(text: str) -> list[_Match]:
             cue = _COPYRIGHT_LINE.search(text, max(0, label_end - 60), label_end)
         if english is not None and cue:
             prov = _english_abbr(english.group("pname"), divisions.police_abbr)
+        elif prov is None and cue:
+            labelled = P.LABEL_PROVINCE_BEFORE_RE.search(text, max(0, label_end - 12), label_end)
+            prov = labelled.group("prov") if labelled is not None else None
         # 许可证：粤B2-20090059 B2-20090028: the label serves a run of licences
         in_run = previous_end >= 0 and _RUN_GAP.fullmatch(text, previous_end, m.start())
         if prov is None and not cue and not in_run:

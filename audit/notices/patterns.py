@@ -16,9 +16,10 @@ from audit.notices.divisions import ABBR_CHARS, PROVINCE_ENGLISH, PROVINCE_PINYI
 
 _PROV = f"[{ABBR_CHARS}]"
 _S = r"\s?"
-# Digits, possibly with single spaces between them (rendered from separate tags); the
+# Digits, possibly with single spaces between them (rendered from separate tags), never a
+# line break (苏ICP备10088131<br/>361软件站: a <br> or a block ends the number); the
 # extractor keeps only a digit count the format allows.
-_DIGITS = r"\d(?:\s?\d)*"
+_DIGITS = r"\d(?:[^\S\n]?\d)*"
 # A theme's placeholder in place of the digits: xxxxxxxx, 2021xxxxxx, ********; and digits
 # disguised with a trailing letter (07500273X): not a number either.
 _MASK = r"\d*[xX*]{3,}[\dxX*]*|\d{5,}[xX*]{1,2}(?![A-Za-z\d])"
@@ -89,6 +90,9 @@ TELECOM_RE = re.compile(
     rf"(?<![A-Za-z0-9.])(?P<cat>[AB][1-2]?(?:[.、][AB][1-2])*)"
     rf"{_S}-{_S}(?P<num>(?:19|20)\d{{5,7}})(?!\d)(?:{_S}号(?={_S}-{_S}\d))?{_SITE}"
 )
+# A licence label that ends with the province, the number after a colon
+# (增值电信业务经营许可证粤: B2-20030314): the province is the licence's.
+LABEL_PROVINCE_BEFORE_RE = re.compile(rf"许可证[^\S\n]?(?P<prov>{_PROV})[^\S\n]?[:：][^\S\n]?$")
 # A cross-region licence has no province: only trust it after a licence label, in the
 # filing slot ("备案号：B2-20180101", a licence shown where the filing number goes), or
 # after 合字, the mark of a foreign-invested company's licence (合字B1.B2-20220041).
