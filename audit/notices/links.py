@@ -246,12 +246,13 @@ def _opened_by_an_earlier_text(piece: Any, match: _Match) -> bool:
     """Whether the match's source line, starting before the piece's own text, opens a
     comment there."""
     original = piece.original
-    if len(original) > MAP_LIMIT:
-        return False
-    index = match.start - piece.start + piece.skipped
-    where = piece.where()
-    if not 0 <= index < len(where) or "\n" in original[: where[index]]:
-        return False  # the line starts in the piece itself
+    if "\n" in original:
+        if len(original) > MAP_LIMIT:
+            return False
+        index = match.start - piece.start + piece.skipped
+        where = piece.where()
+        if not 0 <= index < len(where) or "\n" in original[: where[index]]:
+            return False  # the line starts in the piece itself
     element = piece.element
     return on_a_commented_line(element, after_element=original != (element.text or ""))
 
