@@ -21,9 +21,11 @@ from audit.config import load_builtin_profile
 from audit.errors import UserError
 from audit.findings.audit import run_audit
 from audit.findings.review import (
+    NOTE_NEEDED,
     STATES,
     TRANSITIONS,
     AlreadyInState,
+    allowed_moves,
     check,
     evidence_hash,
     is_overdue,
@@ -133,6 +135,8 @@ def _arguments(source: str, target: str) -> dict[str, Any]:
         return {"deadline": later}
     if target == "accepted_risk":
         return {"until": later}
+    if (source, target) in NOTE_NEEDED:
+        return {"note": "the footer is written by the CMS's script: the site is filed"}
     return {}
 
 
@@ -172,7 +176,9 @@ def test_every_transition_is_allowed_or_refused_as_the_table_says(source: str, t
         ("new", "accepted_risk", {"until": dt.date(2020, 1, 1)}, "open", "in the past"),
         ("notified", "resolved", {}, "open", "still open: run 3 saw it"),
         ("confirmed", "notified", {"deadline": DAY}, "resolved", "already fixed"),
-        ("new", "notified", {"deadline": DAY}, "open", "new → notified is not allowed"),
+        ("false_positive", "notified", {"deadline": DAY}, "open", "false_positive → notified"),
+        ("notified", "false_positive", {}, "open", "was notified: say with note why"),
+        ("notified", "resolved", {}, "open", "(or mark it false_positive / accepted_risk)"),
         ("false_positive", "resolved", {}, "resolved", "false_positive → resolved is not"),
         ("new", "escalated", {}, "open", "unknown review state 'escalated'"),
     ],
@@ -260,16 +266,13 @@ def test_a_site_is_reviewed_finding_by_finding_and_says_what_it_left(store: Stor
     assert state(store) == before
     with store.session() as session:
         done, left = review_site(session, HOST, "notified", deadline=deadline, actor="a")
-    assert sorted(r.rule for r in done) == ["BA101", "BA111", "BA201"]
+    # confirming first is optional: BA202, back to new, is notified in the same step
+    assert sorted(r.rule for r in done) == ["BA101", "BA111", "BA201", "BA202"]
     assert {r.deadline for r in done} == {deadline}
-    ba202, ba203 = finding_of(store, "BA202").id, finding_of(store, "BA203").id
-    assert left == [
-        f"finding {ba202}: new → notified is not allowed "
-        "(from new: confirmed, false_positive, accepted_risk, resolved)",
-        f"finding {ba203} is false_positive (change it by its ID)",
-    ]
+    ba203 = finding_of(store, "BA203").id
+    assert left == [f"finding {ba203} is false_positive (change it by its ID)"]
     assert finding_of(store, "BA203").review_state == "false_positive"
-    assert finding_of(store, "BA202").review_state == "new"
+    assert finding_of(store, "BA202").review_state == "notified"
     with store.session() as session, pytest.raises(UserError, match=r"no site nowhere\.example"):
         review_site(session, "nowhere.example", "confirmed")
     before = state(store)
@@ -438,7 +441,7 @@ def test_review_and_findings_show_on_the_command_line(store: Store, beian: Any) 
     bulk = beian("review", "--site", HOST, "--state", "inspected", "--note", "现场检查")
     assert bulk.exit_code == 0 and "notified → inspected" in bulk.output
     both = beian("review", str(finding.id), "--site", HOST, "--state", "confirmed")
-    assert "either a finding ID or --site" in str(both.exception)
+    assert "either finding IDs or --site" in str(both.exception)
 
 
 def test_the_listing_marks_overdue_deadlines_and_filters_by_day(store: Store, beian: Any) -> None:
@@ -473,14 +476,14 @@ def test_a_refused_review_is_one_line_without_a_traceback(
     finding = finding_of(store)
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEIAN_")}
     result = subprocess.run(
-        [sys.executable, "-m", "audit", "review", str(finding.id), "--state", "notified"],
+        [sys.executable, "-m", "audit", "review", str(finding.id), "--state", "rectifying"],
         cwd=tmp_path, env={**env, "BEIAN_DATABASE_URL": db_url, "PYTHONPATH": str(REPO)},
         capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        f"Error: finding {finding.id}: new → notified is not allowed "
-        "(from new: confirmed, false_positive, accepted_risk, resolved)"
+        f"Error: finding {finding.id}: new → rectifying is not allowed "
+        "(from new: confirmed, notified, inspected, false_positive, accepted_risk, resolved)"
     )
     assert finding_of(store).review_state == "new"
 
@@ -493,3 +496,66 @@ def test_one_deadline_rule_for_review_audit_and_bulletin() -> None:
     assert next_deadline("resolved", None, set_on) == set_on  # was it fixed in time?
     for state in ("new", "confirmed", "false_positive", "accepted_risk", None):
         assert next_deadline(state, None, set_on) is None
+
+
+def test_a_notified_finding_found_wrong_becomes_a_false_positive_with_a_note(
+    store: Store, beian: Any
+) -> None:
+    audit(store, NO_ICP)
+    finding = finding_of(store)
+    deadline = today() + dt.timedelta(days=15)
+    # new → notified in one step, the deadline typed as analysts do
+    notified = beian("review", str(finding.id), "--state", "notified", "--deadline", "+15d")
+    assert notified.exit_code == 0, notified.output
+    assert finding_of(store).deadline == deadline
+    refused = beian("review", str(finding.id), "--state", "false_positive")
+    assert "was notified: say with note why it is a false positive" in str(refused.exception)
+    assert finding_of(store).review_state == "notified"
+    done = beian("review", str(finding.id), "--state", "false_positive",
+                 "--note", "页脚由脚本写出，网站已备案")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    marked = finding_of(store)
+    assert (marked.review_state, marked.deadline) == ("false_positive", None)
+    assert marked.suppressed_evidence is not None  # suppressed until the evidence changes
+    assert [e.to_state for e in history(store, finding.id)][-2:] == ["notified", "false_positive"]
+    assert history(store, finding.id)[-1].note == "页脚由脚本写出，网站已备案"
+
+
+@pytest.mark.parametrize(("typed", "days"), [("+15d", 15), ("+2w", 14), ("+3天", 3), ("+1周", 7)])
+def test_a_deadline_is_typed_as_a_date_or_days_from_today(typed: str, days: int) -> None:
+    from audit.cli.dates import parse_day
+
+    assert parse_day(typed, on=DAY) == DAY + dt.timedelta(days=days)
+    for written in ("2026-12-20", "2026/12/20", "2026年12月20日", "2026.12.20", "20261220",
+                    "２０２６－１２－２０"):  # fmt: skip
+        assert parse_day(written) == dt.date(2026, 12, 20), written
+    for wrong in ("45000", "2026-02-30", "next week", "+d", ""):
+        with pytest.raises(ValueError):
+            parse_day(wrong)
+
+
+def test_several_findings_move_together_or_not_at_all(store: Store, beian: Any) -> None:
+    audit(store, BARE)
+    ids = [finding_of(store, rule).id for rule in ("BA101", "BA111", "BA201")]
+    review(store, ids[2], "false_positive", note="a portal of the province")
+    before = state(store)
+    refused = beian("review", *map(str, ids), "--state", "notified", "--deadline", "2099年1月1日")
+    assert f"finding {ids[2]}: false_positive → notified is not allowed" in str(refused.exception)
+    assert state(store) == before  # the first two were not moved either
+    moved = beian("review", *map(str, ids[:2]), "--state", "notified", "--deadline", "2099/1/1")
+    assert moved.exit_code == 0, moved.output
+    assert [line.split(": ")[1] for line in moved.output.splitlines()] == [
+        "new → notified (deadline 2099-01-01)"
+    ] * 2
+    wrong = beian("review", str(ids[0]), "--state", "notified", "--deadline", "someday")
+    assert wrong.exit_code == 2 and "'someday' is no date" in wrong.output
+
+
+def test_the_help_states_the_moves_and_their_conditions_from_the_table(beian: Any) -> None:
+    from audit.findings.states import move_conditions
+
+    shown = beian("review", "--help").output
+    for state in STATES:
+        assert f"{state:<16}→ {', '.join(allowed_moves(state))}" in shown
+    for condition in move_conditions():
+        assert condition in shown

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from audit.cli.context import AppContext, pass_app
+from audit.cli.dates import DAY
 from audit.cli.output import echo
 
 
@@ -20,14 +21,14 @@ from audit.cli.output import echo
 )
 @click.option(
     "--deadline",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Rectification deadline, YYYY-MM-DD, for findings without their own "
-    "(default: 15 days from today).",
+    type=DAY,
+    help="Rectification deadline for findings without their own: 2026-12-20, 2026/12/20, "
+    "2026年12月20日 or +15d (default: 15 days from today).",
 )
 @click.option("--number", help="Document number (文号) printed under the title.")
 @pass_app
 def notice(
-    app: AppContext, target: str, out: Path | None, deadline: dt.datetime | None,
+    app: AppContext, target: str, out: Path | None, deadline: dt.date | None,
     number: str | None,
 ) -> None:  # fmt: skip
     """Write the 整改通知 of a site (its host) or of all the sites of a sponsor (主办单位,
@@ -40,9 +41,10 @@ def notice(
     """
     from audit.documents.notice import write_notice
     from audit.errors import UserError
+    from audit.findings.review import today as beijing_today
 
-    today = dt.date.today()
-    day = deadline.date() if deadline else None
+    today = beijing_today()  # the centre's day, whatever the machine's time zone
+    day = deadline
     if day is not None and day < today:
         raise UserError(f"--deadline {day.isoformat()} is in the past")
     settings = app.settings

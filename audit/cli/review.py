@@ -8,11 +8,10 @@ from typing import TypedDict
 import click
 
 from audit.cli.context import AppContext, pass_app
+from audit.cli.dates import DAY
 from audit.cli.output import echo, print_json
 from audit.errors import UserError
-from audit.findings.states import LABELS, STATES, TRANSITIONS
-
-DATE = click.DateTime(formats=["%Y-%m-%d"])
+from audit.findings.states import LABELS, STATES, allowed_moves, move_conditions
 
 
 class _Options(TypedDict):
@@ -25,31 +24,42 @@ class _Options(TypedDict):
 
 
 def _states_help() -> str:
+    """The states, the moves and their conditions, from the table (audit/findings/states.py)."""
     lines = [f"  {state:<16}{LABELS[state]}" for state in STATES]
-    moves = [f"  {state:<16}→ {', '.join(s for s in STATES if s in TRANSITIONS[state])}"
-             for state in STATES]  # fmt: skip
-    return "\n".join(["\b", "States:", *lines, "", "\b", "Allowed moves:", *moves])
+    moves = [f"  {state:<16}→ {', '.join(allowed_moves(state))}" for state in STATES]
+    conditions = [f"  {condition}" for condition in move_conditions()]
+    return "\n".join(
+        ["\b", "States:", *lines, "", "\b", "Allowed moves:", *moves, "", "\b", *conditions]
+    )
 
 
 @click.command(
     "review",
     epilog=_states_help(),
 )
-@click.argument("finding_id", metavar="[ID]", type=int, required=False)
-@click.option("--site", "host", help="Every open finding of this host (exact) instead of an ID.")
+@click.argument("finding_ids", metavar="[ID]...", type=int, nargs=-1)
+@click.option("--site", "host", help="Every open finding of this host (exact) instead of IDs.")
 @click.option("--state", "to_state", type=click.Choice(STATES), required=True, metavar="STATE",
               help="The new review state (below).")  # fmt: skip
 @click.option("--note", help="Why, what was said, the document number ...")
-@click.option("--deadline", type=DATE, help="Rectification deadline (notified requires it).")
-@click.option("--until", type=DATE, help="End of the acceptance (accepted_risk requires it).")
+@click.option(
+    "--deadline",
+    type=DAY,
+    help="Rectification deadline (notified requires it): 2026-12-20, 2026/12/20, "
+    "2026年12月20日 or +15d (days from today).",
+)
+@click.option(
+    "--until", type=DAY, help="End of the acceptance (accepted_risk requires it), as --deadline."
+)
 @click.option("--by", "actor", help="Who decides (default: your user name).")
 @click.option("--json", "as_json", is_flag=True, help="Print what changed as JSON.")
 @pass_app
-def review(app: AppContext, finding_id: int | None, host: str | None, to_state: str,
-           note: str | None, deadline: dt.datetime | None, until: dt.datetime | None,
+def review(app: AppContext, finding_ids: tuple[int, ...], host: str | None, to_state: str,
+           note: str | None, deadline: dt.date | None, until: dt.date | None,
            actor: str | None, as_json: bool) -> None:  # fmt: skip
-    """Triage a finding: `beian review ID --state STATE`, or every open finding of a
-    site: `beian review --site HOST --state STATE`.
+    """Triage findings: `beian review ID [ID...] --state STATE`, or every open finding of
+    a site: `beian review --site HOST --state STATE`. Several IDs move together or not at
+    all: one refused move refuses them all, and says why.
 
     Every change is kept in the finding's history (beian findings show ID) with who,
     when, the note and the deadline. A false positive stays suppressed for its site
@@ -58,20 +68,20 @@ def review(app: AppContext, finding_id: int | None, host: str | None, to_state: 
     """
     from audit.findings.review import review_finding, review_site
 
-    if (finding_id is None) == (host is None):
-        raise UserError("give either a finding ID or --site HOST")
+    if bool(finding_ids) == (host is not None):
+        raise UserError("give either finding IDs or --site HOST")
     if actor and len(actor.strip()) > 100:
         raise UserError("--by: at most 100 characters")
     options: _Options = {
         "note": note,
-        "deadline": deadline.date() if deadline else None,
-        "until": until.date() if until else None,
+        "deadline": deadline,
+        "until": until,
         "actor": actor.strip() if actor and actor.strip() else None,
     }
     left: list[str] = []
     with app.store().session() as session:
-        if finding_id is not None:
-            done = [review_finding(session, finding_id, to_state, **options)]
+        if finding_ids:
+            done = [review_finding(session, i, to_state, **options) for i in finding_ids]
         else:
             assert host is not None
             done, left = review_site(session, host, to_state, **options)

@@ -33,9 +33,13 @@ from audit.errors import ArgumentError, UserError
 from audit.findings.states import (  # noqa: F401 (the states are part of this module's API)
     DEADLINE_STATES,
     LABELS,
+    NOTE_NEEDED,
+    ONLY_ONCE_FIXED,
+    ONLY_WHILE_OPEN,
     STATES,
     TRANSITIONS,
     UNIT_FIXING,
+    allowed_moves,
     evidence_hash,
     next_deadline,
 )
@@ -118,6 +122,7 @@ def check(
     *,
     deadline: dt.date | None = None,
     until: dt.date | None = None,
+    note: str | None = None,
     on: dt.date | None = None,
 ) -> Change:
     """The change an analyst asks for, or a UserError saying why it is refused."""
@@ -131,20 +136,26 @@ def check(
     if to_state not in TRANSITIONS[current]:
         if to_state == current:
             raise AlreadyInState("state", f"{name} is already {current}")
-        allowed = ", ".join(s for s in STATES if s in TRANSITIONS[current])
+        allowed = ", ".join(allowed_moves(current))
         raise UserError(
             f"{name}: {current} → {to_state} is not allowed (from {current}: {allowed})"
         )
     check_arguments(to_state, deadline=deadline, until=until, on=on)
-    if to_state in DEADLINE_STATES and finding.state != "open":
+    if to_state in ONLY_WHILE_OPEN and finding.state != "open":
         raise UserError(
             f"{name} is already fixed: the re-test of run {finding.resolved_run_id} no longer "
             f"sees it (mark it resolved)"
         )
-    if to_state == "resolved" and finding.state != "resolved":
+    if to_state in ONLY_ONCE_FIXED and finding.state != "resolved":
+        others = [s for s in ("false_positive", "accepted_risk") if s in TRANSITIONS[current]]
+        instead = f" (or mark it {' / '.join(others)})" if others else ""
         raise UserError(
             f"{name} is still open: run {finding.last_seen_run_id} saw it; the next crawl "
-            "resolves it once the site is fixed (or mark it false_positive / accepted_risk)"
+            f"resolves it once the site is fixed{instead}"
+        )
+    if (current, to_state) in NOTE_NEEDED and not (note or "").strip():
+        raise ArgumentError(
+            "note", f"{name} was {current}: say with {{argument}} why it is a false positive"
         )
     if to_state == current == "notified" and deadline == finding.deadline:
         raise AlreadyInState(
@@ -245,7 +256,7 @@ def review_finding(
     """Move one finding to ``to_state`` and record it; UserError if not allowed.
     ``at`` dates the event (default now): for records of what happened earlier."""
     finding, site = get_finding(session, finding_id)
-    change = check(finding, to_state, deadline=deadline, until=until, on=on)
+    change = check(finding, to_state, deadline=deadline, until=until, note=note, on=on)
     return _record(session, finding, site, change, actor=actor, note=note, at=at)
 
 
@@ -279,7 +290,7 @@ def review_site(
             left.append(f"finding {finding.id} is {finding.review_state} (change it by its ID)")
             continue
         try:
-            change = check(finding, to_state, deadline=deadline, until=until, on=on)
+            change = check(finding, to_state, deadline=deadline, until=until, note=note, on=on)
         except UserError as exc:
             left.append(str(exc))
             continue

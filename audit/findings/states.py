@@ -49,17 +49,27 @@ LABELS = {
 
 # Where each state may go. A state listed as its own successor can be given again:
 # notified with a new deadline (notified again), inspected (another inspection),
-# rectifying (progress, a new deadline), accepted_risk with a later --until.
+# rectifying (progress, a new deadline), accepted_risk with a later --until. Confirming
+# first is optional (new → notified in one step); a finding found wrong after the unit
+# was told can still be marked a false positive (with a note: see NOTE_NEEDED).
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "new": frozenset({"confirmed", "false_positive", "accepted_risk", "resolved"}),
+    "new": frozenset(
+        {"confirmed", "notified", "inspected", "false_positive", "accepted_risk", "resolved"}
+    ),
     "confirmed": frozenset(
         {"new", "notified", "inspected", "false_positive", "accepted_risk", "resolved"}
     ),
-    "notified": frozenset({"notified", "inspected", "rectifying", "accepted_risk", "resolved"}),
-    "inspected": frozenset({"notified", "inspected", "rectifying", "accepted_risk", "resolved"}),
-    "rectifying": frozenset({"notified", "inspected", "rectifying", "accepted_risk", "resolved"}),
+    "notified": frozenset(
+        {"notified", "inspected", "rectifying", "false_positive", "accepted_risk", "resolved"}
+    ),
+    "inspected": frozenset(
+        {"notified", "inspected", "rectifying", "false_positive", "accepted_risk", "resolved"}
+    ),
+    "rectifying": frozenset(
+        {"notified", "inspected", "rectifying", "false_positive", "accepted_risk", "resolved"}
+    ),
     "false_positive": frozenset({"new", "confirmed"}),
-    "accepted_risk": frozenset({"new", "confirmed", "accepted_risk", "resolved"}),
+    "accepted_risk": frozenset({"new", "confirmed", "false_positive", "accepted_risk", "resolved"}),
     "resolved": frozenset({"new", "confirmed"}),
 }
 
@@ -67,6 +77,30 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 DEADLINE_STATES = frozenset({"notified", "inspected", "rectifying"})
 # States the audit closes by itself when the re-test no longer sees the problem.
 UNIT_FIXING = frozenset({"notified", "inspected", "rectifying"})
+# Beside the table, what the finding itself must be: the rectification states only while
+# the re-test still sees the problem; resolved only once it no longer does.
+ONLY_WHILE_OPEN = DEADLINE_STATES
+ONLY_ONCE_FIXED = frozenset({"resolved"})
+# Moves that need a note: a finding the unit was told about, declared a false positive
+# (the record must say why the letter was wrong).
+NOTE_NEEDED = frozenset((state, "false_positive") for state in UNIT_FIXING)
+
+
+def allowed_moves(state: str) -> list[str]:
+    """The states ``state`` may move to, in the order of ``STATES``."""
+    return [target for target in STATES if target in TRANSITIONS.get(state, ())]
+
+
+def move_conditions() -> list[str]:
+    """The conditions beside the table, in words (for help texts), from the data above."""
+    open_states = ", ".join(s for s in STATES if s in ONLY_WHILE_OPEN)
+    fixed_states = ", ".join(s for s in STATES if s in ONLY_ONCE_FIXED)
+    noted = ", ".join(s for s in STATES if (s, "false_positive") in NOTE_NEEDED)
+    return [
+        f"{open_states}: only while the re-test still sees the problem",
+        f"{fixed_states}: only once the re-test no longer sees it",
+        f"false_positive from {noted}: with --note (why the unit was told wrongly)",
+    ]
 
 
 def next_deadline(
