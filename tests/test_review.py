@@ -559,3 +559,35 @@ def test_the_help_states_the_moves_and_their_conditions_from_the_table(beian: An
         assert f"{state:<16}→ {', '.join(allowed_moves(state))}" in shown
     for condition in move_conditions():
         assert condition in shown
+
+
+def test_findings_are_filtered_as_analysts_look_for_them(store: Store, beian: Any) -> None:
+    audit(store, BARE)  # five findings of the 盐湖区 government's site
+    ids = {rule: finding_of(store, rule).id for rule in ("BA101", "BA111", "BA201", "BA202")}
+    review(store, ids["BA101"], "notified", deadline=DAY, on=DAY - dt.timedelta(days=20))
+    review(store, ids["BA111"], "notified", deadline=today() + dt.timedelta(days=9))
+    review(store, ids["BA202"], "false_positive", note="门户网站另有备案")
+
+    def listed(*options: str) -> list[str]:
+        result = beian("findings", "--json", *options)
+        assert result.exit_code == 0, result.output
+        return sorted(row["rule"] for row in json.loads(result.output))
+
+    # the open list leaves the false positive out, unless asked for by review state
+    assert listed() == ["BA101", "BA111", "BA201", "BA203"]
+    assert listed("--review", "false_positive") == ["BA202"]
+    assert listed("--review", "notified") == ["BA101", "BA111"]
+    assert listed("--review", "new", "--review", "notified") == ["BA101", "BA111", "BA201",
+                                                                  "BA203"]  # fmt: skip
+    assert listed("--overdue") == ["BA101"]
+    # a site by its name or its sponsor, in Chinese, or by part of its host
+    for text in ("盐湖区人民", "政府办公室", "yanhu.yuncheng"):
+        assert listed("--site", text) == ["BA101", "BA111", "BA201", "BA203"], text
+    assert listed("--site", "临猗县") == []
+    assert listed("--district", "盐湖区", "--rule", "BA101") == ["BA101"]
+    # a district no site has is an error that names the known ones, not an empty list
+    unknown = beian("findings", "--district", "盐湖")
+    assert isinstance(unknown.exception, UserError)
+    assert "no site has '盐湖' (盐湖区)" in str(unknown.exception)
+    unknown = beian("findings", "--category", "学校")
+    assert "no site has '学校' (政府机关)" in str(unknown.exception)

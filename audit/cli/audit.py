@@ -10,6 +10,7 @@ import click
 
 from audit.cli.context import AppContext, pass_app
 from audit.cli.output import echo, emit, format_option, print_json, print_table
+from audit.findings.states import STATES
 
 if TYPE_CHECKING:
     from audit.findings.audit import AuditSummary
@@ -69,12 +70,23 @@ def print_audit_summary(summary: AuditSummary) -> None:
     help="Only this severity.",
 )
 @click.option(
-    "--state", type=click.Choice(["open", "resolved", "all"]), default="open", show_default=True
-)
-@click.option("--district", help="Only sites of this district (所属区县).")
-@click.option("--category", help="Only sites of this category (类别).")
+    "--state", type=click.Choice(["open", "resolved", "all"]), default="open", show_default=True,
+    help="Whether the re-test still sees the problem.",
+)  # fmt: skip
+@click.option(
+    "--review", "review_states", multiple=True, type=click.Choice(STATES), metavar="STATE",
+    help="Only this review state (repeatable): new, confirmed, notified, inspected, rectifying,"
+    " accepted_risk, false_positive, resolved. Default: all but false_positive.",
+)  # fmt: skip
+@click.option("--overdue", is_flag=True, help="Only open findings whose deadline has passed.")
+@click.option("--district", help="Only sites of this district (所属区县; a known one).")
+@click.option("--category", help="Only sites of this category (类别; a known one).")
 @click.option("--key-unit/--not-key-unit", default=None, help="Only key units (重点单位), or not.")
-@click.option("--site", "host", help="Only hosts containing this text.")
+@click.option(
+    "--site",
+    "site_text",
+    help="Only sites whose host, name or sponsor (主办单位) contains this text.",
+)
 @click.option(
     "--since",
     type=click.DateTime(formats=["%Y-%m-%d"]),
@@ -89,10 +101,13 @@ def print_audit_summary(summary: AuditSummary) -> None:
 @format_option
 @click.pass_context
 def findings(ctx: click.Context, rules: tuple[str, ...], severities: tuple[str, ...],
-             state: str, district: str | None, category: str | None, key_unit: bool | None,
-             host: str | None, since: dt.datetime | None, xlsx_path: str | None,
-             fmt: str) -> None:  # fmt: skip
+             state: str, review_states: tuple[str, ...], overdue: bool, district: str | None,
+             category: str | None, key_unit: bool | None, site_text: str | None,
+             since: dt.datetime | None, xlsx_path: str | None, fmt: str) -> None:  # fmt: skip
     """List findings with filters; --json / --csv / --xlsx FILE for programs and spreadsheets.
+
+    By default: the open findings, false positives left out (--review false_positive lists
+    them). A district or category no site has is an error that lists the known ones.
 
     Deadlines that have passed on findings still open are marked overdue.
     `beian findings show ID` prints one finding with its evidence and history.
@@ -103,17 +118,19 @@ def findings(ctx: click.Context, rules: tuple[str, ...], severities: tuple[str, 
     """
     if ctx.invoked_subcommand is not None:
         return
+    from audit.findings.listing import FindingFilter, find
     from audit.findings.review import LOCAL_TZ, is_overdue, today
-    from audit.store.findings import list_findings
 
     app = ctx.find_object(AppContext)
     assert app is not None
-    start = since.replace(tzinfo=LOCAL_TZ) if since else None
+    wanted = FindingFilter(
+        rules=rules, severities=severities, state=state, review_states=review_states,
+        overdue=overdue, district=district, category=category, key_unit=key_unit,
+        site=site_text, since=since.replace(tzinfo=LOCAL_TZ) if since else None,
+    )  # fmt: skip
     on = today()
     with app.store().session() as session:
-        found = list_findings(session, rules=rules, severities=severities, state=state,
-                              district=district, category=category, key_unit=key_unit,
-                              host=host, since=start)  # fmt: skip
+        found = find(session, wanted, on=on)
         rows: list[dict[str, Any]] = [
             {
                 "id": f.id, "site": s.host, "rule": f.rule, "fingerprint": f.fingerprint,

@@ -7,10 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import not_, select, update
+from sqlalchemy import not_, or_, select, update
 from sqlalchemy.orm import Session
 
-from audit.findings.states import UNIT_FIXING
+from audit.findings.states import DEADLINE_STATES, UNIT_FIXING
 from audit.outcomes import NOT_OBSERVED
 from audit.store import runs
 from audit.store.models import CrawlRun, Finding, FindingEvent, Notice, Site, Snapshot
@@ -182,12 +182,19 @@ def list_findings(
     rules: Sequence[str] = (),
     severities: Sequence[str] = (),
     state: str | None = "open",
+    review_states: Sequence[str] = (),
+    overdue_on: dt.date | None = None,
     district: str | None = None,
     category: str | None = None,
     key_unit: bool | None = None,
     host: str | None = None,
+    text: str | None = None,
     since: dt.datetime | None = None,
 ) -> list[tuple[Finding, Site]]:
+    """Findings with their sites, by rule, host and fingerprint. ``review_states``: only
+    these (all when empty); ``overdue_on``: only open findings in a rectification state
+    whose deadline passed before that day; ``host``: hosts containing it; ``text``: hosts,
+    site names or sponsors containing it."""
     query = select(Finding, Site).join(Site, Site.id == Finding.site_id)
     if rules:
         query = query.where(Finding.rule.in_([r.upper() for r in rules]))
@@ -195,6 +202,14 @@ def list_findings(
         query = query.where(Finding.severity.in_(list(severities)))
     if state and state != "all":
         query = query.where(Finding.state == state)
+    if review_states:
+        query = query.where(Finding.review_state.in_(list(review_states)))
+    if overdue_on is not None:
+        query = query.where(
+            Finding.state == "open",
+            Finding.review_state.in_(sorted(DEADLINE_STATES)),
+            Finding.deadline < overdue_on,
+        )
     if district:
         query = query.where(Site.district == district)
     if category:
@@ -203,6 +218,14 @@ def list_findings(
         query = query.where(Site.key_unit.is_(key_unit))
     if host:
         query = query.where(Site.host.contains(host.lower(), autoescape=True))
+    if text:
+        query = query.where(
+            or_(
+                Site.host.contains(text.lower(), autoescape=True),
+                Site.name.contains(text, autoescape=True),
+                Site.sponsor.contains(text, autoescape=True),
+            )
+        )
     if since is not None:  # last seen at or after
         query = query.where(Finding.last_seen_at >= since)
     query = query.order_by(Finding.rule, Site.host, Finding.fingerprint)

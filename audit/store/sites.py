@@ -344,3 +344,10 @@ def site_by_host(session: Session, host: str) -> Site | None:
 def sites_of_sponsor(session: Session, sponsor: str) -> list[Site]:
     """The sites whose sponsor (主办单位) is exactly this name, by host."""
     return list(session.scalars(select(Site).where(Site.sponsor == sponsor).order_by(Site.host)))
+
+
+def known_values(session: Session, column: str) -> list[str]:
+    """The distinct values the sites have in ``column`` (district or category), sorted."""
+    attribute = {"district": Site.district, "category": Site.category}[column]
+    query = select(attribute).where(attribute.is_not(None)).distinct().order_by(attribute)
+    return [value for value in session.scalars(query) if value]
