@@ -35,7 +35,7 @@ from audit.findings.review import (
 )
 from audit.findings.states import next_deadline
 from audit.notices import extract_notices
-from audit.store import Finding, FindingEvent, Store
+from audit.store import Finding, FindingEvent, Site, Store
 from audit.store import crawls as store_crawls
 from audit.store.sites import add_site
 from tests.conftest import REPO
@@ -441,7 +441,7 @@ def test_review_and_findings_show_on_the_command_line(store: Store, beian: Any) 
     bulk = beian("review", "--site", HOST, "--state", "inspected", "--note", "现场检查")
     assert bulk.exit_code == 0 and "notified → inspected" in bulk.output
     both = beian("review", str(finding.id), "--site", HOST, "--state", "confirmed")
-    assert "either finding IDs or --site" in str(both.exception)
+    assert "either finding IDs or filters (--site" in str(both.exception)
 
 
 def test_the_listing_marks_overdue_deadlines_and_filters_by_day(store: Store, beian: Any) -> None:
@@ -591,3 +591,42 @@ def test_findings_are_filtered_as_analysts_look_for_them(store: Store, beian: An
     assert "no site has '盐湖' (盐湖区)" in str(unknown.exception)
     unknown = beian("findings", "--category", "学校")
     assert "no site has '学校' (政府机关)" in str(unknown.exception)
+
+
+def test_the_findings_filters_select_a_batch_after_a_count_and_a_yes(
+    store: Store, beian: Any
+) -> None:
+    audit(store, BARE)  # 盐湖区's government site: BA101, BA111, BA201, BA202, BA203
+    audit(store, BARE, host="www.linyi.gov.cn")  # the same footer on a second site
+    review(store, finding_of_site(store, "BA101", "www.linyi.gov.cn"), "false_positive",
+           note="页脚由脚本写出")  # fmt: skip
+    before = state(store)
+    asked = CliRunner().invoke(cli, ["review", "--rule", "BA101", "--rule", "BA111", "--state",
+                                     "notified", "--deadline", "+15d"], input="n\n")  # fmt: skip
+    assert "notified: 3 open findings of 2 sites. Go on? [y/N]" in asked.output
+    assert "nothing was changed" in str(asked.exception) and state(store) == before
+    done = CliRunner().invoke(cli, ["review", "--rule", "BA101", "--rule", "BA111", "--state",
+                                    "notified", "--deadline", "+15d"], input="y\n")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    moved = [line for line in done.output.splitlines() if " → notified" in line]
+    assert len(moved) == 3  # the false positive was not selected (the default review states)
+    # --yes does not ask; what cannot make the move is left alone, with the reason
+    done = beian("review", "--district", "盐湖区", "--state", "inspected", "--yes", "--json")
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.output)
+    # both sites are of 盐湖区: nine open findings, the false positive not selected
+    assert len(data["changed"]) == 9 and data["left_alone"] == []
+    assert {row["from"] for row in data["changed"]} == {"new", "notified"}
+    nothing = beian("review", "--site", "临猗县", "--state", "confirmed", "--yes")
+    assert "no open finding matches these filters" in str(nothing.exception)
+    # one site by its exact host moves without asking, as it always did
+    exact = beian("review", "--site", "www.linyi.gov.cn", "--state", "rectifying")
+    assert exact.exit_code == 0 and "left alone: finding" in exact.output
+
+
+def finding_of_site(store: Store, rule: str, host: str) -> int:
+    with store.session() as session:
+        return session.scalars(
+            select(Finding.id).join(Site, Site.id == Finding.site_id)
+            .where(Finding.rule == rule, Site.host == host)
+        ).one()  # fmt: skip

@@ -272,19 +272,43 @@ def review_site(
     on: dt.date | None = None,
     at: dt.datetime | None = None,
 ) -> tuple[list[Reviewed], list[str]]:
-    """Move every open finding of a site that can make the move; return what changed and
-    why the others were left alone: false positives and accepted risks (set aside one by
-    one, they change by ID), findings already there, moves the table does not allow.
-    Wrong or missing dates refuse the whole request; so does a site with nothing to move."""
+    """Move every open finding of a site that can make the move (see ``review_findings``);
+    a site with nothing to move is refused."""
     on = on or today()
     check_arguments(to_state, deadline=deadline, until=until, on=on)
     site = site_by_host(session, host)
     if site is None:
         raise UserError(f"no site {host} (beian sites list shows the hosts)")
-    found = store_findings.open_findings_of_site(session, site.id)
-    planned: list[tuple[Finding, Change]] = []
+    found = [(f, site) for f in store_findings.open_findings_of_site(session, site.id)]
+    return review_findings(
+        session, found, to_state, note=note, deadline=deadline, until=until, actor=actor,
+        on=on, at=at, nothing=f"no open finding of {site.host} can become {to_state}",
+    )  # fmt: skip
+
+
+def review_findings(
+    session: Session,
+    found: list[tuple[Finding, Site]],
+    to_state: str,
+    *,
+    note: str | None = None,
+    deadline: dt.date | None = None,
+    until: dt.date | None = None,
+    actor: str | None = None,
+    on: dt.date | None = None,
+    at: dt.datetime | None = None,
+    nothing: str | None = None,
+) -> tuple[list[Reviewed], list[str]]:
+    """Move each of these findings that can make the move; return what changed and why
+    the others were left alone: false positives and accepted risks (set aside one by one,
+    they change by ID), findings already there, moves the table does not allow. Wrong or
+    missing dates refuse the whole request; so does a request that moves nothing
+    (``nothing`` says so, with the reasons)."""
+    on = on or today()
+    check_arguments(to_state, deadline=deadline, until=until, on=on)
+    planned: list[tuple[Finding, Site, Change]] = []
     left: list[str] = []
-    for finding in found:
+    for finding, site in found:
         set_aside = finding.review_state in ("false_positive", "accepted_risk")
         if set_aside and to_state != finding.review_state:
             left.append(f"finding {finding.id} is {finding.review_state} (change it by its ID)")
@@ -294,11 +318,11 @@ def review_site(
         except UserError as exc:
             left.append(str(exc))
             continue
-        planned.append((finding, change))
+        planned.append((finding, site, change))
     if not planned:
         why = f": {'; '.join(left)}" if left else ""
-        raise UserError(f"no open finding of {site.host} can become {to_state}{why}")
-    done = [_record(session, f, site, c, actor=actor, note=note, at=at) for f, c in planned]
+        raise UserError(f"{nothing or f'no finding can become {to_state}'}{why}")
+    done = [_record(session, f, s, c, actor=actor, note=note, at=at) for f, s, c in planned]
     return done, left
 
 
