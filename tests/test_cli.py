@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,43 @@ def test_python_m_audit_is_the_same_cli() -> None:
         [sys.executable, "-m", "audit", "--version"], capture_output=True, text=True, cwd=REPO
     )
     assert result.returncode == 0 and result.stdout.startswith("beian, version")
+
+
+def test_the_typical_session_in_the_help_names_commands_that_exist() -> None:
+    shown = CliRunner().invoke(cli, ["--help"]).output
+    session = shown.split("Typical session:")[1].split("Settings come from")[0]
+    # each line: the command as typed, two spaces or more, what it does
+    typed = [re.split(r"\s{2,}", line.strip())[0] for line in session.splitlines()]
+    commands = [line.split()[1:] for line in typed if line.startswith("beian ")]
+    assert len(commands) >= 5
+    for words in commands:
+        command: click.Command = cli
+        for word in words:  # the words that name (sub)commands, up to the arguments
+            if not isinstance(command, click.Group) or word.startswith("-"):
+                break
+            assert word in command.commands, f"beian {' '.join(words)}: no {word!r}"
+            command = command.commands[word]
+
+
+@pytest.mark.parametrize(
+    "args", [("findings",), ("sites", "list"), ("crawl",), ("db", "status"),
+             ("review", "1", "--state", "confirmed"), ("bulletin", "--month", "2026-11")],
+)  # fmt: skip
+def test_a_command_where_there_is_no_database_says_how_to_make_one(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    result = run_beian(*args, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("Error: no database at beian.db: import an inventory")
+    assert list(tmp_path.iterdir()) == []  # and it did not create an empty one
+
+
+def test_a_crawl_of_an_empty_inventory_says_to_import_one(tmp_path: Path) -> None:
+    created = run_beian("sites", "add", "http://www.example.gov.cn/", cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    assert run_beian("sites", "remove", "www.example.gov.cn", cwd=tmp_path).returncode == 0
+    result = run_beian("crawl", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "the inventory is empty: nothing to crawl. Import it first" in result.stderr
+    runs = run_beian("db", "status", cwd=tmp_path)
+    assert runs.returncode == 0  # no run was started: nothing to resume or to clean up

@@ -18,6 +18,7 @@ from audit.intake.inventory import import_inventory
 from audit.services import CrawlChild, CrawlRequest, CrawlState, crawl_and_audit
 from audit.store import CrawlRun, Snapshot, Store
 from audit.store.locks import DatabaseLock
+from audit.store.sites import add_site
 from tests.conftest import REPO
 
 
@@ -38,6 +39,8 @@ def test_a_crawl_while_another_runs_is_busy_and_starts_nothing(
     store: Store, tmp_path: Path
 ) -> None:
     settings = settings_for(str(store.engine.url.render_as_string(False)), tmp_path)
+    with store.session() as session:
+        add_site(session, "http://www.example.gov.cn/", "www.example.gov.cn")
     lock = DatabaseLock(store, "crawl").acquire()
     try:
         outcome = crawl_and_audit(settings, CrawlRequest())

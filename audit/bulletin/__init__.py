@@ -46,6 +46,24 @@ class BulletinResult:
         return rectification_sentence(self.figures)
 
 
+def check_request(
+    month: str, *, draft: bool, formats: tuple[str, ...], now: dt.datetime | None = None
+) -> Period:
+    """The month's period when a bulletin of it can be made as asked (before any database
+    is read); UserError or ArgumentError saying why not."""
+    period = parse_month(month)
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise UserError(f"unknown format {', '.join(unknown)}: choose from {', '.join(FORMATS)}")
+    if not draft and (now or utcnow()) < period.end:
+        raise ArgumentError(
+            "draft",
+            f"{period.month} is not over yet (it ends {period.end.astimezone().isoformat()}): "
+            "its figures would still change; use {argument} to preview it",
+        )
+    return period
+
+
 def make_bulletin(
     store: Store,
     settings: Settings,
@@ -66,17 +84,8 @@ def make_bulletin(
     numbering as they were."""
     from audit.bulletin.compile import compile_figures
 
-    period = parse_month(month)
     now = now or utcnow()
-    unknown = sorted(set(formats) - set(FORMATS))
-    if unknown:
-        raise UserError(f"unknown format {', '.join(unknown)}: choose from {', '.join(FORMATS)}")
-    if not draft and now < period.end:
-        raise ArgumentError(
-            "draft",
-            f"{period.month} is not over yet (it ends {period.end.astimezone().isoformat()}): "
-            "its figures would still change; use {argument} to preview it",
-        )
+    period = check_request(month, draft=draft, formats=formats, now=now)
     out = Path(out_dir or settings.data_dir / "bulletins" / month).expanduser()
     with store.session() as session:
         figures = compile_figures(

@@ -31,8 +31,8 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     Typical session:
       beian sites import 网站清单.xlsx     load the inventory
       beian crawl                          visit every site, one snapshot each
-      beian findings list                  what the audit found
-      beian review …                       triage: notify, inspect, false positive
+      beian findings                       what the audit found
+      beian review ID --state notified …   triage: notify, inspect, false positive
       beian bulletin --month 2026-11       the monthly bulletin (通报)
       beian demo                           all of it on a generated sample jurisdiction
 

@@ -56,13 +56,14 @@ def bulletin(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from audit.bulletin import make_bulletin, month_before
+    from audit.bulletin import check_request, make_bulletin, month_before
     from audit.store.models import utcnow
 
     app = ctx.find_object(AppContext)
     assert app is not None
     chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
     month = month or month_before(utcnow())
+    check_request(month, draft=draft, formats=chosen)  # the arguments before the database
     result = make_bulletin(
         app.store(), app.settings, month, out_dir=out_dir, draft=draft, formats=chosen
     )

@@ -8,7 +8,9 @@ from typing import Any
 import click
 
 from audit.config import Settings, load_settings
+from audit.errors import UserError
 from audit.store import Store
+from audit.store.db import missing_sqlite_file
 
 
 @dataclass
@@ -34,10 +36,25 @@ class AppContext:
             self._settings = load_settings(self.config_path, **given)
         return self.settings
 
-    def store(self, *, migrate: bool = True) -> Store:
+    def store(self, *, migrate: bool = True, create: bool = False) -> Store:
+        """The store, opened on first use. A command that only reads (``create`` False)
+        refuses an SQLite database that does not exist, instead of creating an empty one
+        and reporting that it holds nothing."""
         if self._store is None:
+            if not create:
+                self.require_database()
             self._store = Store(self.settings.database_url, migrate=migrate)
         return self._store
+
+    def require_database(self) -> None:
+        """UserError when the configured SQLite database does not exist yet."""
+        missing = missing_sqlite_file(self.settings.database_url)
+        if missing is not None:
+            raise UserError(
+                f"no database at {missing}: import an inventory to create it (beian sites "
+                "import 网站清单.xlsx), or run beian demo; database_url in beian.toml or "
+                "BEIAN_DATABASE_URL names another"
+            )
 
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -131,6 +131,7 @@ def crawl(
         concurrent=concurrent,
     )
     settings = app.override(crawl={"concurrency": concurrency, "timeout": timeout})
+    app.require_database()  # a crawl of nothing would leave an empty database behind
     outcome = crawl_and_audit(settings, request)
     if outcome.state is CrawlState.BUSY:
         raise CrawlBusy(f"{outcome.message}; wait for it to end, or pass --concurrent")

@@ -21,7 +21,7 @@ def upgrade(app: AppContext, revision: str) -> None:
     from audit.store.db import current_revision
     from audit.store.db import upgrade as run_upgrade
 
-    store = app.store(migrate=False)
+    store = app.store(migrate=False, create=True)
     before = current_revision(store.engine)
     run_upgrade(store.engine, revision)
     after = current_revision(store.engine)

@@ -57,7 +57,9 @@ def import_(
     """
     from audit.intake.registry import import_registry
 
-    report = import_registry(app.store(), file, sheet=sheet, limits=read_limits(max_rows))
+    report = import_registry(
+        app.store(create=True), file, sheet=sheet, limits=read_limits(max_rows)
+    )
     report_import(file, report, as_json, report_file=report_file)
 
 

@@ -36,7 +36,9 @@ def start(app: AppContext, log_file: str | None) -> None:
 
     logging.getLogger().setLevel(logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations say nothing useful here
-    app.store()  # the database must be reachable and up to date before jobs run
+    # the database must be reachable and up to date before jobs run; the scheduler keeps its
+    # jobs and their history there, so it may be the first to create it
+    app.store(create=True)
     path = log_file or app.settings.schedule.log_file
     if path:
         log_to_file(path)

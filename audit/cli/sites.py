@@ -57,7 +57,7 @@ def import_(
     """
     from audit.intake.inventory import import_inventory
 
-    report = import_inventory(app.store(), file, limits=read_limits(max_rows))
+    report = import_inventory(app.store(create=True), file, limits=read_limits(max_rows))
     report_import(file, report, as_json, report_file=report_file)
 
 
@@ -87,7 +87,7 @@ def add(
         start_url, host = normalise_url(url)
     except BadURL as exc:
         raise UserError(f"{url!r}: {exc}") from None
-    with app.store().session() as session:
+    with app.store(create=True).session() as session:
         add_site(
             session,
             start_url,

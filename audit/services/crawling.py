@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from audit.config import Settings
+from audit.errors import UserError
 
 
 class CrawlState(StrEnum):
@@ -110,6 +111,15 @@ def crawl_and_audit(settings: Settings, request: CrawlRequest) -> CrawlOutcome:
                 )
             if discover is None:
                 discover = False  # a re-test looks at known sites, it does not explore
+        elif not request.resume and not hosts:
+            from audit.store.crawls import crawlable_site_count
+
+            with store.session() as session:
+                if crawlable_site_count(session) == 0:
+                    raise UserError(
+                        "the inventory is empty: nothing to crawl. Import it first (beian sites"
+                        " import 网站清单.xlsx) or add a site (beian sites add URL)"
+                    )
         try:
             result = run_crawl(
                 settings,
@@ -194,8 +204,6 @@ class CrawlChild:
 def _child_main(
     settings: Settings, request: CrawlRequest, send: multiprocessing.connection.Connection
 ) -> None:
-    from audit.errors import UserError
-
     try:
         outcome: Any = crawl_and_audit(settings, request)
     except UserError as exc:

@@ -125,6 +125,12 @@ def crawl_targets(
     return [SiteTarget(*row) for row in rows]
 
 
+def crawlable_site_count(session: Session) -> int:
+    """The sites a full crawl visits: accepted and not retired."""
+    query = select(func.count()).select_from(Site).where(not_(PENDING), Site.retired_at.is_(None))
+    return session.scalar(query) or 0
+
+
 def inventory_hosts(session: Session) -> set[str]:
     return set(session.scalars(select(Site.host).where(Site.source == "inventory")))
 

@@ -53,6 +53,19 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, json_serializer=_json_text)
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL when it does not exist yet (opening it would create an
+    empty database); None for other URLs and existing files."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database).expanduser()
+    return None if path.exists() else path
+
+
 def _json_text(value: Any) -> str:
     # Chinese as UTF-8, not as \uXXXX escapes: half the bytes of a notice's details.
     return json.dumps(value, ensure_ascii=False)
