@@ -391,6 +391,40 @@ class BulletinSettings(_Strict):
         return self.unit.strip() or f"{profile.name}网络与信息安全信息通报中心"
 
 
+class NoticeSettings(_Strict):
+    """整改通知 (beian notice): their document numbers (文号) and default deadline."""
+
+    number_format: str = Field(
+        "{prefix}〔{year}〕{serial}号",
+        description="文号 of the notices numbered automatically, per year: {prefix}, {year}"
+        " and {serial} (1 for the first notice of the year)",
+    )
+    prefix: str = Field(
+        "", description="{prefix} of the 文号; empty = the profile name's first character"
+        " and 网安通, e.g. 运网安通",
+    )  # fmt: skip
+    deadline_days: int = Field(
+        15, ge=1, le=365, description="Days to fix what a notice lists, when not given"
+    )
+
+    @field_validator("number_format")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        try:
+            value.format(prefix="", year=2026, serial=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"only {{prefix}}, {{year}} and {{serial}} may be used ({exc})"
+            ) from None
+        if "{serial" not in value:
+            raise ValueError("{serial} is needed: two notices of a year must differ")
+        return value
+
+    def number_for(self, profile: Profile, year: int, serial: int) -> str:
+        prefix = self.prefix.strip() or f"{profile.name[:1]}网安通"
+        return self.number_format.format(prefix=prefix, year=year, serial=serial)
+
+
 class RetentionSettings(_Strict):
     """Housekeeping (beian db housekeeping; weekly in the scheduler): what old data is
     thinned. Crawl runs, snapshots, notices, findings and their events are never deleted:
@@ -420,6 +454,7 @@ class Settings(BaseSettings):
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     bulletin: BulletinSettings = Field(default_factory=BulletinSettings)
+    notice: NoticeSettings = Field(default_factory=NoticeSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     # Where the values came from, for messages; not a setting.

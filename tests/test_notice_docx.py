@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zipfile
 from pathlib import Path
 
@@ -26,9 +27,10 @@ from audit.documents.notice import (
 )
 from audit.errors import UserError
 from audit.findings.audit import run_audit
+from audit.findings.review import today as beijing_today
 from audit.notices import extract_notices
 from audit.rules import get_rule
-from audit.store import Finding, Site, Store
+from audit.store import Finding, FindingEvent, Site, Store
 from audit.store import crawls as store_crawls
 from audit.store.sites import add_site
 from tests.support.office import docx_to_pdf, pdf_text, skip_without_office
@@ -115,13 +117,13 @@ def test_a_sponsor_notice_lists_each_open_finding_of_its_sites(
         assert rule.message_zh in row[2]
         assert row[3] == rule.basis
         assert row[5] == rule.advice_zh
-        assert row[6] == deadline
+    assert body.count(deadline) == 1  # one deadline, stated once
     assert YANHU in by_rule["BA101"][1] and "盐湖区人民政府" in by_rule["BA101"][1]
     assert f"http://{JYJ}/" in by_rule["BA111"][4]
     assert [row[0] for row in rows[1:]] == ["1", "2"]
 
 
-def test_a_site_notice_is_addressed_to_its_sponsor_with_per_finding_deadlines(
+def test_a_site_notice_is_addressed_to_its_sponsor_with_one_deadline(
     audited: Store, tmp_path: Path
 ) -> None:
     finding(audited, YANHU, "BA101", deadline=dt.date(2026, 12, 1))
@@ -131,13 +133,18 @@ def test_a_site_notice_is_addressed_to_its_sponsor_with_per_finding_deadlines(
     paragraphs, rows = read(out)
     assert f"{SPONSOR}：" in paragraphs
     assert len(rows) == 2 and rows[1][2].startswith("BA101")
-    assert rows[1][6] == "2026年12月1日"  # the finding's own deadline wins over --deadline
+    # the notice's deadline, not an earlier one of the finding: one date, stated once
+    assert "于2027年1月5日前完成整改" in "".join(paragraphs)
+    assert "2026年12月1日" not in "".join(paragraphs)
 
     with audited.session() as session:
         out = write_notice(session, f"http://{JYJ}/index.html", tmp_path / "j.docx",
                            profile=PROFILE, deadline=dt.date(2027, 1, 5), today=TODAY)  # fmt: skip
     paragraphs, rows = read(out)
-    assert rows[1][6] == "2027年1月5日" and "于2027年1月5日前完成整改" in "".join(paragraphs)
+    assert "于2027年1月5日前完成整改" in "".join(paragraphs)
+    with audited.session() as session, pytest.raises(UserError, match="is in the past"):
+        write_notice(session, YANHU, tmp_path / "p.docx", profile=PROFILE,
+                     deadline=TODAY - dt.timedelta(days=1), today=TODAY)  # fmt: skip
 
 
 def test_reviewed_and_resolved_findings_are_left_out(audited: Store, tmp_path: Path) -> None:
@@ -216,12 +223,12 @@ def test_hostile_crawled_text_does_not_break_the_document(audited: Store, tmp_pa
 
 def test_hostile_text_given_directly_to_the_renderer_is_cleaned_too(tmp_path: Path) -> None:
     row = NoticeRow(
-        site_name="站\x00名", host="a.example.cn", rule="BA101", severity="high",
+        finding_id=1, site_name="站\x00名", host="a.example.cn", rule="BA101", severity="high",
         message="网站首页未标明有效的ICP备案编号", basis="依据\x0b", advice="建议\ud800",
         excerpt=HOSTILE, url="http://a.example.cn/\x00", seen=None, deadline=TODAY,
     )  # fmt: skip
     content = NoticeContent(addressee="单位\x00<w:t>", issuer="中心\x0b", date=TODAY,
-                            number="文号\x1f", rows=[row])  # fmt: skip
+                            number="文号\x1f", rows=[row], deadline=TODAY)  # fmt: skip
     out = save_document(render_notice(content), tmp_path / "direct.docx")
     paragraphs, rows = read(out)
     assert "单位<w:t>：" in paragraphs and "中心" in paragraphs and "文号" in paragraphs
@@ -251,19 +258,56 @@ def test_the_docx_names_the_chinese_fonts_through_east_asia(audited: Store, tmp_
     assert title.get(f"{w}eastAsia") == "方正小标宋简体"
 
 
-def test_the_cli_writes_the_notice(
+def test_the_cli_issues_numbered_notices_on_record_and_notifies_their_findings(
     audited: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     url = audited.engine.url.render_as_string(hide_password=False)
     env = {"BEIAN_DATABASE_URL": url, "BEIAN_DATA_DIR": str(tmp_path / "data")}
     runner = CliRunner()
-    result = runner.invoke(cli, ["notice", SPONSOR, "--deadline", "2099-01-02"], env=env)
-    assert result.exit_code == 0, result.output
-    written = Path(result.output.strip())
+    year = beijing_today().year
+    issued = runner.invoke(cli, ["notice", SPONSOR, "--deadline", "2099-01-02", "--by", "王工",
+                                 "--json"], env=env)  # fmt: skip
+    assert issued.exit_code == 0, issued.output
+    record = json.loads(issued.output)
+    assert record["number"] == f"运网安通〔{year}〕1号"  # [notice] number_format, per year
+    assert (record["findings"], record["sites"], record["notified"]) == (2, 2, 2)
+    written = Path(record["file"])
     assert written.parent == tmp_path / "data" / "notices" and written.exists()
-    _, rows = read(written)
-    assert {row[6] for row in rows[1:]} == {"2099年1月2日"}
+    paragraphs, _ = read(written)
+    assert record["number"] in paragraphs and "于2099年1月2日前完成整改" in "".join(paragraphs)
+    # its findings were notified, with its deadline, in the same transaction
+    with audited.session() as session:
+        for finding_id in json.loads(
+            runner.invoke(cli, ["notices", "show", str(record["id"]), "--json"], env=env).output
+        )["findings"]:
+            found = session.get_one(Finding, finding_id)
+            assert (found.review_state, found.deadline) == ("notified", dt.date(2099, 1, 2))
+            events = session.scalars(select(FindingEvent).where(
+                FindingEvent.finding_id == finding_id)).all()  # fmt: skip
+            assert events[-1].note == f"整改通知 {record['number']}"
+            assert events[-1].actor == "王工"
+    # the same findings again on the same day: asked first; "no" issues nothing
+    again = runner.invoke(cli, ["notice", SPONSOR, "--deadline", "2099-02-01"], env=env,
+                          input="n\n")  # fmt: skip
+    assert "already notified these findings today. Issue a second notice?" in again.output
+    assert "nothing was issued" in str(again.exception)
+    listed = json.loads(runner.invoke(cli, ["notices", "--json"], env=env).output)
+    assert [row["number"] for row in listed] == [record["number"]]
+    again = runner.invoke(cli, ["notice", SPONSOR, "--deadline", "2099-02-01", "--yes"], env=env)
+    assert again.exit_code == 0 and f"运网安通〔{year}〕2号" in again.output
+    # a number given by hand, once; a file is never written over
+    taken = runner.invoke(cli, ["notice", YANHU, "--number", record["number"], "--yes"], env=env)
+    assert "was issued before" in str(taken.exception)
+    over = runner.invoke(cli, ["notice", YANHU, "--out", str(written), "--yes"], env=env)
+    assert "exists: a notice is never written over" in str(over.exception)
+    assert len(json.loads(runner.invoke(cli, ["notices", "--json"], env=env).output)) == 2
+    # printed again from its record, as it was issued
+    copy = tmp_path / "copy.docx"
+    printed = runner.invoke(cli, ["notices", "print", str(record["id"]), "--out", str(copy)],
+                            env=env)  # fmt: skip
+    assert printed.exit_code == 0, printed.output
+    assert read(copy) == read(written)
 
     result = runner.invoke(cli, ["notice", SPONSOR, "--deadline", "2001-01-01"], env=env)
     assert isinstance(result.exception, UserError) and "in the past" in str(result.exception)

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from audit.bulletin.numbering import list_issues
 from audit.files import staged, write_atomic
-from audit.store import Store
+from audit.store import Finding, Store
 from tests.conftest import REPO
 from tests.support.bulletin_world import beijing, footer
 from tests.test_bulletin_issue import small_world
@@ -238,6 +239,11 @@ def test_a_notice_that_cannot_be_written_leaves_nothing(
                    fsize=fsize)  # fmt: skip
     assert_one_error_line(result, f"Error: cannot write the notice to {out}: {disk.reason}")
     assert disk.leftovers() == []
+    # nor a record of it, nor a finding moved to notified: all or nothing
+    listed = beian("notices", "--json", db_url=db_url, cwd=tmp_path)
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+    with store.session() as session:
+        assert {f.review_state for f in session.scalars(select(Finding))} == {"new"}
 
 
 def test_a_findings_workbook_that_cannot_be_written_leaves_nothing(

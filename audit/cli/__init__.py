@@ -118,6 +118,7 @@ def _register() -> None:
     cli.add_command(audit.findings)
     cli.add_command(review.review)
     cli.add_command(notice.notice)
+    cli.add_command(notice.notices)
     cli.add_command(registry.registry)
     cli.add_command(bulletin.bulletin)
 

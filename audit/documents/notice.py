@@ -11,11 +11,12 @@ through :func:`clean_text`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 # clean_text, chinese_date and save_document are imported from here too (tests, the CLI)
@@ -37,7 +38,7 @@ from audit.documents.docx_style import (
     set_core_properties,
     set_font,
 )
-from audit.errors import UserError
+from audit.errors import ArgumentError, UserError
 from audit.files import output_errors
 from audit.findings.review import today as beijing_today
 from audit.rules import UnknownRule, get_rule
@@ -54,9 +55,10 @@ if TYPE_CHECKING:
 
 TITLE = "网站备案信息整改通知"
 TABLE_CAPTION = "网站备案信息问题清单"
-HEADERS = ("序号", "网站", "问题", "依据", "证据", "整改建议", "整改期限")
+# (the one deadline is stated in the text, once: no column of it)
+HEADERS = ("序号", "网站", "问题", "依据", "证据", "整改建议")
 # column widths in cm; they add up to the A4 text width (21 - 2.8 - 2.6 = 15.6 cm)
-WIDTHS_CM = (0.8, 2.2, 2.3, 2.6, 2.7, 3.5, 1.5)
+WIDTHS_CM = (0.8, 2.6, 2.6, 2.8, 3.2, 3.6)
 TABLE_PT = 9  # 小五
 DEFAULT_DAYS = 15
 EXCLUDED_REVIEW_STATES = ("false_positive", "accepted_risk")
@@ -77,6 +79,7 @@ def safe_filename(name: str, limit: int = 80) -> str:
 
 @dataclass(frozen=True)
 class NoticeRow:
+    finding_id: int
     site_name: str
     host: str
     rule: str
@@ -97,14 +100,41 @@ class NoticeContent:
     date: dt.date
     number: str | None
     rows: list[NoticeRow]
+    deadline: dt.date  # one for the whole notice, stated once
 
     @property
     def sites(self) -> int:
         return len({row.host for row in self.rows})
 
     @property
-    def deadlines(self) -> list[dt.date]:
-        return sorted({row.deadline for row in self.rows})
+    def hosts(self) -> list[str]:
+        return sorted({row.host for row in self.rows})
+
+    @property
+    def finding_ids(self) -> list[int]:
+        return sorted(row.finding_id for row in self.rows)
+
+    def to_json(self) -> dict[str, Any]:
+        """What the letter says, as JSON (kept with the record, to print it again)."""
+        data = asdict(self)
+        return json.loads(json.dumps(data, default=lambda day: day.isoformat()))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NoticeContent:
+        def day(text: str | None) -> dt.date | None:
+            return dt.date.fromisoformat(text) if text else None
+
+        rows = [
+            NoticeRow(**{**row, "seen": day(row["seen"]), "deadline": day(row["deadline"])})
+            for row in data["rows"]
+        ]
+        fields = {
+            **data,
+            "rows": rows,
+            "date": day(data["date"]),
+            "deadline": day(data["deadline"]),
+        }
+        return cls(**fields)
 
 
 def write_notice(
@@ -122,8 +152,8 @@ def write_notice(
     """Write the 整改通知 of ``target`` (a host, or an exact sponsor name) and return its path.
 
     Lists the target's open findings (not false positives, not accepted risks, not the
-    info-level checks meant for the centre), each with its deadline: the finding's own,
-    else ``deadline``, else ``today`` + 15 days. ``out`` defaults to
+    info-level checks meant for the centre) and one deadline for them all: ``deadline``,
+    else ``today`` + 15 days (never a day already past). ``out`` defaults to
     ``<data_dir>/notices/<sponsor>-<date>.docx``. The issuing unit defaults to the profile's
     ``<name>网络与信息安全信息通报中心``. Raises UserError when the target is unknown or has
     nothing open, OutputError when the file cannot be written (nothing is left behind).
@@ -157,7 +187,9 @@ def collect_notice(
     # The centre's date (Asia/Shanghai), not the server's: a notice dated yesterday at
     # 01:00 in Yuncheng would be wrong.
     today = today or beijing_today()
-    default_deadline = deadline or today + dt.timedelta(days=DEFAULT_DAYS)
+    deadline = deadline or today + dt.timedelta(days=DEFAULT_DAYS)
+    if deadline < today:
+        raise ArgumentError("deadline", f"{{argument}} {deadline.isoformat()} is in the past")
     sites, addressee = _target_sites(session, target)
     by_id = {site.id: site for site in sites}
     # Info-level checks (供核实) are for the centre, not for the unit.
@@ -171,7 +203,7 @@ def collect_notice(
             "`beian audit` after a crawl, or see "
             "`beian findings --site HOST`"
         )
-    rows = [_row(by_id[f.site_id], f, default_deadline) for f in findings]
+    rows = [_row(by_id[f.site_id], f, deadline) for f in findings]
     rows.sort(key=lambda r: (r.host, SEVERITY_ORDER.get(r.severity, 9), r.rule, r.excerpt))
     if issuer is None:
         issuer = f"{profile.name if profile else '运城市'}网络与信息安全信息通报中心"
@@ -181,6 +213,7 @@ def collect_notice(
         date=today,
         number=clean_text(number, 100) or None,
         rows=rows,
+        deadline=deadline,
     )
 
 
@@ -203,7 +236,7 @@ def _target_sites(session: Session, target: str) -> tuple[list[Site], str]:
     return sites, wanted
 
 
-def _row(site: Site, finding: Finding, default_deadline: dt.date) -> NoticeRow:
+def _row(site: Site, finding: Finding, deadline: dt.date) -> NoticeRow:
     try:
         rule = get_rule(finding.rule)
         message, basis, advice = rule.message_zh, rule.basis, rule.advice_zh
@@ -212,6 +245,7 @@ def _row(site: Site, finding: Finding, default_deadline: dt.date) -> NoticeRow:
     evidence = finding.evidence if isinstance(finding.evidence, dict) else {}
     seen = finding.last_seen_at.date() if finding.last_seen_at else None
     return NoticeRow(
+        finding_id=finding.id,
         site_name=clean_text(site.name, 100),
         host=clean_text(site.host),
         rule=finding.rule,
@@ -222,7 +256,7 @@ def _row(site: Site, finding: Finding, default_deadline: dt.date) -> NoticeRow:
         excerpt=clean_text(evidence.get("excerpt"), EXCERPT_LIMIT),
         url=clean_text(evidence.get("url"), URL_LIMIT),
         seen=seen,
-        deadline=finding.deadline or default_deadline,
+        deadline=deadline,
     )
 
 
@@ -253,12 +287,7 @@ def render_notice(content: NoticeContent) -> DocxDocument:
         numbered.add_run(clean_text(content.number))
 
     document.add_paragraph(f"{clean_text(content.addressee)}：")
-    deadlines = content.deadlines
-    when = (
-        f"于{chinese_date(deadlines[0])}前完成整改"
-        if len(deadlines) == 1
-        else "按下表所列整改期限完成整改"
-    )
+    when = f"于{chinese_date(content.deadline)}前完成整改"
     count = f"{content.sites}个网站" if content.sites > 1 else "网站"
     add_body(document, (
         f"我中心在网站备案信息监测中发现，你单位主办的{count}存在{len(content.rows)}项"
@@ -288,7 +317,6 @@ def render_notice(content: NoticeContent) -> DocxDocument:
         evidence += [f"检测日期：{chinese_date(row.seen)}"] if row.seen else []
         _cell(cells[4], evidence)
         _cell(cells[5], [row.advice])
-        _cell(cells[6], [chinese_date(row.deadline)], center=True)
     set_column_widths(table, WIDTHS_CM)
 
     # the unit and the date under it, with room above for the seal

@@ -311,6 +311,32 @@ class RegistryRecord(Base):
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class RectificationNotice(Base):
+    """A 整改通知 as issued: its document number (文号), addressee, sites and findings, the
+    one deadline it sets, who issued it and when, and the file written (path and SHA-256).
+    ``content`` keeps what the letter says, so that it can be printed again as it was."""
+
+    __tablename__ = "rectification_notices"
+    __table_args__ = (
+        UniqueConstraint("year", "serial", name="uq_rectification_notices_year_serial"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    number: Mapped[str] = mapped_column(String(100), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    serial: Mapped[int | None] = mapped_column(Integer)  # None: a number given by hand
+    addressee: Mapped[str] = mapped_column(String(200))
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    issued_by: Mapped[str] = mapped_column(String(100))
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    hosts: Mapped[list[Any]] = mapped_column(default=list)
+    finding_ids: Mapped[list[Any]] = mapped_column(default=list)
+    content: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    file_path: Mapped[str] = mapped_column(Text)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+
+
 class Bulletin(Base):
     """A numbered monthly bulletin (通报) as issued: its number in the year, the month it
     covers, the files written and the figures they show (JSON), for the record."""
