@@ -406,6 +406,11 @@ class NoticeSettings(_Strict):
     deadline_days: int = Field(
         15, ge=1, le=365, description="Days to fix what a notice lists, when not given"
     )
+    contact: str = Field(
+        "",
+        description="联系人 line of the letter, e.g. 张三，联系电话：0359-2000000 (none if empty)",
+    )
+    copy_to: list[str] = Field(default_factory=list, description="抄送: units copied, in order")
 
     @field_validator("number_format")
     @classmethod

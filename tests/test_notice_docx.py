@@ -323,3 +323,24 @@ def test_the_notice_converts_to_a_pdf_with_its_chinese_title(
     text = pdf_text(docx_to_pdf(out, tmp_path))
     assert TITLE in text
     assert SPONSOR in text and "运城市网络与信息安全信息通报中心" in text
+
+
+def test_a_site_without_a_known_sponsor_is_addressed_by_its_name_and_host(
+    audited: Store, tmp_path: Path
+) -> None:
+    from audit.config import load_settings
+    from audit.services.notices import issue_notice
+
+    with audited.session() as session:
+        session.scalars(select(Site).where(Site.host == RUICHENG)).one().sponsor = None
+    notice = {"contact": "张三，联系电话：0359-2000000",
+              "copy_to": ["运城市公安局网安支队", "芮城县委网信办"]}  # fmt: skip
+    settings = load_settings(None, data_dir=str(tmp_path), notice=notice)
+
+    issued = issue_notice(audited, settings, RUICHENG, on=TODAY)
+    assert issued.addressee == f"芮城县人民政府（{RUICHENG}）网站主办单位"
+    paragraphs, rows = read(issued.path)
+    assert f"芮城县人民政府（{RUICHENG}）网站主办单位：" in paragraphs
+    assert "联系人：张三，联系电话：0359-2000000。" in paragraphs
+    assert paragraphs[-1] == "抄送：运城市公安局网安支队，芮城县委网信办。"
+    assert len(rows) == 2

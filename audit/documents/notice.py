@@ -59,7 +59,7 @@ TABLE_CAPTION = "网站备案信息问题清单"
 HEADERS = ("序号", "网站", "问题", "依据", "证据", "整改建议")
 # column widths in cm; they add up to the A4 text width (21 - 2.8 - 2.6 = 15.6 cm)
 WIDTHS_CM = (0.8, 2.6, 2.6, 2.8, 3.2, 3.6)
-TABLE_PT = 9  # 小五
+TABLE_PT = 10.5  # 五号: the smallest size a printed letter is read at
 DEFAULT_DAYS = 15
 EXCLUDED_REVIEW_STATES = ("false_positive", "accepted_risk")
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低", "info": "提示"}
@@ -101,6 +101,8 @@ class NoticeContent:
     number: str | None
     rows: list[NoticeRow]
     deadline: dt.date  # one for the whole notice, stated once
+    contact: str = ""  # 联系人 and 联系电话, as configured
+    copy_to: tuple[str, ...] = ()  # 抄送
 
     @property
     def sites(self) -> int:
@@ -133,6 +135,7 @@ class NoticeContent:
             "rows": rows,
             "date": day(data["date"]),
             "deadline": day(data["deadline"]),
+            "copy_to": tuple(data.get("copy_to", ())),
         }
         return cls(**fields)
 
@@ -226,7 +229,11 @@ def _target_sites(session: Session, target: str) -> tuple[list[Site], str]:
     site = site_by_host(session, host) if host else None
     if site is not None:
         sponsor = clean_text(site.sponsor)
-        return [site], sponsor or f"{clean_text(site.name) or site.host}主办单位"
+        if sponsor:
+            return [site], sponsor
+        # no sponsor known: the site by name and host (not "www.x.cn主办单位")
+        name = clean_text(site.name)
+        return [site], f"{name}（{site.host}）网站主办单位" if name else f"{site.host} 网站主办单位"
     sites = sites_of_sponsor(session, wanted)
     if not sites:
         raise UserError(
@@ -319,8 +326,15 @@ def render_notice(content: NoticeContent) -> DocxDocument:
         _cell(cells[5], [row.advice])
     set_column_widths(table, WIDTHS_CM)
 
+    if content.contact:
+        add_body(document, f"联系人：{clean_text(content.contact, 200)}。")
     # the unit and the date under it, with room above for the seal
     add_signature(document, [content.issuer, chinese_date(content.date)], gap_pt=56)
+    if content.copy_to:
+        copied = document.add_paragraph(
+            f"抄送：{'，'.join(clean_text(unit, 100) for unit in content.copy_to)}。"
+        )
+        copied.paragraph_format.space_before = Pt(28)
     return document
 
 

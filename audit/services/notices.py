@@ -84,7 +84,10 @@ def issue_notice(
             elif store_notices.by_number(session, number.strip()) is not None:
                 raise ArgumentError("number", f"{{argument}} {number!r} was issued before")
             number = number.strip()
-            content = replace(content, number=number)
+            content = replace(
+                content, number=number, contact=settings.notice.contact.strip(),
+                copy_to=tuple(unit.strip() for unit in settings.notice.copy_to if unit.strip()),
+            )  # fmt: skip
             path = _path(out, settings.data_dir, number, content.addressee)
             data = _docx_bytes(content)
             record = store_notices.add(
