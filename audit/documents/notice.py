@@ -315,7 +315,8 @@ def render_notice(content: NoticeContent) -> DocxDocument:
         row_properties(added)
         cells = added.cells
         _cell(cells[0], [str(index)], center=True)
-        _cell(cells[1], [row.site_name, row.host] if row.site_name else [row.host])
+        host = breakable_host(row.host)
+        _cell(cells[1], [row.site_name, host] if row.site_name else [host])
         level = SEVERITY_ZH.get(row.severity, row.severity)
         _cell(cells[2], [row.rule, row.message, f"（风险等级：{level}）"])
         _cell(cells[3], [row.basis])
@@ -336,6 +337,12 @@ def render_notice(content: NoticeContent) -> DocxDocument:
         )
         copied.paragraph_format.space_before = Pt(28)
     return document
+
+
+def breakable_host(host: str) -> str:
+    """A host that a narrow column wraps after its dots, not inside a label: a zero-width
+    space (a break opportunity, invisible) after each dot."""
+    return host.replace(".", ".\u200b")
 
 
 def _cell(cell: _Cell, lines: Sequence[str], *, font: str | None = None,
