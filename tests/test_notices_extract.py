@@ -1604,3 +1604,33 @@ def test_markup_on_a_commented_out_line_of_a_config_shows_nothing() -> None:
     uncommented = saved.replace("# ", "")
     notices = extract_notices(uncommented, URL, today=TODAY)
     assert notices.numbers("icp") == ["晋ICP备07002709号-1"] and notices.conac is not None
+
+
+# Round 15.
+
+
+def test_wangbei_alone_before_the_fourteen_digits_of_a_police_number() -> None:
+    page = "<p>Copyright 2014 All Rights Reserved. 赣B2-20050168号/网备36011002000011号</p>"
+    notices = extract(page)
+    assert notices.numbers("police") == ["赣公网安备36011002000011号"]
+    assert notices.numbers("icp_licence") == ["赣B2-20050168"]
+    assert extract("<p>联网备案 36011002000011</p>").numbers("police") == []
+
+
+def test_a_notice_rendered_from_a_map_left_empty_is_not_shown() -> None:
+    # a component's source, as a footer.jsx is read
+    component = """import { ShieldCheck } from 'lucide-react';
+const PUBLIC_SECURITY_RECORDS: Record<
+  string,
+  { number: string; queryCode: string }
+> = {};
+const record = PUBLIC_SECURITY_RECORDS[window.location.hostname];
+export default () => <footer>
+  {record && (<a href={`https://beian.mps.gov.cn/#/query/webSearch?code=${record.queryCode}`}>
+    京公网安备 {record.number}号</a>)}
+</footer>;
+"""
+    notices = extract_notices(component, URL, today=TODAY)
+    assert notices.numbers("police") == [] and not notices.links_police_registry
+    filled = component.replace("> = {};", "> = {'a.cn': {number: '11010802020134', queryCode: 1}};")
+    assert extract_notices(filled, URL, today=TODAY).links_police_registry

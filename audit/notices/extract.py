@@ -489,6 +489,10 @@ class _Collector:
         value = self.constants.get(name[1]) if name else None
         if value == "":
             return None
+        # {record.number} where the code takes record from a map it leaves empty
+        root = _ROOT_NAME.search(token)
+        if not value and root and "." in token and _empty_binding(root[0].strip(), self.all_text):
+            return None
         return {**fields, "token": value} if value else fields
 
     def _push(self, kind: str, fields: dict[str, Any], **context: Any) -> None:
@@ -624,19 +628,35 @@ def _fragment_region(element: etree._Element | None) -> Region | None:
 # Markup shown as text (a debug dump's &lt;a href=…&gt;京ICP备…&lt;/a&gt;): quoted, not the
 # page's own notice. A parsed page's own tags never reach its text.
 _QUOTED_MARKUP = re.compile(r"</?(?:a|div|p|span|li)\b[^<>]{0,200}>")
-_INTERPOLATED = re.compile(r"\$\{\s*([A-Za-z_$][\w$]*)\s*\}")
+# ${POLICE_CODE}, ${record.queryCode}, ${codes[host]}: the name the value starts from
+_INTERPOLATED = re.compile(r"\$\{\s*([A-Za-z_$][\w$]*)(?:\.[\w$]+|\[[^\]\n]{0,80}\])*\s*\}")
+_ROOT_NAME = re.compile(r"(?<=[{$])\s*[A-Za-z_$][\w$]*")
+# what follows "NAME" when it is assigned, type annotation (TypeScript) included
+_ASSIGNED = r"\s*(?::[^=\n;]{0,80}|:[^=]{0,300}?)?=\s*"
+# (not the start of an expression: "" + code, {} as X)
+_EMPTY_VALUE = r"(?:\"\"|''|``|\{\s*\}|\[\s*\])(?!\s*(?:[+.\[?|&(]|as\b))"
 
 
 def _built_from_an_empty_constant(href: str, text: str) -> bool:
     """href={`https://beian.mps.gov.cn/…?code=${POLICE_CODE}`} where the code sets
-    ``POLICE_CODE = ""``: a block written to render only once the constant is filled in."""
+    ``POLICE_CODE = ""``, or takes the value from a map it leaves empty
+    (``record = RECORDS[host]`` with ``RECORDS = {}``): a block written to render only once
+    the constant is filled in."""
     if "${" not in href:
         return False
-    for name in _INTERPOLATED.findall(href):
-        empty = rf"\b{re.escape(name)}\s*(?::\s*\w+\s*)?=\s*(?:\"\"|''|``)"
-        if re.search(empty, text):
-            return True
-    return False
+    return any(_empty_binding(name, text) for name in _INTERPOLATED.findall(href))
+
+
+def _empty_binding(name: str, text: str) -> bool:
+    """Whether the code in ``text`` gives ``name`` an empty value: an empty string, object
+    or list, or an entry of a map it leaves empty (``record = RECORDS[host]``, ``RECORDS =
+    {}``)."""
+    if re.search(rf"\b{re.escape(name)}{_ASSIGNED}{_EMPTY_VALUE}", text):
+        return True
+    source = re.search(rf"\b{re.escape(name)}{_ASSIGNED}([A-Za-z_$][\w$]*)\s*\[", text)
+    return source is not None and (
+        re.search(rf"\b{re.escape(source.group(1))}{_ASSIGNED}{_EMPTY_VALUE}", text) is not None
+    )
 
 
 def _why_not_shown(text: str, match: _Match, pieces: list[Any]) -> str | None:
