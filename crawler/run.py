@@ -69,6 +69,13 @@ class RunPlan:
     retired_hosts: set[str] = field(default_factory=set)
     previous_stats: dict[str, Any] = field(default_factory=dict)
     discovered_before: int = 0
+    # A back-dated run (beian crawl --dated) dates its snapshots on its own clock: its date
+    # plus the time since the crawl started; zero for a run of today.
+    clock_offset: dt.timedelta = dt.timedelta(0)
+
+    def now(self) -> dt.datetime:
+        """The time a snapshot of this run is dated."""
+        return utcnow() + self.clock_offset
 
     @property
     def only_hosts(self) -> list[str] | None:
@@ -126,7 +133,7 @@ class RunRecorder:
             if left:
                 logger.error("%d sites ended without a snapshot", len(left))
                 stats.set_value("beian/not_crawled", len(left))
-                now = utcnow()
+                now = self.plan.now()
                 store_crawls.write_batch(
                     session,
                     self.run_id,
@@ -163,6 +170,7 @@ def _load_plan(session: Session, beian: Settings, arguments: RunArguments) -> Ru
             "max_pages": arguments.max_pages or crawl.max_pages_per_site,
             "proxy": arguments.proxy or crawl.proxy,
             "hosts": arguments.hosts,
+            "dated": arguments.started_at is not None,
         }
         run = store_crawls.create_run(
             session, trigger=arguments.trigger, options=options, started_at=arguments.started_at
@@ -179,4 +187,6 @@ def _load_plan(session: Session, beian: Settings, arguments: RunArguments) -> Ru
         retired_hosts=store_crawls.retired_hosts(session),
         previous_stats=dict(run.stats or {}) if arguments.resuming else {},
         discovered_before=store_crawls.discovered_in_run(session, run.id),
+        # (a resumed dated run goes on from its date)
+        clock_offset=run.started_at - utcnow() if options.get("dated") else dt.timedelta(0),
     )

@@ -150,3 +150,30 @@ def test_sites_are_found_by_the_number_their_latest_snapshot_by_date_shows(
     with store.session() as session:
         assert [s.host for s in list_sites(session, number="晋ICP备2021001207号-1")] == ["www.a.cn"]
         assert list_sites(session, number="晋ICP备2021001206号-1") == []
+
+
+def test_a_dated_run_dates_what_it_causes_and_no_event_comes_before_its_run(
+    store: Store,
+) -> None:
+    world = jurisdiction(store)
+    october = beijing(2026, 10, 10, 2)
+    world.crawl(october, {"www.b.cn": UNFILED})
+    november = beijing(2026, 11, 10, 2)
+    world.crawl(november, {"www.b.cn": FILED})  # fixed: the finding resolves in November
+
+    finding = findings_of(store, "www.b.cn")["BA101"]
+    assert (finding.first_seen_at, finding.last_seen_at) == (october, october)
+    assert finding.resolved_at == november
+    with store.session() as session:
+        events = session.execute(
+            select(FindingEvent.kind, FindingEvent.at)
+            .where(FindingEvent.finding_id == finding.id)
+            .order_by(FindingEvent.id)
+        ).all()
+    assert [(kind, at) for kind, at in events] == [("opened", october), ("resolved", november)]
+    # findings --since goes by those dates: seen in October, not since November
+    with store.session() as session:
+        from audit.store.findings import list_findings
+
+        assert list_findings(session, state="all", since=november) == []
+        assert len(list_findings(session, state="all", since=october)) >= 1

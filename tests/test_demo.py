@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,19 @@ def test_demo_crawls_two_months_and_issues_a_bulletin_that_agrees_with_the_findi
     assert 0 < summary["with_icp"] <= reachable and 0 < summary["with_police"] <= reachable
     assert report["database"] == "sqlite:///beian.db"
     assert (tmp_path / "beian-data/demo/inventory.csv").exists()
+    # Both crawls are dated (`--dated`, in consecutive months): each dates its snapshots on
+    # its own clock, and the audit dates the findings and events it causes by them.
+    with sqlite3.connect(tmp_path / "beian.db") as db:
+        for started, first, last in db.execute(
+            "SELECT r.started_at, min(s.fetched_at), max(s.fetched_at) FROM crawl_runs r"
+            " JOIN snapshots s ON s.run_id = r.id GROUP BY r.id"
+        ):
+            assert started <= first <= last < started[:10] + "T23:59", (started, first, last)
+        events = db.execute(
+            "SELECT count(*) FROM finding_events e JOIN findings f ON f.id = e.finding_id"
+            " JOIN crawl_runs r ON r.id = f.first_seen_run_id WHERE e.at < r.started_at"
+        ).fetchone()[0]
+        assert events == 0  # no event before the run that opened its finding
 
     # The bulletin of last month: every file written, the figures those of `beian findings`.
     files = {kind: tmp_path / path for kind, path in report["bulletin"].items()}

@@ -50,7 +50,6 @@ from audit.store import crawls as store_crawls
 from audit.store import findings as store_findings
 from audit.store import runs as store_runs
 from audit.store.findings import FindingState
-from audit.store.models import utcnow
 
 GOVERNMENT_CATEGORY_WORDS = ("政府", "党政", "机关")
 
@@ -186,7 +185,8 @@ def _audit(
         def after_this(other: int | None) -> bool:
             return other is not None and keys[other] > this
 
-        now = utcnow()
+        # what the run causes is dated when the run saw it (a back-dated run: its date)
+        now = store_crawls.run_moment(session, run_id)
         batch = _Batch(
             audit=Audit(run_id, after_this, review.local_date(now)),
             profile=profile,
@@ -326,7 +326,7 @@ class _Persist:
         self.session.flush()
         for finding in self.new:
             self.opened.add(finding.id)
-            _event(self.session, finding, self.run_id, "opened", None, "open")
+            _event(self.session, finding, self.run_id, "opened", None, "open", at=self.now)
         self.session.flush()
         self.session.expunge_all()
         self.findings.clear()
@@ -350,7 +350,7 @@ class _Persist:
         elif move is Move.REOPENED:
             finding.state = "open"
             finding.resolved_run_id = finding.resolved_at = None
-            _event(self.session, finding, self.run_id, "reopened", "resolved", "open")
+            _event(self.session, finding, self.run_id, "reopened", "resolved", "open", at=self.now)
             self.opened.add(finding.id)
             if transition.back_to_review:
                 self._back_to_review(finding, "the problem came back after it had been resolved")
@@ -386,12 +386,25 @@ class _Persist:
             if fixed  # notified: the loop closes
             else "no longer seen by the re-test of this run"
         )
-        _event(self.session, finding, self.run_id, "resolved", "open", "resolved", note=note)
+        _event(
+            self.session,
+            finding,
+            self.run_id,
+            "resolved",
+            "open",
+            "resolved",
+            note=note,
+            at=self.now,
+        )
         if fixed:
-            self.session.add(review.by_audit(finding, "resolved", run_id=self.run_id, note=note))
+            self.session.add(
+                review.by_audit(finding, "resolved", run_id=self.run_id, note=note, at=self.now)
+            )
 
     def _back_to_review(self, finding: Finding, note: str) -> None:
-        self.session.add(review.by_audit(finding, "new", run_id=self.run_id, note=note))
+        self.session.add(
+            review.by_audit(finding, "new", run_id=self.run_id, note=note, at=self.now)
+        )
 
 
 def _open_earlier(session: Any, finding: Finding, run_id: int) -> None:
@@ -422,10 +435,12 @@ def _event(
     from_state: str | None,
     to_state: str | None,
     note: str | None = None,
+    *,
+    at: dt.datetime,
 ) -> None:
     session.add(
         FindingEvent(
             finding_id=finding.id, run_id=run_id, kind=kind, actor="audit",
-            from_state=from_state, to_state=to_state, note=note,
+            from_state=from_state, to_state=to_state, note=note, at=at,
         )
     )  # fmt: skip

@@ -199,10 +199,13 @@ def apply(
     return event
 
 
-def by_audit(finding: Finding, to_state: str, *, run_id: int, note: str) -> FindingEvent:
-    """A review state the audit sets by itself (fixed, evidence changed, acceptance ended)."""
+def by_audit(
+    finding: Finding, to_state: str, *, run_id: int, note: str, at: dt.datetime | None = None
+) -> FindingEvent:
+    """A review state the audit sets by itself (fixed, evidence changed, acceptance ended),
+    dated ``at`` (the audited run's time)."""
     change = Change(to_state, next_deadline(to_state, None, finding.deadline), None, None, None)
-    return apply(finding, change, actor="audit", note=note, run_id=run_id)
+    return apply(finding, change, actor="audit", note=note, run_id=run_id, at=at)
 
 
 def fixed_note(finding: Finding, on: dt.date) -> str:

@@ -159,6 +159,15 @@ def discovered_in_run(session: Session, run_id: int, *, pending: bool = False) -
     return session.scalar(statement) or 0
 
 
+def run_moment(session: Session, run_id: int) -> dt.datetime:
+    """When a run saw what it saw: its last snapshot's time (a back-dated run's snapshots
+    are dated on its own clock), else its start. The audit dates what the run causes so."""
+    last = session.scalar(select(func.max(Snapshot.fetched_at)).where(Snapshot.run_id == run_id))
+    if last is None:
+        last = session.get_one(CrawlRun, run_id).started_at
+    return last if last.tzinfo else last.replace(tzinfo=dt.UTC)
+
+
 def snapshot_count(session: Session, run_id: int) -> int:
     return (
         session.scalar(select(func.count()).select_from(Snapshot).where(Snapshot.run_id == run_id))

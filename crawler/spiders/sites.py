@@ -199,7 +199,7 @@ class SitesSpider(Spider):
                 yield SnapshotItem(
                     host=target.host,
                     outcome="not_crawled",
-                    fetched_at=_now(),
+                    fetched_at=self.plan.now(),
                     error=f"the start URL {target.start_url!r} cannot be requested: {exc}",
                 )
                 continue
@@ -486,7 +486,7 @@ class SitesSpider(Spider):
             host=request.meta["site"],
             outcome=outcome,
             error=error[:2000],
-            fetched_at=_now(),
+            fetched_at=self.plan.now(),
             final_url=None,  # no answer came
             redirect_chain=chain,
             elapsed_ms=_elapsed(request.meta),
@@ -532,7 +532,7 @@ class SitesSpider(Spider):
         item = SnapshotItem(
             host=response.meta["site"],
             outcome=outcome_of_response(response.status, headers.get("X-Squid-Error")),
-            fetched_at=_now(),
+            fetched_at=self.plan.now(),
             http_status=response.status,
             final_url=response.url,
             redirect_chain=_chain(response.meta),
@@ -666,10 +666,6 @@ class SitesSpider(Spider):
                     self.budget.followed, left_out, self.budget.per_page, self.budget.per_run,
                 )  # fmt: skip
         self.analyser.close()
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _content_type(response: Response) -> str | None:
