@@ -529,15 +529,15 @@ def gen_snapshots(
                             "linked": True, "source": "footer", "details": {},
                         })  # fmt: skip
             # a page's notices are stored once (NoticeSet): the set is new when they changed
-            key = notice_set_key(notices) if notices else None
+            shown = notice_set_key(notices) if notices else None
             new_set: list[dict] = []
-            if key is not None and key not in sets:
-                sets[key] = len(sets) + 1
-                new_set = [{"id": sets[key], "sha256": key}]
+            if shown is not None and shown not in sets:
+                sets[shown] = len(sets) + 1
+                new_set = [{"id": sets[shown], "sha256": shown}]
             else:
                 notices = []
-            snapshot["notice_set_id"] = sets.get(key) if key else None
-            yield new_set, [snapshot], [{**n, "set_id": sets[key]} for n in notices]
+            snapshot["notice_set_id"] = sets[shown] if shown else None
+            yield new_set, [snapshot], [{**n, "set_id": snapshot["notice_set_id"]} for n in notices]
 
 
 # ---- writing the database ------------------------------------------------------------------
