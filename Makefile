@@ -20,7 +20,7 @@ install: $(INSTALLED)
 ## demo: generate a 300-site sample jurisdiction, serve it on loopback, import and crawl it
 demo: install
 	scripts/system-packages.sh demo
-	$(BIN)/beian demo
+	$(BIN)/beian demo --fresh
 
 ## test: the whole suite (PostgreSQL too when BEIAN_TEST_POSTGRES_URL is set)
 test: install

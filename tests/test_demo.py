@@ -134,3 +134,29 @@ def test_the_demo_bulletin_converts_to_a_pdf_that_shows_its_chinese_text(tmp_pat
     text = pdf_text(docx_to_pdf(source, tmp_path))
     for words in ("运城市网络与信息安全信息通报", "一、总体情况", "三、整改情况", "六、工作要求"):
         assert words in text
+
+
+def test_a_second_demo_in_one_directory_is_refused_before_any_work_or_starts_afresh(
+    tmp_path: Path,
+) -> None:
+    from audit.config import load_settings
+    from audit.demo.play import EarlierRuns, start_afresh
+    from audit.store import Store
+    from audit.store.crawls import create_run
+
+    database = tmp_path / "beian.db"
+    with Store(f"sqlite:///{database}") as store, store.session() as session:
+        create_run(session)  # what an earlier demo left
+    (tmp_path / "beian-data" / "demo").mkdir(parents=True)
+    refused = beian(tmp_path, "demo", "--sites", "10")
+    assert refused.returncode == 1
+    assert "beian.db already holds 1 crawl runs (an earlier demo?)" in refused.stderr
+    assert "--fresh starts afresh" in refused.stderr
+    assert sorted(p.name for p in (tmp_path / "beian-data").iterdir()) == ["demo"]  # no work
+
+    settings = load_settings(None, database_url=f"sqlite:///{database}",
+                             data_dir=str(tmp_path / "beian-data"))  # fmt: skip
+    with pytest.raises(EarlierRuns):
+        start_afresh(settings, tmp_path / "beian-data" / "demo", fresh=False, say=print)
+    start_afresh(settings, tmp_path / "beian-data" / "demo", fresh=True, say=print)
+    assert not database.exists() and not (tmp_path / "beian-data" / "demo").exists()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from functools import partial
+
 import click
 
 from audit.cli.context import AppContext, pass_app
@@ -31,11 +34,17 @@ from audit.cli.output import print_json
     help="Crawl timeout in seconds (the testbed's slow sites exceed it).",
 )
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a TTY).")
+@click.option(
+    "--fresh", is_flag=True,
+    help="Start afresh: delete the SQLite database and the demo's files of an earlier run"
+    " (without it, a database that holds crawls already is refused).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_app
 def demo(
-    app: AppContext, sites: int, seed: int, timeout: float, progress: bool | None, as_json: bool
-) -> None:
+    app: AppContext, sites: int, seed: int, timeout: float, progress: bool | None, fresh: bool,
+    as_json: bool,
+) -> None:  # fmt: skip
     """Generate a sample jurisdiction, serve it on loopback, import it, crawl it twice
     (dated the 15th of the month before last and of last month, with the analysts
     notifying the units of the unfiled sites in between and some units fixing their
@@ -49,18 +58,20 @@ def demo(
     generated inventory and ground-truth manifest under beian-data/demo/.
     """
     from audit.cli.crawl import print_run_summary
-    from audit.demo.play import run_demo
+    from audit.demo.play import EarlierRuns, run_demo
 
     say = (lambda *_: None) if as_json else (lambda text: click.echo(text, err=True))
-    result = run_demo(
-        app.settings,
-        sites=sites,
-        seed=seed,
-        timeout=timeout,
-        progress=progress,
-        log_level="INFO" if app.verbose else "WARNING",
-        say=say,
-    )
+    demo_run = partial(
+        run_demo, app.settings, sites=sites, seed=seed, timeout=timeout, progress=progress,
+        log_level="INFO" if app.verbose else "WARNING", say=say,
+    )  # fmt: skip
+    try:
+        result = demo_run(fresh=fresh)
+    except EarlierRuns as exc:
+        # asked on a terminal; elsewhere (scripts, CI) the refusal stands
+        if not (sys.stdin.isatty() and click.confirm(f"{exc}. Start afresh?", err=True)):
+            raise
+        result = demo_run(fresh=True)
     if as_json:
         print_json(
             {

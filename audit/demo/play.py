@@ -32,6 +32,45 @@ class DemoResult:
     bulletin: dict[str, Path] = field(default_factory=dict)
 
 
+class EarlierRuns(UserError):
+    """The demo's database holds crawls already (an earlier demo)."""
+
+
+def start_afresh(settings: Settings, data_dir: Path, *, fresh: bool, say: Any) -> None:
+    """Before any work: a database that holds crawls already (an earlier demo) is refused
+    (``EarlierRuns``), or, with ``fresh``, removed with the demo's files (an SQLite file
+    only: a server database is the user's to empty). Two demos in one database would count
+    every site twice in the same months."""
+    import shutil
+
+    from audit.store import Store
+    from audit.store.crawls import run_count
+    from audit.store.db import missing_sqlite_file, sqlite_file
+
+    url = settings.database_url
+    if missing_sqlite_file(url) is not None:
+        return
+    with Store(url) as store, store.session() as session:
+        runs = run_count(session)
+    if runs == 0:
+        return
+    database = sqlite_file(url)
+    if not fresh:
+        named = database or "the configured database"
+        hint = "--fresh starts afresh (it deletes them)" if database else "empty it first"
+        raise EarlierRuns(
+            f"{named} already holds {runs} crawl runs (an earlier demo?): a second demo would"
+            f" count its sites twice; {hint}, or run the demo in another directory"
+        )
+    if database is None:
+        raise UserError("--fresh deletes an SQLite database only: empty this one yourself")
+    for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    shutil.rmtree(settings.data_dir / "bulletins", ignore_errors=True)
+    say(f"Starting afresh: {database} and {data_dir} deleted")
+
+
 def demo_months(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """When the demo's two crawls are dated: the 15th of the month before last and of last
     month (Beijing time), so that last month's bulletin can be issued today."""
@@ -52,6 +91,7 @@ def run_demo(
     log_level: str = "WARNING",
     say: Any = print,
     bulletin: bool = True,
+    fresh: bool = False,
 ) -> DemoResult:
     """Two months of the centre's work on the testbed: a crawl dated in the month before
     last, the analysts accepting the sites it discovered through links and notifying the
@@ -65,6 +105,7 @@ def run_demo(
 
     began = time.monotonic()
     data_dir = (settings.data_dir / "demo").resolve()
+    start_afresh(settings, data_dir, fresh=fresh, say=say)
     say(f"Generating a sample jurisdiction of {sites} sites for {settings.profile.name} ...")
     testbed = generate(settings.profile, sites, seed=seed)
     with output_errors("the sample jurisdiction", data_dir):

@@ -125,6 +125,10 @@ def crawl_targets(
     return [SiteTarget(*row) for row in rows]
 
 
+def run_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(CrawlRun)) or 0
+
+
 def crawlable_site_count(session: Session) -> int:
     """The sites a full crawl visits: accepted and not retired."""
     query = select(func.count()).select_from(Site).where(not_(PENDING), Site.retired_at.is_(None))

@@ -53,17 +53,21 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, json_serializer=_json_text)
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL (whether it exists or not); None for other databases and
+    for memory."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if database.startswith("file:") else Path(database).expanduser()
+
+
 def missing_sqlite_file(url: str) -> Path | None:
     """The file of an SQLite URL when it does not exist yet (opening it would create an
     empty database); None for other URLs and existing files."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return None
-    database = parsed.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    path = Path(database).expanduser()
-    return None if path.exists() else path
+    path = sqlite_file(url)
+    return None if path is None or path.exists() else path
 
 
 def _json_text(value: Any) -> str:
