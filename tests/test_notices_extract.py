@@ -1634,3 +1634,29 @@ export default () => <footer>
     assert notices.numbers("police") == [] and not notices.links_police_registry
     filled = component.replace("> = {};", "> = {'a.cn': {number: '11010802020134', queryCode: 1}};")
     assert extract_notices(filled, URL, today=TODAY).links_police_registry
+
+
+# Round 16.
+
+
+def test_a_label_ending_in_wei_before_a_colon_is_the_pages_own() -> None:
+    own = (
+        "<table><tr><td>技术支持：某某所<br/>备案/许可证编号为：京ICP备09056845号</td></tr></table>"
+    )
+    assert extract(own).numbers("icp") == ["京ICP备09056845号"]
+    quoted = "<p>经查，该网站备案号为京ICP备09056845号，但其主办单位不符。</p>"
+    assert extract(quoted).numbers("icp") == []
+
+
+def test_a_bar_between_province_and_label_and_a_police_site_index_in_brackets() -> None:
+    page = "<p>京｜ICP备11020872号－17　京公网安备110102000666(2)</p>"
+    notices = extract(page)
+    assert notices.numbers("icp") == ["京ICP备11020872号-17"]
+    assert notices.numbers("police") == ["京公网安备110102000666号-2"]
+
+
+def test_a_lua_or_sql_comment_line_shows_nothing() -> None:
+    config = 'site.title = "游戏人生"\n-- config.beian = "京ICP备20010499号-1"\n'
+    assert extract_notices(config, URL, today=TODAY).numbers("icp") == []
+    shown = config.replace("-- config", "config")
+    assert extract_notices(shown, URL, today=TODAY).numbers("icp") == ["京ICP备20010499号-1"]

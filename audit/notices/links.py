@@ -20,9 +20,9 @@ from audit.notices.render import (
     href_of,
 )
 
-# A JS or config line comment, or a YAML/shell one: what follows is not rendered. (Not
-# "* ": in Markdown that is a list item.)
-_LINE_COMMENT = re.compile(r"^\s*(?://|/\*|#\s)")
+# A JS or config line comment, a YAML/shell one, or a Lua/SQL one ("-- "): what follows is
+# not rendered. (Not "* ": in Markdown that is a list item.)
+_LINE_COMMENT = re.compile(r"^\s*(?://|/\*|#\s|--\s(?!-))")
 _GAP_PUNCTUATION = " :|丨｜/·•-,，"
 
 
@@ -230,7 +230,12 @@ def _commented_out(piece: Any, match: _Match) -> bool:
     Markup the comment holds is parsed into elements: their line starts in an earlier text
     (custom_text: # <a href=…><span>鄂ICP备…</span></a>)."""
     original = piece.original
-    if "//" not in original and "/*" not in original and "# " not in original:
+    if (
+        "//" not in original
+        and "/*" not in original
+        and "# " not in original
+        and ("-- " not in original)
+    ):
         return _opened_by_an_earlier_text(piece, match)
     if len(original) <= MAP_LIMIT:
         index = match.start - piece.start + piece.skipped

@@ -50,7 +50,8 @@ _SITE = (
 )
 # Police numbers with a site index (京公网安备:110102003042-1): one or two digits, not the
 # start of a phone number.
-_POLICE_SITE = rf"(?:{_S}-{_S}(?P<site>\d{{1,2}})(?![\d-]))?"
+# (the old Beijing form may put it in brackets: 京公网安备110102000666(2))
+_POLICE_SITE = rf"(?:{_S}(?:-{_S}|\((?=\d{{1,2}}\)))(?P<site>\d{{1,2}})\)?(?![\d-]))?"
 
 # A character lost to a wrong decoding (GBK read as UTF-8: 皖ICP�?16013764�?-3): where 备
 # and 号 stand in a filing number, a reader restores them.
@@ -61,8 +62,10 @@ _LOST = "\ufffd\\??"
 # "ICP备案号：晋ICP备…" fails here on the label and matches at the province that follows.
 # The province may stand in brackets, （晋）ICP备…; the label may be typed twice, 晋ICP备ICP备…,
 # or with a one for the I after the province (鲁1CP备…).
+# A bar may stand between the province and the label: 京｜ICP备11020872号－17.
 ICP_RE = re.compile(
     rf"(?:[（(](?={_PROV}[）)]))?(?P<prov>{_PROV})?(?:(?<=[（(]{_PROV})[）)])?"
+    rf"(?:(?<={_PROV}) ?\|(?={_S}ICP))?"
     rf"{_S}(?<![A-Za-z])(?:[Ii]|(?<={_PROV})1(?=CP备)){_S}(?:[Cc]{_S}[Pp]|[Pp]{_S}[Cc](?={_S}[备证])){_S}"
     rf"(?:\(?{_S}(?P<kind>备|证|{_LOST}){_S}\)?)?(?:{_S}ICP{_S}备)?"
     rf"(?:{_S}案)?(?P<numlabel>{_S}[号编序]{_S}[码号]?)?(?:{_S}字)?(?:{_S}第)?{_S}[:.-]?{_S}{_NUMBER}"
@@ -183,7 +186,9 @@ MAP_ATTRIBUTION_RE = re.compile(
 )
 # Words that introduce somebody else's number in running text ("该网站备案号为…").
 QUOTE_CUE_RE = re.compile(
-    r"(?:为|是|如|例如|比如|假冒|冒用|涉案|该网站|该公司|其网站|查询到|显示)[\s:\"'“”「」《》]*$"
+    r"(?:是|如|例如|比如|假冒|冒用|涉案|该网站|该公司|其网站|查询到|显示)[\s:\"'“”「」《》]*$"
+    # (为 before a colon is a label of the page's own: 备案/许可证编号为：京ICP备…)
+    r"|为[\s\"'“”「」《》]*$"
     # a quoted or titled name with its number in brackets: "“某某资讯网”（沪ICP备…）"
     r"|[”」》』]\s*[（(]\s*$"
 )
