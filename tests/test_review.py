@@ -630,3 +630,31 @@ def finding_of_site(store: Store, rule: str, host: str) -> int:
             select(Finding.id).join(Site, Site.id == Finding.site_id)
             .where(Finding.rule == rule, Site.host == host)
         ).one()  # fmt: skip
+
+
+def test_one_site_in_one_view_by_its_host_name_or_sponsor(store: Store, beian: Any) -> None:
+    audit(store, BARE)  # 盐湖区人民政府: five findings
+    audit(store, COMPLIANT)  # the next crawl: filed now, its filing findings resolved
+    audit(store, BARE, host="www.linyi.gov.cn")  # another site, same name in the helper
+    with store.session() as session:
+        linyi = session.scalars(select(Site).where(Site.host == "www.linyi.gov.cn")).one()
+        linyi.name, linyi.sponsor = "临猗县人民政府", "临猗县人民政府办公室"
+    shown = beian("sites", "show", "盐湖区人民", "--json")  # a part of its name
+    assert shown.exit_code == 0, shown.output
+    view = json.loads(shown.output)
+    assert view["site"]["host"] == HOST and view["site"]["district"] == "盐湖区"
+    assert [s["run"] for s in view["snapshots"]] == [2, 1]  # the latest first
+    assert {n["number"] for n in view["snapshots"][0]["notices"]} >= {"晋ICP备2021001234号-1"}
+    assert view["snapshots"][1]["notices"] == []
+    states = {f["rule"]: f["state"] for f in view["findings"]}
+    assert states["BA101"] == "resolved" and len(states) == 5
+    assert view["notices_issued"] == [] and view["links_to"] == []
+    by_host = json.loads(beian("sites", "show", f"http://{HOST}/", "--json").output)
+    assert by_host["site"] == view["site"]
+    table = beian("sites", "show", HOST)
+    assert "2 snapshots" in table.output and "5 findings" in table.output
+    several = beian("sites", "show", "政府")  # the sponsor of both
+    assert "names 2 sites" in str(several.exception) and "www.linyi.gov.cn" in str(
+        several.exception
+    )
+    assert "no site has" in str(beian("sites", "show", "太原").exception)

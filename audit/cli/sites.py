@@ -8,7 +8,7 @@ import click
 
 from audit.cli.context import AppContext, pass_app
 from audit.cli.importing import import_options, read_limits
-from audit.cli.output import echo, emit, format_option, report_import
+from audit.cli.output import echo, emit, format_option, print_json, report_import
 
 SITE_COLUMNS = [
     "host",
@@ -183,6 +183,49 @@ def list_(
     columns = SITE_COLUMNS if fmt != "table" else PENDING_COLUMNS if pending else TABLE_COLUMNS
     title = f"{len(rows)} sites awaiting acceptance" if pending else f"{len(rows)} sites"
     emit(rows, columns, fmt, title=title)
+
+
+@sites.command("show")
+@click.argument("target", metavar="HOST|NAME|SPONSOR")
+@click.option("--json", "as_json", is_flag=True, help="Print it all as JSON.")
+@click.option(
+    "--snapshots", "shown", type=click.IntRange(min=1), default=10, show_default=True,
+    help="Snapshots shown in the table, the latest first (--json has them all).",
+)  # fmt: skip
+@pass_app
+def show(app: AppContext, target: str, as_json: bool, shown: int) -> None:
+    """One site: its inventory fields, its snapshots over time (run, date, outcome, status,
+    final URL, title, how well the page was read, the numbers it showed), its findings open
+    and past with their review state and deadline, the 整改通知 that covered it, and the
+    jurisdiction's sites it links to and that link to it. TARGET is a host (or URL), or a
+    part of the site's name or sponsor that only it has."""
+    from audit.cli.output import print_table
+    from audit.services.site_view import site_view
+
+    with app.store().session() as session:
+        view = site_view(session, target)
+    if as_json:
+        print_json(view)
+        return
+    for key, value in view["site"].items():
+        if value not in (None, ""):
+            echo(f"{key:<16}{value}")
+    snapshots = [
+        {**s, "notices": " ".join(n["number"] or n["kind"] for n in s["notices"] if n["valid"])}
+        for s in view["snapshots"][:shown]
+    ]
+    print_table(snapshots, ["run", "run_date", "outcome", "status", "reading", "notices",
+                            "title"], title=f"{len(view['snapshots'])} snapshots")  # fmt: skip
+    print_table(view["findings"], ["id", "rule", "state", "review_state", "deadline",
+                                   "last_seen", "evidence"],
+                title=f"{len(view['findings'])} findings")  # fmt: skip
+    for notice in view["notices_issued"]:
+        echo(f"整改通知 {notice['number']} (id {notice['id']}), issued {notice['issued_on']},"
+             f" deadline {notice['deadline']}")  # fmt: skip
+    if view["links_to"]:
+        echo(f"links to: {', '.join(view['links_to'])}")
+    if view["linked_from"]:
+        echo(f"linked from: {', '.join(view['linked_from'])}")
 
 
 @sites.command("accept")

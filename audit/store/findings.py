@@ -250,6 +250,12 @@ def finding_events(session: Session, finding_id: int) -> list[FindingEvent]:
     )
 
 
+def findings_of_site(session: Session, site_id: int) -> list[Finding]:
+    """Every finding of a site, open and past, the latest seen first."""
+    query = select(Finding).where(Finding.site_id == site_id)
+    return list(session.scalars(query.order_by(Finding.last_seen_at.desc(), Finding.id)))
+
+
 def open_findings_of_site(session: Session, site_id: int) -> list[Finding]:
     return list(
         session.scalars(

@@ -52,3 +52,8 @@ def listed(session: Session, *, year: int | None = None) -> list[RectificationNo
 
 def get(session: Session, notice_id: int) -> RectificationNotice | None:
     return session.get(RectificationNotice, notice_id)
+
+
+def of_host(session: Session, host: str) -> list[RectificationNotice]:
+    """The notices that covered a site, the latest first."""
+    return [notice for notice in listed(session) if host in notice.hosts]

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
-from audit.store.models import CrawlRun, Notice, Site, Snapshot, utcnow
-from audit.store.runs import NEWEST_FIRST
+from audit.store.models import CrawlRun, Link, Notice, Site, Snapshot, utcnow
+from audit.store.runs import NEWEST_FIRST, OLDEST_FIRST
 from audit.store.upsert import upsert
 
 # The fields an analyst's inventory describes a site with.
@@ -351,3 +351,61 @@ def known_values(session: Session, column: str) -> list[str]:
     attribute = {"district": Site.district, "category": Site.category}[column]
     query = select(attribute).where(attribute.is_not(None)).distinct().order_by(attribute)
     return [value for value in session.scalars(query) if value]
+
+
+def sites_matching(session: Session, text: str, limit: int = 11) -> list[Site]:
+    """Sites whose host, name or sponsor contains ``text`` (retired ones too), by host."""
+    query = (
+        select(Site)
+        .where(
+            or_(
+                Site.host.contains(text.lower(), autoescape=True),
+                Site.name.contains(text, autoescape=True),
+                Site.sponsor.contains(text, autoescape=True),
+            )
+        )
+        .order_by(Site.host)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def site_snapshots(session: Session, site_id: int) -> list[tuple[Snapshot, CrawlRun]]:
+    """A site's snapshots with their runs, oldest first by the runs' dates."""
+    query = (
+        select(Snapshot, CrawlRun)
+        .join(CrawlRun, CrawlRun.id == Snapshot.run_id)
+        .where(Snapshot.site_id == site_id)
+        .order_by(*OLDEST_FIRST)
+    )
+    return [(snapshot, run) for snapshot, run in session.execute(query)]
+
+
+def notices_of_sets(session: Session, set_ids: Iterable[int]) -> dict[int, list[Notice]]:
+    """The notices of these notice sets, in page order."""
+    found: dict[int, list[Notice]] = {}
+    wanted = sorted(set(set_ids))
+    if wanted:
+        query = select(Notice).where(Notice.set_id.in_(wanted)).order_by(Notice.id)
+        for notice in session.scalars(query):
+            found.setdefault(notice.set_id, []).append(notice)
+    return found
+
+
+def site_links(session: Session, site: Site) -> tuple[list[str], list[str]]:
+    """(the jurisdiction hosts the site links to, the hosts of sites that link to it), as
+    the runs recorded them."""
+    out = session.scalars(
+        select(Link.target_host)
+        .where(Link.site_id == site.id)
+        .distinct()
+        .order_by(Link.target_host)
+    )
+    into = session.scalars(
+        select(Site.host)
+        .join(Link, Link.site_id == Site.id)
+        .where(Link.target_host == site.host)
+        .distinct()
+        .order_by(Site.host)
+    )
+    return list(out), list(into)
