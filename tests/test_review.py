@@ -658,3 +658,15 @@ def test_one_site_in_one_view_by_its_host_name_or_sponsor(store: Store, beian: A
         several.exception
     )
     assert "no site has" in str(beian("sites", "show", "太原").exception)
+
+
+def test_the_crawl_runs_are_listed_with_their_figures(store: Store, beian: Any) -> None:
+    audit(store, BARE)
+    audit(store, COMPLIANT)
+    listed = json.loads(beian("runs", "--json").output)
+    assert [row["run_id"] for row in listed] == [2, 1]  # the latest-dated first
+    assert [(row["sites"], row["reachable"], row["with_icp"]) for row in listed] == [
+        (1, 1, 1), (1, 1, 0)]  # fmt: skip
+    one = json.loads(beian("runs", "show", "1", "--json").output)
+    assert one["run_id"] == 1 and one["state"] == "finished" and one["outcomes"] == {"ok": 1}
+    assert "no crawl run 99" in str(beian("runs", "show", "99").exception)

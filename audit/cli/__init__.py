@@ -103,6 +103,7 @@ def _register() -> None:
         registry,
         review,
         rules,
+        runs,
         schedule,
         sites,
     )
@@ -120,6 +121,7 @@ def _register() -> None:
     cli.add_command(notice.notice)
     cli.add_command(notice.notices)
     cli.add_command(registry.registry)
+    cli.add_command(runs.runs)
     cli.add_command(bulletin.bulletin)
 
 

@@ -63,3 +63,9 @@ def latest_run(session: Session, trigger: str) -> CrawlRun | None:
     """The run started last by ``trigger`` (manual, scheduled)."""
     statement = select(CrawlRun).where(CrawlRun.trigger == trigger).order_by(CrawlRun.id.desc())
     return session.scalars(statement.limit(1)).first()
+
+
+def listed_runs(session: Session, limit: int | None = None) -> list[CrawlRun]:
+    """The crawl runs, the latest-dated first."""
+    query = select(CrawlRun).order_by(*NEWEST_FIRST)
+    return list(session.scalars(query.limit(limit) if limit else query))
