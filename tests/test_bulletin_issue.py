@@ -144,6 +144,15 @@ def test_beian_bulletin_on_the_command_line(store: Store, db_url: str, tmp_path:
     wrong = runner.invoke(cli, ["bulletin", "--month", "2026-13"], env=env)
     assert wrong.exit_code != 0 and "YYYY-MM" in str(wrong.exception or wrong.output)
 
+    # a month no crawl ran in would report nothing monitored: refused, unless --force
+    empty = runner.invoke(cli, ["bulletin", "--month", "2026-09"], env=env)
+    assert isinstance(empty.exception, UserError)
+    assert "no crawl run is dated in 2026-09" in str(empty.exception)
+    assert "the first month with a crawl is 2026-10" in str(empty.exception)
+    forced = runner.invoke(cli, ["bulletin", "--month", "2026-09", "--force", "--format", "md"],
+                           env=env)  # fmt: skip
+    assert forced.exit_code == 0, forced.output
+
 
 def test_the_scheduler_issues_last_months_bulletin_on_the_first() -> None:
     assert month_before(dt.datetime(2026, 12, 1, 0, 0, tzinfo=dt.UTC)) == "2026-11"

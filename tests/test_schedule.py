@@ -240,10 +240,19 @@ def test_run_now_runs_a_job_in_the_foreground_and_records_it(db_url: str, tmp_pa
 def test_the_bulletin_job_issues_last_months_bulletin(db_url: str, tmp_path: Path) -> None:
     from audit.bulletin import month_before
     from audit.bulletin.numbering import list_issues
+    from audit.bulletin.period import parse_month
+    from audit.store.crawls import create_run, finish_run
 
     settings = settings_for(db_url, tmp_path)
-    outcome, detail = run_now(settings, "bulletin")
     month = month_before(dt.datetime.now(dt.UTC))
+    # a month no crawl ran in: nothing to report, the job says so and issues nothing
+    outcome, detail = run_now(settings, "bulletin")
+    assert outcome == "skipped" and detail is not None
+    assert f"no crawl run is dated in {month}" in detail and "--force" in detail
+    with Store(settings.database_url) as store, store.session() as session:
+        run = create_run(session, started_at=parse_month(month).start + dt.timedelta(days=14))
+        finish_run(session, run.id, "finished", {})
+    outcome, detail = run_now(settings, "bulletin")
     assert outcome == "succeeded" and detail is not None and month in detail
     with Store(settings.database_url) as store, store.session() as session:
         [issued] = list_issues(session)

@@ -17,7 +17,7 @@ from audit.bulletin.period import local_date, parse_month
 from audit.config import Settings
 from audit.errors import ArgumentError, UserError
 from audit.files import output_errors, staged
-from audit.store import Store
+from audit.store import Session, Store
 from audit.store.models import utcnow
 
 __all__ = ["BulletinResult", "Figures", "make_bulletin", "parse_month"]
@@ -64,6 +64,29 @@ def check_request(
     return period
 
 
+class NoRunsInMonth(ArgumentError):
+    """A month no crawl run is dated in: its bulletin would report nothing monitored."""
+
+
+def _check_monitored(session: Session, period: Period) -> None:
+    from audit.bulletin.period import local_date
+    from audit.store import runs as store_runs
+
+    if store_runs.runs_between(session, period.start, period.end):
+        return
+    first = store_runs.first_run_date(session)
+    since = (
+        f"the first month with a crawl is {local_date(first):%Y-%m}"
+        if first is not None
+        else "no crawl has run yet"
+    )
+    raise NoRunsInMonth(
+        "force",
+        f"no crawl run is dated in {period.month}: its bulletin would monitor nothing ({since});"
+        " use {argument} to issue it all the same",
+    )
+
+
 def make_bulletin(
     store: Store,
     settings: Settings,
@@ -73,6 +96,7 @@ def make_bulletin(
     draft: bool = False,
     formats: tuple[str, ...] = FORMATS,
     now: dt.datetime | None = None,
+    force: bool = False,
 ) -> BulletinResult:
     """Compile and write the bulletin of ``month`` (YYYY-MM); number and record it unless
     ``draft``. A month not over yet can only be drafted: its figures would still change.
@@ -88,6 +112,8 @@ def make_bulletin(
     period = check_request(month, draft=draft, formats=formats, now=now)
     out = Path(out_dir or settings.data_dir / "bulletins" / month).expanduser()
     with store.session() as session:
+        if not force:
+            _check_monitored(session, period)
         figures = compile_figures(
             session, settings.profile, period, settings=settings.bulletin, now=now
         )

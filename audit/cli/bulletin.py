@@ -26,6 +26,10 @@ from audit.cli.output import echo, emit, format_option, print_json
     show_default=True,
     help="Which files to write, comma-separated (charts are always drawn).",
 )
+@click.option(
+    "--force", is_flag=True,
+    help="Issue it although no crawl run is dated in the month (refused otherwise).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the figures and files as JSON.")
 @click.pass_context
 def bulletin(
@@ -34,6 +38,7 @@ def bulletin(
     out_dir: Path | None,
     draft: bool,
     formats: str,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Compile the monthly bulletin of a month as the database stood at its end.
@@ -65,8 +70,9 @@ def bulletin(
     month = month or month_before(utcnow())
     check_request(month, draft=draft, formats=chosen)  # the arguments before the database
     result = make_bulletin(
-        app.store(), app.settings, month, out_dir=out_dir, draft=draft, formats=chosen
-    )
+        app.store(), app.settings, month, out_dir=out_dir, draft=draft, formats=chosen,
+        force=force,
+    )  # fmt: skip
     for warning in result.warnings:
         echo(f"warning: {warning}", fg="yellow", err=True)
     files = {kind: str(path) for kind, path in result.files.items()}

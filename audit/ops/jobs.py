@@ -73,14 +73,17 @@ def retest(config: str | None = None) -> JobResult:
 
 def bulletin(config: str | None = None) -> JobResult:
     """Issue the previous month's bulletin (in this process: no reactor involved)."""
-    from audit.bulletin import make_bulletin, month_before
+    from audit.bulletin import NoRunsInMonth, make_bulletin, month_before
     from audit.store import Store
     from audit.store.models import utcnow
 
     settings = load_settings(config)
     month = month_before(utcnow())
     with Store(settings.database_url) as store:
-        result = make_bulletin(store, settings, month)
+        try:
+            result = make_bulletin(store, settings, month)
+        except NoRunsInMonth as exc:
+            return JobResult(JobOutcome.SKIPPED, exc.worded("--force"))
     for warning in result.warnings:
         logger.warning("bulletin %s: %s", month, warning)
     return JobResult(JobOutcome.SUCCEEDED, f"{month} {result.label}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from audit.store.models import CrawlRun
@@ -69,3 +69,14 @@ def listed_runs(session: Session, limit: int | None = None) -> list[CrawlRun]:
     """The crawl runs, the latest-dated first."""
     query = select(CrawlRun).order_by(*NEWEST_FIRST)
     return list(session.scalars(query.limit(limit) if limit else query))
+
+
+def runs_between(session: Session, start: dt.datetime, end: dt.datetime) -> int:
+    """How many crawl runs are dated in [start, end)."""
+    query = select(func.count()).where(CrawlRun.started_at >= start, CrawlRun.started_at < end)
+    return session.scalar(query) or 0
+
+
+def first_run_date(session: Session) -> dt.datetime | None:
+    """The date of the earliest-dated crawl run."""
+    return session.scalar(select(func.min(CrawlRun.started_at)))
