@@ -1660,3 +1660,19 @@ def test_a_lua_or_sql_comment_line_shows_nothing() -> None:
     assert extract_notices(config, URL, today=TODAY).numbers("icp") == []
     shown = config.replace("-- config", "config")
     assert extract_notices(shown, URL, today=TODAY).numbers("icp") == ["京ICP备20010499号-1"]
+
+
+# Round 17.
+
+
+def test_a_saved_page_a_tests_raw_string_holds_is_no_notice() -> None:
+    page = (
+        '    val html = """\n<html><body><div class="foot">( <a href="http://beian.miit.gov.cn/">'
+        "粤ICP备17068105号</a> )</div>\n" + "<p>返回顶部</p>\n" * 40 + "</body></html>\n"
+        '    """.trimIndent()\n    val nickname = Ksoup.parse(html).title()\n'
+        '    assertEquals("星鸢", nickname)\n}\n'
+    )
+    notices = extract_notices(page, URL, today=TODAY)
+    assert notices.numbers("icp") == [] and not notices.links_icp_registry
+    served = page.split('    """.trimIndent()')[0].split('"""\n', 1)[1]
+    assert extract_notices(served, URL, today=TODAY).numbers("icp") == ["粤ICP备17068105号"]

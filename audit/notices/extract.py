@@ -124,7 +124,24 @@ def extract_from_tree(
     collector.scan_meta(root)
     collector.scan_links(attributes_read.link_elements)
     collector.scan_code_links(root)
+    if _test_fixture(collector.all_text):
+        # a saved page a test holds in a raw string, its assertions after it: the test's
+        # data, no notice of any page (as a test's assertions near a number are)
+        return Notices(rejected=tuple(
+            Rejected(f.kind, compact(f.raw), f.raw, "test_code") for f in collector.found
+        ))  # fmt: skip
     return collector.result(root)
+
+
+# The end of a raw string (""" in Kotlin, Java, Python, Swift) and a test's assertion after it.
+_FIXTURE_END = re.compile(r'"""[\s\S]{0,300}?(?:' + P.TEST_CODE_RE.pattern + ")")
+
+
+def _test_fixture(text: str) -> bool:
+    """Whether the page's text ends as a test's fixture does: its last characters close a
+    raw string and assert something about it."""
+    tail = text[-800:]
+    return '"""' in tail and _FIXTURE_END.search(tail) is not None
 
 
 def _host(url: str) -> str:
