@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select, update
 
-from audit.intake.inventory import InventoryRow, RowProblem, import_inventory, parse_inventory
+from audit.intake.inventory import InventoryRow, import_inventory, parse_inventory
 from audit.intake.tabular import TableError
 from audit.store import Site, Store
 from audit.store.sites import add_site, list_sites, site_ids_by_host
@@ -133,16 +133,53 @@ def test_key_unit_values(tmp_path: Path, text: str, expected: bool) -> None:
     assert parsed.rows[0].key_unit is expected
 
 
-def test_a_bad_key_unit_is_a_row_problem(tmp_path: Path) -> None:
+def test_a_bad_key_unit_keeps_the_row_with_a_warning_and_the_sites_value(
+    store: Store, tmp_path: Path
+) -> None:
     path = write_csv(tmp_path, "网址,重点单位\nwww.a.gov.cn,重要\nwww.b.gov.cn,是\n")
     parsed = parse_inventory(path)
-    assert [r.host for r in parsed.rows] == ["www.b.gov.cn"]
-    assert parsed.problems == [
-        RowProblem(2, "key_unit", "重要", "expected 是/否, yes/no, true/false, 1/0")
-    ]
-    assert str(parsed.problems[0]) == (
-        "line 2: key_unit '重要': expected 是/否, yes/no, true/false, 1/0"
+    assert [(r.host, r.key_unit) for r in parsed.rows] == [("www.a.gov.cn", None),
+                                                            ("www.b.gov.cn", True)]  # fmt: skip
+    assert parsed.problems == []
+    [warning] = parsed.warnings
+    assert str(warning) == (
+        "line 2: key_unit '重要': expected 是/否, yes/no, true/false, 1/0; the row is kept, the"
+        " site's 重点单位 as it was (a new site: not a key unit)"
     )
+    # imported: a new site is not a key unit; a site that was one stays one
+    import_inventory(store, path)
+    with store.session() as session:
+        a = session.scalars(select(Site).where(Site.host == "www.a.gov.cn")).one()
+        assert a.key_unit is False
+        a.key_unit = True
+    report = import_inventory(store, path)
+    with store.session() as session:
+        assert session.scalars(select(Site).where(Site.host == "www.a.gov.cn")).one().key_unit
+    assert report.unchanged == 2 and len(report.warnings) == 1
+
+
+def test_a_district_outside_the_profile_and_unknown_columns_are_reported_not_lost(
+    tmp_path: Path,
+) -> None:
+    path = write_csv(
+        tmp_path, "网址,所属区县,备注列\nwww.a.gov.cn,火星区,x\nwww.b.gov.cn,盐湖区,y\n"
+    )
+    parsed = parse_inventory(path, districts=["盐湖区", "临猗县"])
+    assert [r.district for r in parsed.rows] == ["火星区", "盐湖区"]  # kept as written
+    assert [str(w) for w in parsed.warnings] == [
+        "line 2: district '火星区': not a district of the profile (盐湖区、临猗县); kept as written"
+    ]
+    assert parsed.ignored_columns == ["备注列"]
+    from click.testing import CliRunner
+
+    from audit.cli import cli
+
+    env = {"BEIAN_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}"}
+    result = CliRunner().invoke(cli, ["sites", "import", str(path)], env=env)
+    assert result.exit_code == 0, result.output  # warnings only: every row imported
+    assert "2 added" in result.stdout
+    assert "columns not read (not known): 备注列" in result.stderr
+    assert "district '火星区': not a district of the profile" in result.stderr
 
 
 def test_a_row_without_url_and_a_too_long_value_are_row_problems(tmp_path: Path) -> None:

@@ -199,6 +199,11 @@ def report_import(
     imported all the same). A rejected value is quoted by an excerpt, never whole."""
     messages = [f"{file}: {problem}" for problem in report.problems]
     notes = [f"{file}: {note}" for note in report.notes]
+    # rows kept with a doubtful value, and the columns not read (once, not per row)
+    warnings = [f"{file}: {w}" for w in getattr(report, "warnings", [])]
+    ignored = getattr(report, "ignored_columns", [])
+    if ignored:
+        notes.append(f"{file}: columns not read (not known): {', '.join(ignored)}")
     rejected = len({problem.line for problem in report.problems})
     summary = (
         f"{file}: {report.inserted:,} added, {report.updated:,} updated, "
@@ -219,6 +224,13 @@ def report_import(
                     for problem, message in zip(report.problems, messages, strict=True)
                 ],
                 "notes": report.notes,
+                "warnings": [
+                    _problem_json(problem, message)
+                    for problem, message in zip(
+                        getattr(report, "warnings", []), warnings, strict=True
+                    )
+                ],
+                "ignored_columns": ignored,
             }
         )
     else:
@@ -228,11 +240,17 @@ def report_import(
             where = f"all in {report_file}" if report_file else "--report FILE lists them all"
             more = len(messages) - shown
             echo(f"{file}: … and {more:,} more problems ({where})", fg="yellow", err=True)
+        for warning in warnings[:shown]:
+            echo(f"{warning}", fg="yellow", err=True)
+        if len(warnings) > shown:
+            where = f"all in {report_file}" if report_file else "--report FILE lists them all"
+            echo(f"{file}: … and {len(warnings) - shown:,} more warnings ({where})",
+                 fg="yellow", err=True)  # fmt: skip
         for note in notes:
             echo(note, fg="yellow", err=True)
         echo(summary)
     if report_file is not None:  # last: the import is done and said so even if this fails
-        write_report(report_file, [*messages, *notes, summary])
+        write_report(report_file, [*messages, *warnings, *notes, summary])
     if messages:
         raise SystemExit(2)
 

@@ -57,7 +57,10 @@ def import_(
     """
     from audit.intake.inventory import import_inventory
 
-    report = import_inventory(app.store(create=True), file, limits=read_limits(max_rows))
+    report = import_inventory(
+        app.store(create=True), file, limits=read_limits(max_rows),
+        districts=app.settings.profile.district_names,
+    )  # fmt: skip
     report_import(file, report, as_json, report_file=report_file)
 
 

@@ -10,6 +10,7 @@ nothing.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,7 @@ class InventoryRow:
     sponsor: str | None
     district: str | None
     category: str | None
-    key_unit: bool
+    key_unit: bool | None  # None: the cell could not be read (kept as the site had it)
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class InventoryParse:
     ignored_columns: list[str]
     description: str  # how the file was read: 'text, GB18030, comma-separated'
     notes: list[str] = field(default_factory=list)  # what was not read, and why
+    warnings: list[RowProblem] = field(default_factory=list)  # rows kept, a value doubtful
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ class ImportReport:
     ignored_columns: list[str] = field(default_factory=list)
     description: str = ""
     notes: list[str] = field(default_factory=list)
+    warnings: list[RowProblem] = field(default_factory=list)
 
     @property
     def imported(self) -> int:
@@ -170,16 +173,25 @@ class ImportReport:
             ignored_columns=parsed.ignored_columns,
             description=parsed.description,
             notes=parsed.notes,
+            warnings=getattr(parsed, "warnings", []),
         )
 
 
 def parse_inventory(
-    path: str | Path, *, sheet: str | None = None, limits: ReadLimits = DEFAULT_LIMITS
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
+    districts: Collection[str] | None = None,
 ) -> InventoryParse:
-    """Read an inventory file; raises TableError when the file as a whole is unreadable."""
+    """Read an inventory file; raises TableError when the file as a whole is unreadable.
+    A doubtful optional value keeps its row, with a warning: a 重点单位 cell that says
+    neither yes nor no (the site keeps what it had), a district not of ``districts`` (the
+    profile's, when given)."""
     table = read_table(path, INVENTORY_COLUMNS, required=("url",), sheet=sheet, limits=limits)
     rows: list[InventoryRow] = []
     problems = table_problems(table)
+    warnings: list[RowProblem] = []
     first_line_of_host: dict[str, int] = {}
     for line, values in table.rows:
         row_problems: list[RowProblem] = []
@@ -208,10 +220,21 @@ def parse_inventory(
                     )
                 )
         key_text = unicodedata.normalize("NFKC", values["key_unit"]).casefold()
+        key_unit: bool | None = key_text in _TRUE
         if key_text not in _TRUE and key_text not in _FALSE:
-            row_problems.append(
-                RowProblem(line, "key_unit", values["key_unit"], _KEY_UNIT_EXPECTED)
-            )
+            key_unit = None
+            warnings.append(
+                RowProblem(line, "key_unit", values["key_unit"],
+                           f"{_KEY_UNIT_EXPECTED}; the row is kept, the site's 重点单位 as it"
+                           " was (a new site: not a key unit)")
+            )  # fmt: skip
+        district = values["district"]
+        if districts and district and district not in districts:
+            known = "、".join(list(districts)[:6]) + ("…" if len(districts) > 6 else "")
+            warnings.append(
+                RowProblem(line, "district", district,
+                           f"not a district of the profile ({known}); kept as written")
+            )  # fmt: skip
         texts = {name: values[name] or None for name in ("name", "sponsor", "district", "category")}
         for name, value in (("start_url", start_url), *texts.items()):
             limit = _MAX_LENGTH[name]
@@ -229,7 +252,7 @@ def parse_inventory(
                 start_url=start_url,
                 host=host,
                 registrable_domain=registrable_domain(host),
-                key_unit=key_text in _TRUE,
+                key_unit=key_unit,
                 **texts,
             )
         )
@@ -241,6 +264,7 @@ def parse_inventory(
         ignored_columns=table.ignored,
         description=table.description,
         notes=table.notes,
+        warnings=by_line(warnings),
     )
 
 
@@ -250,6 +274,7 @@ def import_inventory(
     *,
     sheet: str | None = None,
     limits: ReadLimits = DEFAULT_LIMITS,
+    districts: Collection[str] | None = None,
 ) -> ImportReport:
     """Parse an inventory and upsert its good rows on the host, in one transaction.
 
@@ -257,7 +282,7 @@ def import_inventory(
     the inventory becomes an inventory site, and first_seen/last_seen are kept.
     A column the file does not have leaves that field of existing sites alone.
     """
-    parsed = parse_inventory(path, sheet=sheet, limits=limits)
+    parsed = parse_inventory(path, sheet=sheet, limits=limits, districts=districts)
     fields = [name for name in OPTIONAL_FIELDS if name in parsed.columns]
     sites = [
         {

@@ -81,7 +81,11 @@ def import_inventory_sites(
             and old.discovery_depth == 0
             and old.retired_at is None
             and old.accepted_at is not None
-            and all(getattr(old, c) == site[c] for c in compared)
+            and all(
+                getattr(old, c) == site[c]
+                for c in compared
+                if site.get(c) is not None or c != "key_unit"
+            )
         ):
             unchanged += 1
             continue
@@ -93,7 +97,12 @@ def import_inventory_sites(
                 "registrable_domain": site["registrable_domain"],
                 "start_url": site["start_url"],
                 **{name: site.get(name) for name in DESCRIPTIVE_FIELDS},
-                "key_unit": bool(site.get("key_unit")),
+                # (None: the file's cell was unreadable: the site keeps what it had)
+                "key_unit": bool(
+                    site["key_unit"]
+                    if site.get("key_unit") is not None
+                    else old is not None and getattr(old, "key_unit", False)
+                ),
                 "source": "inventory",
                 "discovered_from": None,
                 "discovery_depth": 0,
