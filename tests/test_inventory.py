@@ -447,3 +447,24 @@ def test_a_removed_site_is_no_longer_crawled_and_comes_back_when_imported_again(
     assert report.updated == 1 and report.unchanged == 1
     with store.session() as session:
         assert len(list_sites(session)) == 2
+
+
+def test_the_sheet_of_a_workbook_is_chosen_by_name(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from audit.cli import cli
+
+    path = tmp_path / "清单.xlsx"
+    workbook = openpyxl.Workbook()
+    first = workbook.active
+    assert first is not None
+    first.title = "说明"
+    first.append(["本表为运城市网站清单"])
+    second = workbook.create_sheet("网站")
+    second.append(["网址", "网站名称"])
+    second.append(["www.a.gov.cn", "甲"])
+    workbook.save(path)
+    env = {"BEIAN_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}"}
+    result = CliRunner().invoke(cli, ["sites", "import", str(path), "--sheet", "网站"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "1 added" in result.stdout

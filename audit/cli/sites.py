@@ -37,12 +37,14 @@ def sites() -> None:
 
 @sites.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--sheet", help="The workbook's sheet to read (default: the first).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @import_options
 @pass_app
 def import_(
-    app: AppContext, file: Path, as_json: bool, max_rows: int, report_file: Path | None
-) -> None:
+    app: AppContext, file: Path, sheet: str | None, as_json: bool, max_rows: int,
+    report_file: Path | None,
+) -> None:  # fmt: skip
     """Import an inventory from a CSV or XLSX FILE.
 
     \b
@@ -51,14 +53,16 @@ def import_(
       district / 所属区县, category / 类别, key_unit / 重点单位 (是/否)
     CSV may be UTF-8 (with or without BOM) or GBK/GB18030, as Excel writes it.
     Bad rows are reported with their line number (the first 50 on the terminal,
-    all with --report FILE); every good row is imported. Importing the same file
-    again changes nothing (sites are keyed by host). A file beyond a limit (rows,
-    columns, a part's size; see the README) is refused in one line.
+    all with --report FILE); every good row is imported. A doubtful optional value
+    (重点单位 neither yes nor no, a district not of the profile) keeps its row and
+    warns. Importing the same file again changes nothing (sites are keyed by host). A
+    file beyond a limit (rows, columns, a part's size; see the README) is refused in one
+    line. --sheet names a workbook's sheet.
     """
     from audit.intake.inventory import import_inventory
 
     report = import_inventory(
-        app.store(create=True), file, limits=read_limits(max_rows),
+        app.store(create=True), file, sheet=sheet, limits=read_limits(max_rows),
         districts=app.settings.profile.district_names,
     )  # fmt: skip
     report_import(file, report, as_json, report_file=report_file)
