@@ -149,6 +149,12 @@ def beian(hostile: dict[str, object], *args: str) -> str:
     return result.stdout
 
 
+def beian_bytes(hostile: dict[str, object], *args: str) -> bytes:
+    result = CliRunner().invoke(cli, list(args), env={"BEIAN_DATABASE_URL": str(hostile["url"])})
+    assert result.exit_code == 0, result.output
+    return result.stdout_bytes
+
+
 def assert_inert(text: str, *, colour: str | None = None) -> None:
     """No raw control character in ``text``; ``colour``: lines coloured so by the CLI."""
     if colour:
@@ -213,13 +219,17 @@ def test_csv_shows_control_characters_and_neutralises_formulas(
 ) -> None:
     out = beian(hostile, "findings", "--csv")
     assert_inert(out)
+    assert out.startswith("\ufeffid,")  # the BOM Excel needs to read UTF-8 as such
+    out = out.removeprefix("\ufeff")
     (row,) = (r for r in csv.DictReader(io.StringIO(out)) if r["id"] == str(hostile["id"]))
     assert row["evidence"] == display_text(str(hostile["excerpt"]))
-    sites = beian(hostile, "sites", "list", "--csv")
+    sites = beian(hostile, "sites", "list", "--csv", "--encoding", "utf-8")  # no BOM
     assert_inert(sites)
     (site,) = csv.DictReader(io.StringIO(sites))
     assert site["sponsor"] == "'" + '=HYPERLINK("http://evil.example","点我")\\x9b'
     assert site["name"] == "\\x1b[31m盐湖区\\x1b[0m[bold]人民政府[/bold]\\u202e"
+    gbk = beian_bytes(hostile, "sites", "list", "--csv", "--encoding", "gbk")
+    assert "盐湖区" in gbk.decode("gb18030") and not gbk.startswith(b"\xef\xbb\xbf")
 
 
 def test_json_is_exact_and_has_no_raw_control_characters(hostile: dict[str, object]) -> None:

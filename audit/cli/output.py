@@ -97,11 +97,16 @@ def emit(
     if fmt == "json":
         print_json([dict(r) for r in rows])
     elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([safe_cell(display_text(_plain(row.get(c)))) for c in columns])
+        encoding = _csv_encoding()
         with to_stdout():
-            writer = csv.writer(sys.stdout, lineterminator="\n")
-            writer.writerow(columns)
-            for row in rows:
-                writer.writerow([safe_cell(display_text(_plain(row.get(c)))) for c in columns])
+            sys.stdout.flush()
+            sys.stdout.buffer.write(buffer.getvalue().encode(encoding, errors="replace"))
+            sys.stdout.buffer.flush()
     else:
         print_table(rows, columns, title=title, headers=headers)
 
@@ -141,13 +146,35 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+# What --encoding names, as Python calls it: Excel opens UTF-8 CSV right only with a BOM,
+# and a Chinese Windows' Excel reads GBK (GB18030, its superset, loses no character).
+CSV_ENCODINGS = {"utf-8-bom": "utf-8-sig", "utf-8": "utf-8", "gbk": "gb18030"}
+
+
+def _csv_encoding() -> str:
+    context = click.get_current_context(silent=True)
+    chosen = context.find_root().meta.get("csv_encoding") if context else None
+    return CSV_ENCODINGS[chosen or "utf-8-bom"]
+
+
+def _remember_encoding(ctx: click.Context, _param: Any, value: str | None) -> None:
+    if value:
+        ctx.find_root().meta["csv_encoding"] = value
+
+
 def format_option(func: Any) -> Any:
-    """--json / --csv flags shared by listing commands."""
+    """--json / --csv flags shared by listing commands (and --encoding for the CSV)."""
+    func = click.option(
+        "--encoding", type=click.Choice(list(CSV_ENCODINGS)), expose_value=False,
+        callback=_remember_encoding, is_eager=True,
+        help="Of --csv: utf-8-bom (default: Excel opens it right), utf-8, or gbk.",
+    )(func)  # fmt: skip
     func = click.option(
         "--csv",
         "fmt",
         flag_value="csv",
-        help="Output CSV (control characters shown as \\x1b, formulas neutralised).",
+        help="Output CSV for spreadsheets (UTF-8 with a BOM; control characters shown as"
+        " \\x1b, formulas neutralised).",
     )(func)
     func = click.option(
         "--json", "fmt", flag_value="json", help="Output JSON: the exact values, for programs."
