@@ -229,7 +229,7 @@ def test_hostile_text_given_directly_to_the_renderer_is_cleaned_too(tmp_path: Pa
     row = NoticeRow(
         finding_id=1, site_name="站\x00名", host="a.example.cn", rule="BA101", severity="high",
         message="网站首页未标明有效的ICP备案编号", basis="依据\x0b", advice="建议\ud800",
-        excerpt=HOSTILE, url="http://a.example.cn/\x00", seen=None, deadline=TODAY,
+        excerpt=HOSTILE, url="http://a.example.cn/\x00", seen=None,
     )  # fmt: skip
     content = NoticeContent(addressee="单位\x00<w:t>", issuer="中心\x0b", date=TODAY,
                             number="文号\x1f", rows=[row], deadline=TODAY)  # fmt: skip

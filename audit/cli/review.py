@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from typing import TYPE_CHECKING, TypedDict
 
 import click
@@ -139,7 +138,7 @@ def _review_selected(
     only_site = wanted == FindingFilter(site=wanted.site)
     if only_site and wanted.site and site_by_host(session, wanted.site) is not None:
         return review_site(session, wanted.site, to_state, **options)
-    found = find(session, replace(wanted, state="open"), on=today())
+    found = find(session, wanted, on=today())  # (open findings: the filter's default)
     if not found:
         raise UserError("no open finding matches these filters (beian findings shows them)")
     sites = len({site.id for _, site in found})

@@ -163,9 +163,14 @@ def save_document(document: DocxDocument, out: Path) -> Path:
 
     The package is built in memory first: python-docx leaves its zip file open when a
     write fails, and the zip file's finaliser fails again later, with a traceback."""
+    return write_atomic(out, document_bytes(document))
+
+
+def document_bytes(document: DocxDocument) -> bytes:
+    """The DOCX package of a document, built in memory."""
     buffer = io.BytesIO()
     document.save(buffer)
-    return write_atomic(out, buffer.getvalue())
+    return buffer.getvalue()
 
 
 # --- fonts --------------------------------------------------------------------------------

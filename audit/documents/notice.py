@@ -90,7 +90,6 @@ class NoticeRow:
     excerpt: str
     url: str
     seen: dt.date | None
-    deadline: dt.date
 
 
 @dataclass(frozen=True)
@@ -126,10 +125,7 @@ class NoticeContent:
         def day(text: str | None) -> dt.date | None:
             return dt.date.fromisoformat(text) if text else None
 
-        rows = [
-            NoticeRow(**{**row, "seen": day(row["seen"]), "deadline": day(row["deadline"])})
-            for row in data["rows"]
-        ]
+        rows = [NoticeRow(**{**row, "seen": day(row["seen"])}) for row in data["rows"]]
         fields = {
             **data,
             "rows": rows,
@@ -206,7 +202,7 @@ def collect_notice(
             "`beian audit` after a crawl, or see "
             "`beian findings --site HOST`"
         )
-    rows = [_row(by_id[f.site_id], f, deadline) for f in findings]
+    rows = [_row(by_id[f.site_id], f) for f in findings]
     rows.sort(key=lambda r: (r.host, SEVERITY_ORDER.get(r.severity, 9), r.rule, r.excerpt))
     if issuer is None:
         issuer = f"{profile.name if profile else '运城市'}网络与信息安全信息通报中心"
@@ -243,7 +239,7 @@ def _target_sites(session: Session, target: str) -> tuple[list[Site], str]:
     return sites, wanted
 
 
-def _row(site: Site, finding: Finding, deadline: dt.date) -> NoticeRow:
+def _row(site: Site, finding: Finding) -> NoticeRow:
     try:
         rule = get_rule(finding.rule)
         message, basis, advice = rule.message_zh, rule.basis, rule.advice_zh
@@ -263,7 +259,6 @@ def _row(site: Site, finding: Finding, deadline: dt.date) -> NoticeRow:
         excerpt=clean_text(evidence.get("excerpt"), EXCERPT_LIMIT),
         url=clean_text(evidence.get("url"), URL_LIMIT),
         seen=seen,
-        deadline=deadline,
     )
 
 

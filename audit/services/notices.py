@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from audit.config import Settings
+from audit.documents.docx_style import document_bytes
 from audit.documents.notice import (
     NoticeContent,
     collect_notice,
@@ -158,6 +158,4 @@ def _path(out: str | Path | None, data_dir: Path, number: str, addressee: str) -
 
 
 def _docx_bytes(content: NoticeContent) -> bytes:
-    buffer = io.BytesIO()
-    render_notice(content).save(buffer)
-    return buffer.getvalue()
+    return document_bytes(render_notice(content))

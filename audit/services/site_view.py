@@ -65,7 +65,7 @@ def site_view(session: Session, target: str) -> dict[str, Any]:
                     for n in notices.get(snapshot.notice_set_id or -1, [])
                 ],
             }
-            for snapshot, run in reversed(history)  # the latest first
+            for snapshot, run in history  # the latest first
         ],
         "findings": [
             {

@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from audit.store.models import CrawlRun, Link, Notice, Site, Snapshot, utcnow
-from audit.store.runs import NEWEST_FIRST, OLDEST_FIRST
+from audit.store.runs import NEWEST_FIRST
 from audit.store.upsert import upsert
 
 # The fields an analyst's inventory describes a site with.
@@ -84,7 +84,7 @@ def import_inventory_sites(
             and all(
                 getattr(old, c) == site[c]
                 for c in compared
-                if site.get(c) is not None or c != "key_unit"
+                if not (c == "key_unit" and site.get(c) is None)  # None keeps the site's
             )
         ):
             unchanged += 1
@@ -380,12 +380,12 @@ def sites_matching(session: Session, text: str, limit: int = 11) -> list[Site]:
 
 
 def site_snapshots(session: Session, site_id: int) -> list[tuple[Snapshot, CrawlRun]]:
-    """A site's snapshots with their runs, oldest first by the runs' dates."""
+    """A site's snapshots with their runs, the latest-dated first."""
     query = (
         select(Snapshot, CrawlRun)
         .join(CrawlRun, CrawlRun.id == Snapshot.run_id)
         .where(Snapshot.site_id == site_id)
-        .order_by(*OLDEST_FIRST)
+        .order_by(*NEWEST_FIRST)
     )
     return [(snapshot, run) for snapshot, run in session.execute(query)]
 
