@@ -12,10 +12,17 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def run_measured(
-    command: list[str], env: dict[str, str], cwd: Path | str | None = None, **popen: Any
+    command: list[str],
+    env: dict[str, str],
+    cwd: Path | str | None = None,
+    *,
+    cpu_split: dict[str, float] | None = None,
+    **popen: Any,
 ) -> tuple[int, int, int, float]:
     """Run a command; return (exit status, peak RSS and peak PSS in bytes of the process and
-    its children together, sampled every 0.1 s, CPU seconds of them all).
+    its children together, sampled every 0.1 s, CPU seconds of them all). ``cpu_split``,
+    when given, receives the CPU seconds of the command's own process ("process") and of
+    its children ("children"): which of them a parallel pipeline waits on.
 
     RSS added over processes counts shared pages (libraries, Chromium's shared memory) once
     per process; PSS shares them out, so its sum is what the family really occupies.
@@ -38,4 +45,7 @@ def run_measured(
         except psutil.Error:
             pass  # a worker ended between the listing and the reading
         time.sleep(0.1)
+    if cpu_split is not None:
+        cpu_split["process"] = cpu.get(process.pid, 0.0)
+        cpu_split["children"] = sum(cpu.values()) - cpu_split["process"]
     return process.returncode, peak_rss, peak_pss, sum(cpu.values())
