@@ -15,7 +15,7 @@ from lxml import html as lxml_html
 
 from audit.bulletin import make_bulletin, month_before
 from audit.bulletin.numbering import list_issues
-from audit.cli import cli
+from audit.cli import cli, cli_message
 from audit.config import load_settings
 from audit.documents.docx_style import clean_text
 from audit.errors import UserError
@@ -158,3 +158,67 @@ def test_the_scheduler_issues_last_months_bulletin_on_the_first() -> None:
     assert month_before(dt.datetime(2026, 12, 1, 0, 0, tzinfo=dt.UTC)) == "2026-11"
     # 1 January 00:30 in Beijing is still 31 December in UTC: the month before is December
     assert month_before(beijing(2027, 1, 1, 0, 30)) == "2026-12"
+
+
+def test_an_issue_sent_in_error_is_withdrawn_and_its_number_never_given_again(
+    store: Store, db_url: str, tmp_path: Path
+) -> None:
+    small_world(store)
+    runner = CliRunner()
+    env = {"BEIAN_DATABASE_URL": db_url, "BEIAN_DATA_DIR": str(tmp_path / "data")}
+
+    def issue(month: str) -> dict:  # type: ignore[type-arg]
+        result = runner.invoke(cli, ["bulletin", "--month", month, "--format", "docx,md",
+                                     "--json"], env=env)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+    first = issue("2026-11")
+    assert issue("2026-10")["issue"] == "2026年第2期"
+    # the documents say how they are numbered
+    rule = docx.Document(first["files"]["docx"]).core_properties.comments
+    assert "撤回的期号保留，不再使用" in rule
+
+    asked = runner.invoke(cli, ["bulletin", "void", "2026年第1期", "--reason", "数据有误"],
+                          env=env, input="n\n")  # fmt: skip
+    assert asked.exit_code != 0 and "Withdraw 2026年第1期?" in asked.output
+    voided = runner.invoke(cli, ["bulletin", "void", "2026年第1期", "--reason", "区县统计 有误",
+                                 "--by", "张三", "--yes", "--json"], env=env)  # fmt: skip
+    assert voided.exit_code == 0, voided.output
+    report = json.loads(voided.stdout)
+    assert (report["issue"], report["month"], report["by"]) == ("2026年第1期", "2026-11", "张三")
+    # its files are kept, out of the way of a new issue of the month
+    kept = [Path(name) for name in report["files"]]
+    assert kept and all(p.parent.name == "withdrawn-2026-01" and p.exists() for p in kept)
+    assert not Path(first["files"]["docx"]).exists()
+
+    again = runner.invoke(cli, ["bulletin", "void", "2026-11", "--reason", "x", "--yes"], env=env)
+    assert isinstance(again.exception, UserError)
+    assert "no issue of 2026-11 is in force" in str(again.exception)
+    twice = runner.invoke(cli, ["bulletin", "void", "1", "--year", "2026", "--reason", "x",
+                                "--yes"], env=env)  # fmt: skip
+    assert "withdrawn already" in str(twice.exception)
+    unknown = runner.invoke(cli, ["bulletin", "void", "2026年第9期", "--reason", "x", "--yes"],
+                            env=env)  # fmt: skip
+    assert "no bulletin 2026年第9期 was issued" in str(unknown.exception)
+    no_reason = runner.invoke(cli, ["bulletin", "void", "2", "--reason", " ", "--yes"], env=env)
+    assert isinstance(no_reason.exception, UserError)
+    assert "say why the issue is withdrawn (--reason)" in cli_message(no_reason.exception)
+    garbled = runner.invoke(cli, ["bulletin", "void", "第一期", "--reason", "x", "--yes"], env=env)
+    assert "is no issue" in str(garbled.exception)
+
+    # the month is issued anew under the next number, and says whom it replaces
+    reissued = issue("2026-11")
+    assert reissued["issue"] == "2026年第3期"
+    assert any("2026年第1期, withdrawn on" in w and "replaces it" in w
+               for w in reissued["warnings"])  # fmt: skip
+    assert all(p.exists() for p in kept)  # the withdrawn files were not replaced
+    assert issue("2026-11")["issue"] == "2026年第3期"  # issued again: keeps its number
+
+    listed = json.loads(runner.invoke(cli, ["bulletin", "list", "--json"], env=env).stdout)
+    assert [(r["issue"], r["month"], r["state"]) for r in listed] == [
+        ("2026年第1期", "2026-11", "withdrawn"),
+        ("2026年第2期", "2026-10", "in force"),
+        ("2026年第3期", "2026-11", "in force"),
+    ]
+    assert "by 张三: 区县统计 有误" in listed[0]["withdrawn"]

@@ -18,6 +18,7 @@ from audit.config import Settings
 from audit.errors import ArgumentError, UserError
 from audit.files import output_errors, staged
 from audit.store import Session, Store
+from audit.store import bulletins as store_bulletins
 from audit.store.models import utcnow
 
 __all__ = ["BulletinResult", "Figures", "make_bulletin", "parse_month"]
@@ -160,8 +161,16 @@ def _issue(
                     session, issue, settings.bulletin.title_for(settings.profile), figures,
                     sorted(str(path) for path in placed), now,
                 )  # fmt: skip
+                replaced = [
+                    f"{period.month} had {b.year}年第{b.number}期, withdrawn on "
+                    f"{local_date(b.voided_at):%Y-%m-%d} ({b.void_reason}): this issue, "
+                    f"{issue.label}, replaces it"
+                    for b in store_bulletins.withdrawn_of_month(session, period.month)
+                    if b.voided_at is not None
+                ]
             # committed: a failed commit has raised through staged(), which took the
             # files back
+            result.warnings.extend(replaced)
             if changed:
                 result.warnings.append(
                     f"{issue.label} was issued before with other figures: the records of "

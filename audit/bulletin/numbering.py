@@ -1,6 +1,7 @@
 """Issue numbers: 2026年第11期. Bulletins are numbered per year, in the order they are first
 issued; the year is the year of the month reported on (December's bulletin, issued in
-January, is the last of its year). Issuing a month again keeps its number."""
+January, is the last of its year). Issuing a month again keeps its number. A withdrawn
+issue keeps its number: it is never given again (see :mod:`.withdraw`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ from typing import Any
 from audit.bulletin.figures import Figures, Period
 from audit.store import Session
 from audit.store import bulletins as store_bulletins
+
+# The rule, as the documents state it (their metadata) and the README says it.
+NUMBERING_RULE = (
+    "期号按所报月份的年度顺序编号，每年从第1期起；同一月份重新印发沿用原期号；"
+    "撤回的期号保留，不再使用。"
+)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from audit.bulletin.blocks import (
     Paragraph,
     Table,
 )
+from audit.bulletin.numbering import NUMBERING_RULE
 from audit.config import LOCAL_TZ
 from audit.documents.docx_style import (
     BODY_FONT,
@@ -108,7 +109,7 @@ def _core_properties(document: DocxDocument, masthead: Masthead) -> None:
     set_core_properties(
         document, title=title, author=masthead.unit, when=issued,
         subject=f"{clean_text(masthead.title)} {clean_text(masthead.issue)}",
-        keywords="月度通报",
+        keywords="月度通报", comments=NUMBERING_RULE,
     )  # fmt: skip
 
 

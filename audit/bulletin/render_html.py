@@ -27,6 +27,7 @@ from audit.bulletin.blocks import (
     Paragraph,
     Table,
 )
+from audit.bulletin.numbering import NUMBERING_RULE
 from audit.documents.docx_style import chinese_date, clean_text
 from audit.files import write_atomic
 
@@ -142,6 +143,7 @@ def to_html(document: BulletinDocument) -> str:
         '<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{html.escape(CSP, quote=True)}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f'<meta name="numbering" content="{html.escape(NUMBERING_RULE, quote=True)}">',
         f"<title>{html.escape(title, quote=True)}</title>",
         f"<style>{CSS}</style>",
         "</head>",

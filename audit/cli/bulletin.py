@@ -50,7 +50,8 @@ def bulletin(
     .md, -attachment.xlsx (unfiled sites, open findings, rectified, overdue) and the
     charts (PNG). Bulletins are numbered per year (2026年第11期) and recorded with
     their figures; issuing a month again keeps its number and gives the same figures.
-    A month not yet over can only be drafted (--draft).
+    A month not yet over can only be drafted (--draft). An issue sent in error is
+    withdrawn with `beian bulletin void`: its number is never given again.
 
     \b
     Examples:
@@ -58,6 +59,7 @@ def bulletin(
       beian bulletin --month 2026-11 --out 通报/
       beian bulletin --month 2026-12 --draft
       beian bulletin list                 the bulletins issued
+      beian bulletin void 2026年第11期 --reason "数据有误"
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -97,7 +99,7 @@ def bulletin(
 @format_option
 @pass_app
 def list_(app: AppContext, fmt: str) -> None:
-    """The bulletins issued: number, month, when, files."""
+    """The bulletins issued, withdrawn ones included: number, month, when, files."""
     from audit.bulletin.numbering import list_issues
 
     with app.store().session() as session:
@@ -110,8 +112,59 @@ def list_(app: AppContext, fmt: str) -> None:
                 "unfiled_sites": ((b.figures or {}).get("unfiled") or {})
                 .get("sites", {})
                 .get("current"),
+                "state": "withdrawn" if b.voided_at else "in force",
+                "withdrawn": (
+                    f"{b.voided_at:%Y-%m-%d} by {b.voided_by}: {b.void_reason}"
+                    if b.voided_at
+                    else ""
+                ),
             }
             for b in list_issues(session)
         ]
-    emit(rows, ["issue", "month", "generated_at", "files", "unfiled_sites"], fmt,
-         title=f"{len(rows)} bulletins")  # fmt: skip
+    emit(rows, ["issue", "month", "generated_at", "files", "unfiled_sites", "state", "withdrawn"],
+         fmt, title=f"{len(rows)} bulletins")  # fmt: skip
+
+
+@bulletin.command("void")
+@click.argument("issue")
+@click.option("--reason", required=True, help="Why it is withdrawn (kept in the record).")
+@click.option("--year", type=int, help="The year of a bare issue number (default: the latest).")
+@click.option("--by", "actor", help="Who withdraws it (default: the system user).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was withdrawn as JSON.")
+@pass_app
+def void(
+    app: AppContext,
+    issue: str,
+    reason: str,
+    year: int | None,
+    actor: str | None,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Withdraw an issue (撤回): ISSUE is its label (2026年第11期), its number (11, of
+    --year) or its month (2026-11).
+
+    \b
+    The record stays, with when, by whom and why; its number is never given again (the
+    next issue takes the next one); its files move into withdrawn-YEAR-NN/ beside them.
+    The month can then be issued anew, under a new number.
+    """
+    from audit.bulletin.withdraw import parse_issue, void_issue
+
+    parse_issue(issue, year)  # the argument before the database
+    if not yes:
+        click.confirm(f"Withdraw {issue}? Its number will not be given again", abort=True)
+    done = void_issue(app.store(), issue, reason=reason, year=year, by=actor)
+    if as_json:
+        print_json(
+            {"issue": done.label, "month": done.month, "reason": done.reason, "by": done.by,
+             "at": done.at, "files": done.files, "missing_files": done.missing}
+        )  # fmt: skip
+        return
+    echo(f"{done.label} ({done.month}) withdrawn: {done.reason}")
+    for path in done.files:
+        echo(f"  {path}")
+    for path in done.missing:
+        echo(f"warning: {path} was no longer there", fg="yellow", err=True)
+    echo(f"Its number stays taken; `beian bulletin --month {done.month}` issues the month anew.")

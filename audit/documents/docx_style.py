@@ -145,13 +145,14 @@ def set_core_properties(
     when: dt.datetime,
     subject: str = "",
     keywords: str = "",
+    comments: str = "",
 ) -> None:
     """Title, author and times; ``when`` is converted to UTC (python-docx writes a "Z")."""
     properties = document.core_properties
     properties.title = clean_text(title, CORE_PROPERTY_LIMIT)
     properties.subject = clean_text(subject, CORE_PROPERTY_LIMIT)
     properties.author = properties.last_modified_by = clean_text(author, CORE_PROPERTY_LIMIT)
-    properties.comments = ""
+    properties.comments = clean_text(comments, CORE_PROPERTY_LIMIT)
     properties.keywords = clean_text(keywords, CORE_PROPERTY_LIMIT)
     utc = when.astimezone(dt.UTC) if when.tzinfo else when
     properties.created = properties.modified = utc.replace(microsecond=0)

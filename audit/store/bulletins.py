@@ -1,4 +1,5 @@
-"""The bulletins issued (table bulletins): one row per month, numbered per year."""
+"""The bulletins issued (table bulletins): numbered per year, one issue in force per month;
+a withdrawn issue keeps its row and its number."""
 
 from __future__ import annotations
 
@@ -13,7 +14,39 @@ from audit.store.models import Bulletin, utcnow
 
 
 def bulletin_of_month(session: Session, month: str) -> Bulletin | None:
-    return session.scalars(select(Bulletin).where(Bulletin.period == month)).first()
+    """The issue of ``month`` in force (not withdrawn), if any."""
+    return session.scalars(
+        select(Bulletin).where(Bulletin.period == month, Bulletin.voided_at.is_(None))
+    ).first()
+
+
+def bulletin_numbered(session: Session, year: int, number: int) -> Bulletin | None:
+    return session.scalars(
+        select(Bulletin).where(Bulletin.year == year, Bulletin.number == number)
+    ).first()
+
+
+def withdrawn_of_month(session: Session, month: str) -> list[Bulletin]:
+    """The withdrawn issues of ``month``, in number order."""
+    return list(
+        session.scalars(
+            select(Bulletin)
+            .where(Bulletin.period == month, Bulletin.voided_at.is_not(None))
+            .order_by(Bulletin.year, Bulletin.number)
+        )
+    )
+
+
+def last_year(session: Session) -> int | None:
+    """The latest year with an issue."""
+    return session.scalar(select(func.max(Bulletin.year)))
+
+
+def void_bulletin(
+    session: Session, record: Bulletin, *, reason: str, by: str, at: dt.datetime, files: list[str]
+) -> None:
+    record.voided_at, record.voided_by, record.void_reason = at, by, reason
+    record.files = files
 
 
 def last_number(session: Session, year: int) -> int:
@@ -46,7 +79,8 @@ def record_bulletin(
     files: list[str],
     figures: dict[str, Any],
 ) -> None:
-    record = session.scalars(select(Bulletin).where(Bulletin.period == month)).one()
+    record = bulletin_of_month(session, month)
+    assert record is not None  # claimed in this transaction
     record.title = title
     record.as_of = as_of
     record.generated_at = generated_at

@@ -27,6 +27,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -342,10 +343,17 @@ class Bulletin(Base):
     covers, the files written and the figures they show (JSON), for the record."""
 
     __tablename__ = "bulletins"
-    __table_args__ = (UniqueConstraint("year", "number", name="uq_bulletins_year_number"),)
+    __table_args__ = (
+        UniqueConstraint("year", "number", name="uq_bulletins_year_number"),
+        # One issue in force per month; a withdrawn one keeps its row and its number.
+        Index(
+            "uq_bulletins_period_in_force", "period", unique=True,
+            sqlite_where=text("voided_at IS NULL"), postgresql_where=text("voided_at IS NULL"),
+        ),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    period: Mapped[str] = mapped_column(String(7), unique=True)  # 2026-11
+    period: Mapped[str] = mapped_column(String(7))  # 2026-11
     year: Mapped[int] = mapped_column(Integer)
     number: Mapped[int] = mapped_column(Integer)  # 第N期 of the year
     title: Mapped[str] = mapped_column(String(500))
@@ -353,6 +361,10 @@ class Bulletin(Base):
     generated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     files: Mapped[list[Any]] = mapped_column(default=list)
     figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Withdrawn (beian bulletin void): when, by whom, why. Its number is never reused.
+    voided_at: Mapped[dt.datetime | None]
+    voided_by: Mapped[str | None] = mapped_column(String(100))
+    void_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class JobRun(Base):
