@@ -106,6 +106,7 @@ def _register() -> None:
         runs,
         schedule,
         sites,
+        snapshots,
     )
 
     cli.add_command(sites.sites)
@@ -122,6 +123,7 @@ def _register() -> None:
     cli.add_command(notice.notices)
     cli.add_command(registry.registry)
     cli.add_command(runs.runs)
+    cli.add_command(snapshots.snapshots)
     cli.add_command(bulletin.bulletin)
 
 

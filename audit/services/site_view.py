@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from audit.errors import UserError
 from audit.findings.review import is_overdue, today
+from audit.services.snapshot_view import snapshot_entry
 from audit.store import Session, Site
 from audit.store import findings as store_findings
 from audit.store import rectification as store_notices
@@ -55,16 +56,7 @@ def site_view(session: Session, target: str) -> dict[str, Any]:
             "last_seen": site.last_seen,
         },
         "snapshots": [
-            {
-                "id": snapshot.id, "run": run.id, "run_date": run.started_at,
-                "outcome": snapshot.outcome, "status": snapshot.http_status,
-                "final_url": snapshot.final_url, "title": snapshot.title,
-                "reading": snapshot.reading,
-                "notices": [
-                    {"kind": n.kind, "number": n.number, "valid": n.valid, "linked": n.linked}
-                    for n in notices.get(snapshot.notice_set_id or -1, [])
-                ],
-            }
+            snapshot_entry(snapshot, run, notices.get(snapshot.notice_set_id or -1, []))
             for snapshot, run in history  # the latest first
         ],
         "findings": [

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
-from audit.store.models import CrawlRun, Link, Notice, Site, Snapshot, utcnow
+from audit.store.models import CrawlRun, Link, Notice, PageBody, Site, Snapshot, utcnow
 from audit.store.runs import NEWEST_FIRST
 from audit.store.upsert import upsert
 
@@ -388,6 +388,23 @@ def site_snapshots(session: Session, site_id: int) -> list[tuple[Snapshot, Crawl
         .order_by(*NEWEST_FIRST)
     )
     return [(snapshot, run) for snapshot, run in session.execute(query)]
+
+
+def snapshot_by_id(session: Session, snapshot_id: int) -> tuple[Snapshot, CrawlRun, Site] | None:
+    """A snapshot with its run and its site."""
+    query = (
+        select(Snapshot, CrawlRun, Site)
+        .join(CrawlRun, CrawlRun.id == Snapshot.run_id)
+        .join(Site, Site.id == Snapshot.site_id)
+        .where(Snapshot.id == snapshot_id)
+    )
+    row = session.execute(query).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def page_body(session: Session, sha256: str) -> bytes | None:
+    """The gzipped page stored under this key, if housekeeping has not deleted it."""
+    return session.scalar(select(PageBody.html_gz).where(PageBody.sha256 == sha256))
 
 
 def notices_of_sets(session: Session, set_ids: Iterable[int]) -> dict[int, list[Notice]]:

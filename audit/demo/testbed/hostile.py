@@ -367,6 +367,31 @@ async def _send_text(
     )
 
 
+@kind("active-content", "ok", compliant=True)
+async def active_content(req: Request) -> None:
+    """A compliant page that would act when opened: scripts, handlers, javascript: links, a
+    meta refresh, a <base>, frames, objects, remote styles and images, a form (the evidence
+    exported of it must be inert)."""
+    body = (
+        '<base href="http://tracker.invalid/">'
+        "<script>document.title='ran';window.__ran=1</script>"
+        '<img src="http://tracker.invalid/pixel.gif" onerror="window.__ran=2" alt="像素">'
+        '<a href="javascript:window.__ran=3">点我</a>'
+        '<div onmouseover="window.__ran=4" style="color:#333">正文内容</div>'
+        '<iframe src="http://tracker.invalid/frame.html"></iframe>'
+        '<object data="http://tracker.invalid/x.swf"></object><embed src="/x.swf">'
+        '<form action="http://tracker.invalid/post" method="post"><input name="q" value="查询">'
+        "</form>"
+        "<svg><script>window.__ran=5</script></svg>"
+    )
+    head = (
+        '<meta http-equiv="refresh" content="30">'
+        '<link rel="stylesheet" href="http://tracker.invalid/site.css">'
+    )
+    text = page("active", body, _index(req)).decode().replace("</title>", "</title>" + head)
+    await _send_text(req, text)
+
+
 @kind("frameset", "ok", compliant=True)
 async def frameset(req: Request) -> None:
     """A homepage that is a <frameset>: the footer is in its bottom frame."""
