@@ -10,6 +10,7 @@ from sqlalchemy import select
 from audit.config import load_builtin_profile
 from audit.findings.audit import run_audit
 from audit.notices import extract_notices
+from audit.rules import get_rule
 from audit.store import Finding, FindingEvent, Site, Store
 from audit.store import crawls as store_crawls
 from audit.store.sites import add_site
@@ -111,35 +112,43 @@ def test_a_site_that_could_not_be_fetched_neither_resolves_nor_opens_filing_find
     assert back.changes["resolved"] == {"BA101": 1, "BA301": 1}
 
 
-def test_findings_export_to_xlsx_with_formulas_neutralised(store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_findings_export_to_xlsx_for_people(store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import openpyxl
     from click.testing import CliRunner
 
     from audit.cli import cli
 
-    hostile = COMPLIANT.replace("晋ICP备2021001234号-1", '=HYPERLINK("http://x")')
-    run_audit(store, PROFILE, run_id=crawl(store, hostile))
+    run_audit(store, PROFILE, run_id=crawl(store, NO_ICP))
+    with store.session() as session:  # crawled or imported text is hostile
+        session.query(Site).update(
+            {"name": '=HYPERLINK("http://x")', "sponsor": "\x1b[2J主办\u202e-2+3"}
+        )
     url = store.engine.url.render_as_string(hide_password=False)
-    out = tmp_path / "findings.xlsx"
-    result = CliRunner().invoke(
-        cli, ["findings", "--xlsx", str(out), "--json"], env={"BEIAN_DATABASE_URL": url}
-    )
+    out = tmp_path / "问题清单.xlsx"
+    result = CliRunner().invoke(cli, ["findings", "--xlsx", str(out)],
+                                env={"BEIAN_DATABASE_URL": url})  # fmt: skip
     assert result.exit_code == 0, result.output
-    listed = json.loads(result.stdout)
-    sheet = openpyxl.load_workbook(out).active
-    header = [cell.value for cell in sheet[1]]
-    rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(2)]
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
-    assert {r["rule"] for r in rows} == {f["rule"] for f in listed} == {"BA101"}
-    # crawled text is hostile: a cell that a spreadsheet would run as a formula is defused,
-    # control characters and bidi overrides are shown as escapes (tests/test_display.py)
-    from audit.cli.output import write_xlsx
+    assert result.output == f"{out}: 1 findings\n"  # the file, not the table too
 
-    write_xlsx([{"evidence": '=HYPERLINK("http://x")', "note": "-2+3\x00",
-                 "title": "\x1b[2J标题\u202e"}], ["evidence", "note", "title"],
-               str(tmp_path / "hostile.xlsx"))  # fmt: skip
-    cells = [c.value for c in openpyxl.load_workbook(tmp_path / "hostile.xlsx").active[2]]
-    assert cells == ['\'=HYPERLINK("http://x")', "'-2+3\\x00", "\\x1b[2J标题\\u202e"]
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet.title == "问题清单" and sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    header = [cell.value for cell in sheet[1]]
+    assert header[:8] == ["编号", "网站/域名", "网站名称", "主办单位", "区县", "类别", "重点单位",
+                          "规则"]  # fmt: skip
+    (row,) = [dict(zip(header, (c.value for c in r), strict=True)) for r in sheet.iter_rows(2)]
+    assert (row["规则"], row["处置状态"], row["复测结果"], row["是否逾期"]) == (
+        "BA101", "待核实", "未消除", "否",
+    )  # fmt: skip
+    assert row["问题描述"] == get_rule("BA101").message_zh
+    # a cell a spreadsheet would run as a formula is defused; controls shown as escapes
+    assert row["网站名称"] == '\'=HYPERLINK("http://x")'
+    assert row["主办单位"] == "\\x1b[2J主办\\u202e-2+3"
+
+    # with --json as well: the JSON on stdout, the line on stderr
+    both = CliRunner().invoke(cli, ["findings", "--xlsx", str(out), "--json"],
+                              env={"BEIAN_DATABASE_URL": url})  # fmt: skip
+    assert [f["rule"] for f in json.loads(both.stdout)] == ["BA101"]
+    assert both.stderr == f"{out}: 1 findings\n"
 
 
 def crawl_sites(store: Store, footers: dict[str, tuple[str, str | None]]) -> int:

@@ -21,6 +21,7 @@ from audit.bulletin.figures import Changes, Count, Figures, GroupRow, Rate, Warn
 from audit.bulletin.period import local_date
 from audit.config import BulletinSettings, Profile
 from audit.documents.docx_style import chinese_date
+from audit.findings.states import REVIEW_STATES_ZH
 
 SECTION_NUMERALS = "一二三四五六七八九十"
 TABLE_ROWS = 30  # rows of a list printed in the body; the attachment has them all
@@ -29,16 +30,6 @@ CHART_CAPTIONS = {
     "rates": "备案信息展示率月度趋势",
     "open_findings": "未整改问题与未备案网站月度趋势",
     "districts": "各区县未整改问题数",
-}
-REVIEW_STATES_ZH = {
-    "new": "待核实",
-    "confirmed": "已核实",
-    "notified": "已督促整改",
-    "inspected": "已现场检查",
-    "rectifying": "整改中",
-    "accepted_risk": "暂缓处置",
-    "false_positive": "误报",
-    "resolved": "已整改",
 }
 
 

@@ -12,7 +12,8 @@ from audit.bulletin.figures import Figures, FindingRow, SiteRow
 from audit.bulletin.month import MonthState
 from audit.bulletin.period import local_date
 from audit.bulletin.records import SiteInfo
-from audit.bulletin.rule_groups import UNFILED_RULES, rule_message
+from audit.bulletin.rule_groups import UNFILED_RULES
+from audit.rules.explain import rule_message
 from audit.store import Session
 from audit.store import bulletin_history as store
 

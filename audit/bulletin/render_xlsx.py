@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from audit.bulletin.document import REVIEW_STATES_ZH
 from audit.bulletin.figures import Figures, FindingRow, SiteRow
 from audit.documents.spreadsheet import Sheet, write_workbook
+from audit.findings.states import REVIEW_STATES_ZH
 from audit.rules.explain import SEVERITY_ZH
 
 SITE_COLUMNS: tuple[tuple[str, Callable[[SiteRow], Any]], ...] = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.rules import UnknownRule, get_rule, rules_of
+from audit.rules import get_rule, rules_of
 
 # 未备案: the site shows no valid filing number of a kind (or one the registry lacks).
 UNFILED_RULES = rules_of("unfiled")
@@ -12,11 +12,3 @@ POLICE_UNFILED = tuple(c for c in UNFILED_RULES if get_rule(c).number_kind == "p
 UNVERIFIED_RULES = rules_of("unverified")
 # 网络安全威胁: availability now, security signals later.
 THREAT_RULES = frozenset((*rules_of("availability"), *rules_of("threat")))
-
-
-def rule_message(code: str) -> str:
-    """The rule's message; a rule no longer defined is named as such."""
-    try:
-        return get_rule(code).message_zh
-    except UnknownRule:
-        return f"{code}（已停用的规则）"

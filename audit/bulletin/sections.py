@@ -33,11 +33,11 @@ from audit.bulletin.rule_groups import (
     THREAT_RULES,
     UNFILED_RULES,
     UNVERIFIED_RULES,
-    rule_message,
 )
 from audit.config import Profile
 from audit.findings import review
 from audit.rules.availability import UNREACHABLE
+from audit.rules.explain import rule_message
 from audit.store import bulletin_history as store
 
 

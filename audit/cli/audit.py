@@ -96,7 +96,8 @@ def print_audit_summary(summary: AuditSummary) -> None:
     "--xlsx",
     "xlsx_path",
     type=click.Path(dir_okay=False),
-    help="Also write the list to this XLSX file (frozen header, autofilter).",
+    help="Write the list to this XLSX file instead of the table (Chinese headers as in the "
+    "bulletin's attachment, frozen header, autofilter); with --json or --csv, as well.",
 )
 @format_option
 @click.pass_context
@@ -143,18 +144,18 @@ def findings(ctx: click.Context, rules: tuple[str, ...], severities: tuple[str, 
             }
             for f, s in found
         ]  # fmt: skip
-    if xlsx_path:
-        from audit.cli.output import write_xlsx
-        from audit.files import output_errors
+        if xlsx_path:
+            from audit.documents.spreadsheet import write_workbook
+            from audit.files import output_errors
+            from audit.findings.export import findings_sheet
 
-        sheet_rows = [
-            {**row, "evidence": (row["evidence"] or {}).get("excerpt", "")
-             if isinstance(row["evidence"], dict) else row["evidence"]}
-            for row in rows
-        ]  # fmt: skip
-        with output_errors("the findings", xlsx_path):
-            write_xlsx(sheet_rows, FINDING_COLUMNS, xlsx_path, sheet="findings")
-        echo(f"{xlsx_path}: {len(rows)} findings", err=True)
+            with output_errors("the findings", xlsx_path):
+                write_workbook(xlsx_path, [findings_sheet(found, on)])
+    if xlsx_path:
+        # the file is what was asked for: one line, unless another format was asked too
+        echo(f"{xlsx_path}: {len(rows)} findings", err=fmt != "table")
+        if fmt == "table":
+            return
     if fmt != "table":
         emit(rows, FINDING_COLUMNS, fmt, title=f"{len(rows)} findings")
         return

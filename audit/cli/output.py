@@ -29,7 +29,7 @@ from audit.display import display_text
 # The cell cleaning lives with the workbook writer (audit.documents.spreadsheet); safe_cell and
 # FORMULA_START stay importable from here.
 from audit.documents.spreadsheet import FORMULA_START as FORMULA_START
-from audit.documents.spreadsheet import Sheet, safe_cell, write_workbook
+from audit.documents.spreadsheet import safe_cell
 from audit.errors import OutputError
 from audit.files import describe
 
@@ -180,32 +180,6 @@ def format_option(func: Any) -> Any:
         "--json", "fmt", flag_value="json", help="Output JSON: the exact values, for programs."
     )(func)
     return click.option("--table", "fmt", flag_value="table", default=True, hidden=True)(func)
-
-
-def write_xlsx(
-    rows: Sequence[Mapping[str, Any]],
-    columns: Sequence[str],
-    path: str,
-    *,
-    sheet: str = "Sheet1",
-    headers: Mapping[str, str] | None = None,
-) -> None:
-    """An XLSX workbook of the rows: bold frozen header, autofilter, formulas neutralised,
-    control characters shown as escapes (as on the terminal)."""
-
-    def shown(value: Any) -> Any:
-        return display_text(value) if isinstance(value, str) else value
-
-    write_workbook(
-        path,
-        [
-            Sheet(
-                sheet,
-                [(headers or {}).get(c, c) for c in columns],
-                ([shown(row.get(c)) for c in columns] for row in rows),
-            )
-        ],
-    )
 
 
 # Per-row messages printed on the terminal; the rest are counted (--report writes them all).

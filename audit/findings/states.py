@@ -35,6 +35,17 @@ class ReviewState(StrEnum):
 
 
 STATES: tuple[str, ...] = tuple(state.value for state in ReviewState)
+# As documents for people outside the centre name them (bulletins, spreadsheets).
+REVIEW_STATES_ZH = {
+    "new": "待核实",
+    "confirmed": "已核实",
+    "notified": "已督促整改",
+    "inspected": "已现场检查",
+    "rectifying": "整改中",
+    "accepted_risk": "暂缓处置",
+    "false_positive": "误报",
+    "resolved": "已整改",
+}
 
 LABELS = {
     "new": "new, not yet looked at",

@@ -5,10 +5,20 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from audit.rules import RULES
+from audit.rules import RULES, UnknownRule, get_rule
 from audit.rules.model import UNIT_SEVERITIES, Rule
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低", "info": "提示"}
+
+
+def rule_message(code: str) -> str:
+    """The rule's message in Chinese; a rule no longer defined is named as such."""
+    try:
+        return get_rule(code).message_zh
+    except UnknownRule:
+        return f"{code}（已停用的规则）"
+
+
 APPLIES_ZH = {"all": "全部网站", "government": "政府网站"}
 APPLIES_EN = {"all": "all sites", "government": "government sites"}
 
