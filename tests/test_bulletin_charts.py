@@ -81,6 +81,7 @@ def make_figures(
         previous=previous,
         as_of=period.end,
         complete=True,
+        compared=True,
         overview=overview,
         unfiled=unfiled,
         rectification=rectification,

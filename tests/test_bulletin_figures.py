@@ -170,7 +170,7 @@ def test_threats_warnings_and_lists(store: Store) -> None:
     warnings = [(w.kind, w.host, w.detail) for w in figures.warnings]
     assert warnings == [
         ("deadline", "www.c.cn", "2项问题的整改期限为12月3日"),
-        ("repeated_failure", "www.f.cn", "本月2次监测中2次无法访问"),
+        ("repeated_failure", "www.f.cn", "本月2次监测中2次无法访问，月末仍无法访问"),
     ]
     # key units first, then the profile's district order
     assert [row.host for row in figures.unfiled_sites] == ["www.c.cn", "www.b.cn", "www.d.cn"]
@@ -188,13 +188,13 @@ def test_threats_warnings_and_lists(store: Store) -> None:
     }
 
 
-def test_the_trend_ends_with_the_month_and_is_empty_before_the_first_crawl(store: Store) -> None:
+def test_the_trend_starts_with_the_first_monitored_month(store: Store) -> None:
     november_story(store)
     trend = compile_november(store).trend
 
-    assert [p.month for p in trend][-3:] == ["2026-09", "2026-10", "2026-11"] and len(trend) == 12
-    september, october, november = trend[-3:]
-    assert september.reachable == 0 and september.icp_rate is None
+    # September and before had no crawl: not drawn as zeros
+    assert [p.month for p in trend] == ["2026-10", "2026-11"]
+    october, november = trend
     assert (october.reachable, october.open_findings, october.unfiled_sites) == (5, 4, 3)
     assert (november.reachable, november.open_findings, november.unfiled_sites) == (5, 5, 3)
     assert november.police_rate == pytest.approx(0.4)
@@ -226,3 +226,60 @@ def test_months_are_given_as_year_and_month() -> None:
     for wrong in ("2026-13", "11-2026", "2026/11", ""):
         with pytest.raises(UserError, match="YYYY-MM"):
             parse_month(wrong)
+
+
+def bulletin_text(figures: Figures) -> str:
+    document = build_document(
+        figures, PROFILE, BulletinSettings(), issue="1", date=dt.date(2027, 1, 2), charts={}
+    )
+    return to_markdown(document, Path("."))
+
+
+def test_a_month_is_compared_with_the_last_month_that_was_monitored(store: Store) -> None:
+    world = World(store)
+    for host in ("a.cn", "b.cn"):
+        world.site(host, "盐湖区")
+    world.crawl(beijing(2026, 9, 10), {"a.cn": footer(0), "b.cn": footer(1)})
+    # nobody monitored October or November
+    world.crawl(beijing(2026, 12, 10), {"a.cn": footer(0, icp=False), "b.cn": footer(1)})
+    with store.session() as session:
+        september = compile_figures(session, PROFILE, month_period(2026, 9), now=COMPILED_ON)
+        december = compile_figures(
+            session, PROFILE, month_period(2026, 12), now=beijing(2027, 1, 2)
+        )
+
+    assert (december.previous.month, december.compared) == ("2026-09", True)
+    assert december.unfiled.sites == Count(1, 0)
+    text = bulletin_text(december)
+    assert "较9月增加1家" in text and "较上月" not in text
+    assert "9月遗留尚未整改0家" in text
+    assert [p.month for p in december.trend] == ["2026-09", "2026-12"]  # no zeros between
+
+    # the first month monitored has nothing to compare with, and says so
+    assert not september.compared
+    first = bulletin_text(september)
+    assert "本月共监测网站2个，为首次监测" in first
+    assert "| 监测网站（个） | 2 | — | — |" in first
+    assert "与上月相比" not in first and "上月遗留" not in first
+
+
+def test_the_text_speaks_plainly_and_never_contradicts_itself(store: Store) -> None:
+    world = World(store)
+    world.site("a.cn", "盐湖区")
+    world.site("f.cn", "芮城县")
+    world.crawl(beijing(2026, 10, 31, 12), {"a.cn": footer(0, icp=False), "f.cn": "timeout"})
+    # down once in November, the second run in a row: BA301 opens; not "often" in the month
+    world.crawl(beijing(2026, 11, 12), {"a.cn": footer(0, icp=False), "f.cn": "refused"})
+    figures = compile_november(store)
+    text = bulletin_text(figures)
+
+    [threat] = figures.threats
+    assert (threat.rule, threat.open.current) == ("BA301", 1)
+    # 五（二） lists the site 四 counts as unreachable, never "none"
+    assert "本月无多次监测无法访问的网站" not in text
+    assert "本月1次监测中1次无法访问，月末仍无法访问" in text
+    # no jargon, no rule codes, no promise of features to come
+    for jargon in ("处置状态发生变化", "无变化", "发生变化", "按问题类型分别计", "BA301", "BA101",
+                   "待相关监测项目启用后"):  # fmt: skip
+        assert jargon not in text, jargon
+    assert "按具体问题计，本月新发现" in text

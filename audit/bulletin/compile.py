@@ -99,6 +99,7 @@ def compile_figures(
         previous=month.previous,
         as_of=month.as_of,
         complete=now >= period.end,
+        compared=month.compared,
         overview=sections.overview(month),
         unfiled=sections.unfiled(month),
         rectification=sections.rectification(month),

@@ -18,7 +18,7 @@ from audit.bulletin.blocks import (
     Table,
 )
 from audit.bulletin.figures import Changes, Count, Figures, GroupRow, Rate, Warning
-from audit.bulletin.period import local_date
+from audit.bulletin.period import local_date, previous_period
 from audit.config import BulletinSettings, Profile
 from audit.documents.docx_style import chinese_date
 from audit.findings.states import REVIEW_STATES_ZH
@@ -102,28 +102,42 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def _change(count: Count, unit: str = "个") -> str:
-    """较上月增加3个 / 减少2个 / 持平."""
+def before_word(figures: Figures) -> str | None:
+    """How the text names the month compared with: 上月; 9月 when the months between were
+    not monitored (2025年12月 across a year); None when no month before was monitored."""
+    if not figures.compared:
+        return None
+    if figures.previous == previous_period(figures.period):
+        return "上月"
+    if figures.previous.year == figures.period.year:
+        return f"{int(figures.previous.month[5:])}月"
+    return figures.previous.label
+
+
+def _change(count: Count, before: str | None, unit: str = "个") -> str:
+    """较上月增加3个 / 减少2个 / 持平; 为首次监测 with nothing to compare with."""
+    if before is None:
+        return "为首次监测"
     if count.delta > 0:
-        return f"较上月增加{count.delta}{unit}"
+        return f"较{before}增加{count.delta}{unit}"
     if count.delta < 0:
-        return f"较上月减少{-count.delta}{unit}"
-    return "与上月持平"
+        return f"较{before}减少{-count.delta}{unit}"
+    return f"与{before}持平"
 
 
 def _signed(value: int) -> str:
     return f"+{value}" if value > 0 else str(value)
 
 
-def _points(rate: Rate) -> str:
+def _points(rate: Rate, before: str | None) -> str:
     delta = rate.delta_points
-    if delta is None:
-        return "上月无可比数据"
+    if delta is None or before is None:
+        return "无可比数据" if before is None else f"{before}无可比数据"
     if round(delta, 1) > 0:
-        return f"较上月上升{delta:.1f}个百分点"
+        return f"较{before}上升{delta:.1f}个百分点"
     if round(delta, 1) < 0:
-        return f"较上月下降{-delta:.1f}个百分点"
-    return "与上月持平"
+        return f"较{before}下降{-delta:.1f}个百分点"
+    return f"与{before}持平"
 
 
 def _points_cell(rate: Rate) -> str:
@@ -131,18 +145,27 @@ def _points_cell(rate: Rate) -> str:
     return "—" if delta is None else f"{delta:+.1f}个百分点"
 
 
-def _changes(changes: Changes, what: str) -> str:
+def _site_changes(changes: Changes, before: str | None) -> str:
+    """How the sites monitored differ from the month compared with, in plain words."""
+    if before is None:
+        return ""
+    kept = changes.changed + changes.same
     return (
-        f"与上月相比，{what}新增{changes.new}个、消失{changes.gone}个、"
-        f"发生变化{changes.changed}个、保持不变{changes.same}个。"
+        f"与{before}相比，新纳入监测的网站{changes.new}个，不再监测的{changes.gone}个；"
+        f"两月均监测的{kept}个网站中，访问情况、备案信息展示情况或存在的问题有变化的"
+        f"{changes.changed}个。"
     )
 
 
-def _count_row(label: str, count: Count) -> tuple[str, ...]:
+def _count_row(label: str, count: Count, before: str | None) -> tuple[str, ...]:
+    if before is None:
+        return (label, str(count.current), "—", "—")
     return (label, str(count.current), str(count.previous), _signed(count.delta))
 
 
-def _rate_row(label: str, rate: Rate) -> tuple[str, ...]:
+def _rate_row(label: str, rate: Rate, before: str | None) -> tuple[str, ...]:
+    if before is None:
+        return (label, _percent(rate.current), "—", "—")
     return (label, _percent(rate.current), _percent(rate.previous), _points_cell(rate))
 
 
@@ -164,54 +187,55 @@ def _opening(figures: Figures, profile: Profile) -> str:
 
 
 def _overview(figures: Figures, charts: Mapping[str, Path | None]) -> list[Block]:
-    o = figures.overview
+    o, before = figures.overview, before_word(figures)
     new = f"本月新发现网站{o.new_sites}个"
     if o.new_discovered:
         new += f"（其中通过网站链接发现{o.new_discovered}个）"
     if o.retired_sites:
         new += f"，移出监测名单{o.retired_sites}个"
     text = (
-        f"本月共监测网站{o.monitored.current}个，{_change(o.monitored)}；完成监测"
+        f"本月共监测网站{o.monitored.current}个，{_change(o.monitored, before)}；完成监测"
         f"{o.crawled.current}个，可正常访问{o.reachable.current}个。可正常访问的网站中，"
         f"展示有效ICP备案编号的{o.icp.part}个，展示率{_percent(o.icp.current)}，"
-        f"{_points(o.icp)}；展示有效公安联网备案编号的{o.police.part}个，展示率"
-        f"{_percent(o.police.current)}，{_points(o.police)}；两者均展示的{o.both.part}个，"
+        f"{_points(o.icp, before)}；展示有效公安联网备案编号的{o.police.part}个，展示率"
+        f"{_percent(o.police.current)}，{_points(o.police, before)}；两者均展示的{o.both.part}个，"
         f"占{_percent(o.both.current)}。{new}。"
     )
     table = Table(
         caption="网站备案信息监测总体情况",
-        headers=("指标", "本月", "上月", "变化"),
+        headers=("指标", "本月", before or "上月", "变化"),
         rows=(
-            _count_row("监测网站（个）", o.monitored),
-            _count_row("完成监测（个）", o.crawled),
-            _count_row("可正常访问（个）", o.reachable),
-            _rate_row("ICP备案编号展示率", o.icp),
-            _rate_row("公安联网备案编号展示率", o.police),
-            _rate_row("两者均展示率", o.both),
-            _count_row("未备案网站（家）", figures.unfiled.sites),
+            _count_row("监测网站（个）", o.monitored, before),
+            _count_row("完成监测（个）", o.crawled, before),
+            _count_row("可正常访问（个）", o.reachable, before),
+            _rate_row("ICP备案编号展示率", o.icp, before),
+            _rate_row("公安联网备案编号展示率", o.police, before),
+            _rate_row("两者均展示率", o.both, before),
+            _count_row("未备案网站（家）", figures.unfiled.sites, before),
         ),
         widths=(3, 1.3, 1.3, 1.6),
         numeric=(False, True, True, True),
     )
+    changed = _site_changes(o.sites, before)
     return [
         Paragraph(text),
-        Paragraph(_changes(o.sites, "网站监测状态")),
+        *([Paragraph(changed)] if changed else []),
         table,
         Chart("rates", CHART_CAPTIONS["rates"], charts.get("rates")),
     ]
 
 
-def _group_table(caption: str, label: str, rows: Sequence[GroupRow]) -> Table:
+def _group_table(caption: str, label: str, rows: Sequence[GroupRow], before: str | None) -> Table:
     return Table(
         caption=caption,
-        headers=(label, "未备案网站", "其中本月新增", "上月", "变化", "其中重点单位"),
+        headers=(label, "未备案网站", "其中本月新增", before or "上月", "变化", "其中重点单位"),
         rows=tuple(
             (
                 r.name,
                 str(r.unfiled),
                 str(r.new),
-                str(r.previous),
-                _signed(r.delta),
+                str(r.previous) if before else "—",
+                _signed(r.delta) if before else "—",
                 str(r.key_units),
             )
             for r in rows
@@ -222,17 +246,24 @@ def _group_table(caption: str, label: str, rows: Sequence[GroupRow]) -> Table:
 
 
 def _unfiled(figures: Figures, charts: Mapping[str, Path | None]) -> list[Block]:
-    u = figures.unfiled
+    u, before = figures.unfiled, before_word(figures)
+    carried = (
+        f"其中本月新增{u.new}家，{before}遗留尚未整改{u.carried}家；{before}通报的未备案网站中，"
+        f"本月已不再发现问题的{u.fixed}家。"
+        if before
+        else ""
+    )
+    still = u.findings.changed + u.findings.same
+    progress = f"，其中本月有处置进展的{u.findings.changed}项" if u.findings.changed else ""
     blocks: list[Block] = [
         Paragraph(
             f"截至{_month_end(figures)}，共有未备案（未展示有效备案编号）网站{u.sites.current}家，"
-            f"{_change(u.sites, '家')}。其中本月新增{u.new}家，上月遗留尚未整改{u.carried}家；"
-            f"上月通报的未备案网站中，本月已不再发现问题的{u.fixed}家。未展示有效ICP备案编号的"
+            f"{_change(u.sites, before, '家')}。{carried}未展示有效ICP备案编号的"
             f"{u.missing_icp.current}家，未展示有效公安联网备案编号的{u.missing_police.current}家。"
         ),
         Paragraph(
-            f"按问题统计，本月新增{u.findings.new}项，消除{u.findings.gone}项，"
-            f"处置状态发生变化{u.findings.changed}项，无变化{u.findings.same}项。"
+            f"按具体问题计，本月新发现{u.findings.new}项，经复测已消除{u.findings.gone}项；"
+            f"此前发现、本月仍未消除的{still}项{progress}。"
         ),
     ]
     if u.unverified:
@@ -263,8 +294,8 @@ def _unfiled(figures: Figures, charts: Mapping[str, Path | None]) -> list[Block]
         )
     else:
         blocks.append(Paragraph("重点单位网站中，本月未发现未备案问题。"))
-    blocks.append(_group_table("未备案网站区县分布", "区县", u.by_district))
-    blocks.append(_group_table("未备案网站类别分布", "类别", u.by_category))
+    blocks.append(_group_table("未备案网站区县分布", "区县", u.by_district, before))
+    blocks.append(_group_table("未备案网站类别分布", "类别", u.by_category, before))
     blocks.append(Chart("districts", CHART_CAPTIONS["districts"], charts.get("districts")))
     return blocks
 
@@ -292,14 +323,15 @@ def _rectification(figures: Figures, charts: Mapping[str, Path | None]) -> list[
         f"超过整改期限仍未完成整改{r.overdue.current}家。"
         "完成整改均经复测确认：整改期间的网站在后续监测中不再发现问题，即视为完成整改。"
     )
+    before = before_word(figures)
     summary = Table(
         caption="整改工作情况",
-        headers=("项目", "本月", "上月", "变化"),
+        headers=("项目", "本月", before or "上月", "变化"),
         rows=(
-            _count_row("督促整改（家）", r.notified),
-            _count_row("现场检查（家）", r.inspected),
-            _count_row("完成整改并经复测确认（家）", r.fixed),
-            _count_row("逾期未整改（家）", r.overdue),
+            _count_row("督促整改（家）", r.notified, before),
+            _count_row("现场检查（家）", r.inspected, before),
+            _count_row("完成整改并经复测确认（家）", r.fixed, before),
+            _count_row("逾期未整改（家）", r.overdue, before),
         ),
         widths=(3, 1.3, 1.3, 1.3),
         numeric=(False, True, True, True),
@@ -326,7 +358,7 @@ def _rectification(figures: Figures, charts: Mapping[str, Path | None]) -> list[
                         row.host,
                         row.name,
                         row.district,
-                        f"{row.rule} {row.message}",
+                        row.message,
                         REVIEW_STATES_ZH.get(row.review_state, row.review_state),
                         row.deadline.isoformat() if row.deadline else "",
                     )
@@ -343,6 +375,7 @@ def _rectification(figures: Figures, charts: Mapping[str, Path | None]) -> list[
 
 
 def _threats(figures: Figures) -> list[Block]:
+    before = before_word(figures)
     rows = [t for t in figures.threats if t.new or t.open.current or t.open.previous]
     if not rows:
         return [Paragraph("本月未监测到网站可用性及安全威胁问题。")]
@@ -350,19 +383,31 @@ def _threats(figures: Figures) -> list[Block]:
     still = sum(t.open.current for t in rows)
     text = (
         f"本月监测发现网站可用性及安全问题{new}项；截至{_month_end(figures)}，"
-        f"尚未消除{still}项，涉及网站{sum(t.sites for t in rows)}个（按问题类型分别计）。"
+        f"尚未消除{still}项，各类问题涉及的网站数见下表。"
         "网站长期无法访问的，主办单位应及时恢复或依规办理备案注销手续；"
         "网站被劫持跳转的，应立即排查处置。"
     )
     table = Table(
         caption="网络安全威胁情况（按问题类型）",
-        headers=("规则", "问题类型", "本月新发现", "月末未消除", "上月末", "涉及网站"),
+        headers=(
+            "问题类型",
+            "本月新发现",
+            "月末未消除",
+            f"{before}末" if before else "上月末",
+            "涉及网站",
+        ),
         rows=tuple(
-            (t.rule, t.name, str(t.new), str(t.open.current), str(t.open.previous), str(t.sites))
+            (
+                t.name,
+                str(t.new),
+                str(t.open.current),
+                str(t.open.previous) if before else "—",
+                str(t.sites),
+            )
             for t in rows
         ),
-        widths=(1.1, 4, 1.3, 1.3, 1.1, 1.2),
-        numeric=(False, False, True, True, True, True),
+        widths=(5.1, 1.3, 1.3, 1.1, 1.2),
+        numeric=(False, True, True, True, True),
     )
     return [Paragraph(text), table]
 
@@ -402,12 +447,10 @@ def _warnings(figures: Figures) -> list[Block]:
         ),
         *_warning_section(
             "（二）多次监测无法访问", failing,
-            "以下{count}家网站本月多次监测无法访问，可能已停止服务或存在故障，请主办单位核实；"
-            "已停止服务的，应办理备案注销手续。",
+            "以下{count}家网站本月多次监测无法访问或月末仍无法访问，可能已停止服务或存在故障，"
+            "请主办单位核实；已停止服务的，应办理备案注销手续。",
             "多次监测无法访问的网站", "本月无多次监测无法访问的网站。",
         ),
-        Heading("（三）其他预警", level=2),
-        Paragraph("证书即将到期等安全预警待相关监测项目启用后通报，本月暂无。"),
     ]  # fmt: skip
 
 

@@ -219,9 +219,10 @@ class TrendPoint:
 @dataclass
 class Figures:
     period: Period
-    previous: Period
+    previous: Period  # the month compared with: the last one before with a crawl run
     as_of: dt.datetime  # the month's end, or the compile time for a month not yet over
     complete: bool  # the month is over
+    compared: bool  # some month before had a crawl run: ``previous`` is that month
     overview: Overview
     unfiled: Unfiled
     rectification: Rectification

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from audit.bulletin.figures import Period
 from audit.bulletin.history import History, ReviewStates, Timeline
-from audit.bulletin.period import local_date, months_ending, previous_period
+from audit.bulletin.period import local_date, months_ending, period_of, previous_period
 from audit.bulletin.records import (
     FindingInfo,
     Monitoring,
@@ -51,7 +51,8 @@ class MonthState:
     profile: Profile
     settings: BulletinSettings
     period: Period
-    previous: Period
+    previous: Period  # the month compared with: the last one before with a crawl run
+    compared: bool  # False: no month before had a crawl run (previous is then the month before)
     now: dt.datetime
     as_of: dt.datetime
     timeline: Timeline
@@ -92,12 +93,17 @@ def read_month(
 ) -> MonthState:
     """The state of ``period`` as the database stood at its end (or ``now``, if earlier)."""
     as_of = min(period.end, now)
-    previous = previous_period(period)
     timeline = Timeline(session, as_of)
+    previous, compared = compared_month(timeline, period)
     sites = read_sites(session, as_of)
     findings = read_findings(session)
     monitoring = Monitoring(sites)
-    trend_months = [m for m in months_ending(period, settings.trend_months) if m.start < as_of]
+    # A month without a crawl run was not monitored: it is not drawn (as zeros) in the trend.
+    trend_months = [
+        m
+        for m in months_ending(period, settings.trend_months)
+        if m == period or (m.start < as_of and timeline.runs_between(m.start, m.end))
+    ]
     history = History(
         session,
         timeline,
@@ -131,6 +137,7 @@ def read_month(
         settings=settings,
         period=period,
         previous=previous,
+        compared=compared,
         now=now,
         as_of=as_of,
         timeline=timeline,
@@ -156,6 +163,15 @@ def read_month(
         overdue_now=overdue(reported_now, reviews_now, end_day),
         overdue_before=overdue(reported_before, reviews_before, previous_end_day),
     )
+
+
+def compared_month(timeline: Timeline, period: Period) -> tuple[Period, bool]:
+    """The month ``period`` is compared with: the last month before it with a crawl run (a
+    month nobody monitored compares nothing), and True; else the month before, and False."""
+    earlier = [at for at in timeline.run_start.values() if at < period.start]
+    if not earlier:
+        return previous_period(period), False
+    return period_of(max(earlier)), True
 
 
 def sites_with(

@@ -33,6 +33,12 @@ def previous_period(period: Period) -> Period:
     return month_period(year - 1, 12) if month == 1 else month_period(year, month - 1)
 
 
+def period_of(moment: dt.datetime) -> Period:
+    """The month ``moment`` falls in (Beijing time)."""
+    local = moment.astimezone(LOCAL_TZ)
+    return month_period(local.year, local.month)
+
+
 def months_ending(period: Period, count: int) -> list[Period]:
     """The ``count`` months ending with ``period``, oldest first."""
     months = [period]

@@ -36,7 +36,7 @@ from audit.bulletin.rule_groups import (
 )
 from audit.config import Profile
 from audit.findings import review
-from audit.rules.availability import UNREACHABLE
+from audit.rules.availability import UNREACHABLE, UNREACHABLE_RULE
 from audit.rules.explain import rule_message
 from audit.store import bulletin_history as store
 
@@ -195,13 +195,28 @@ def warnings(month: MonthState) -> list[Warning]:
         info = sites[site_id]
         detail = f"{count}项问题的整改期限为{deadline.month}月{deadline.day}日"
         found.append(Warning("deadline", info.host, info.name, info.district, detail, deadline))
+    # The sites whose unreachable finding is open at the month's end (counted in 四 as well),
+    # and those that failed often in the month but came back.
     run_ids = timeline.runs_between(month.period.start, month.period.end)
-    failing = store.failure_counts(month.session, run_ids, UNREACHABLE, settings.repeated_failures)
-    for site_id, visits, failures in failing:
+    counts = {
+        site_id: (visits, failures)
+        for site_id, visits, failures in store.failure_counts(
+            month.session, run_ids, UNREACHABLE, 1
+        )
+    }
+    still_down = {
+        findings[f].site_id for f in month.reported_now if findings[f].rule == UNREACHABLE_RULE
+    }
+    often = {site_id for site_id, (_, failures) in counts.items()
+             if failures >= settings.repeated_failures}  # fmt: skip
+    for site_id in still_down | often:
         info = sites[site_id]
         if not info.monitored_at(timeline.as_of):
             continue
-        detail = f"本月{visits}次监测中{failures}次无法访问"
+        visits, failures = counts.get(site_id, (0, 0))
+        parts = [f"本月{visits}次监测中{failures}次无法访问"] if failures else []
+        parts.append("月末仍无法访问" if site_id in still_down else "月末已恢复访问")
+        detail = "，".join(parts)
         found.append(Warning("repeated_failure", info.host, info.name, info.district, detail))
     order = {"deadline": 0, "repeated_failure": 1}
     found.sort(key=lambda w: (order[w.kind], w.on or dt.date.max, w.district, w.host))
