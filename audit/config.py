@@ -383,6 +383,12 @@ class BulletinSettings(_Strict):
         2, ge=1, description="预警: a site unreachable this many times in the month"
     )
     trend_months: int = Field(12, ge=2, le=36, description="Months shown in the trend charts")
+    copy_to: list[str] = Field(
+        default_factory=list, description="版记: 抄送 the units the bulletin is copied to"
+    )
+    printer: str = Field(
+        "", description="版记: the unit that prints it (印发机关); empty = the compiling unit"
+    )
 
     def title_for(self, profile: Profile) -> str:
         return self.title.strip() or f"{profile.name}网络与信息安全信息通报"

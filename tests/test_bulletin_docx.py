@@ -12,6 +12,7 @@ from pathlib import Path
 import docx
 import pytest
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.oxml.ns import qn
 from docx.shared import RGBColor
 
 from audit.bulletin.blocks import BulletinDocument, Chart, Heading, Masthead, Paragraph, Table
@@ -79,6 +80,9 @@ def bulletin(chart_png: Path | None) -> BulletinDocument:
         blocks=blocks,
         signature=(UNIT, "2026年12月1日"),
         attachments=("2026年11月未备案网站及问题清单",),
+        copy_to=("运城市公安局", "运城市委网信办"),
+        printer="运城市网络与信息安全信息通报中心办公室",
+        printed=dt.date(2026, 12, 1),
     )
 
 
@@ -112,7 +116,16 @@ def test_the_bulletin_has_its_masthead_headings_table_charts_and_close(rendered:
     assert "（图表未生成）" in paragraphs
 
     assert "附件：2026年11月未备案网站及问题清单" in paragraphs
-    assert paragraphs[-2:] == [UNIT, "2026年12月1日"]
+    assert paragraphs[-4:-2] == [UNIT, "2026年12月1日"]
+    # the 版记 closes it (GB/T 9704): 抄送, the printing unit and the date, between rules
+    assert paragraphs[-2:] == [
+        "抄送：运城市公安局，运城市委网信办。",
+        "运城市网络与信息安全信息通报中心办公室\t2026年12月1日印发",
+    ]
+    copy, printed = document.paragraphs[-2:]
+    borders = [{side.tag.split("}")[1] for side in p._p.pPr.find(qn("w:pBdr"))}
+               for p in (copy, printed)]  # fmt: skip
+    assert borders == [{"top"}, {"top", "bottom"}]
     assert paragraphs.index("附件：2026年11月未备案网站及问题清单") > paragraphs.index(HEADINGS[-1])
 
 
@@ -212,5 +225,6 @@ def test_an_unreadable_chart_is_reported_in_its_place(tmp_path: Path) -> None:
 def test_the_bulletin_prints_with_its_chinese_text(rendered: Path, tmp_path: Path) -> None:
     # pdftotext puts a space between Chinese and Latin text (2026 年): compare without spaces
     text = "".join(pdf_text(docx_to_pdf(rendered, tmp_path)).split())
-    for expected in (TITLE, SUBTITLE, "一、总体情况", "六、工作要求", "2026年12月1日"):
+    for expected in (TITLE, SUBTITLE, "一、总体情况", "六、工作要求", "2026年12月1日",
+                     "抄送：运城市公安局，运城市委网信办。", "2026年12月1日印发"):  # fmt: skip
         assert expected in text, expected

@@ -108,7 +108,11 @@ def test_a_sponsor_notice_lists_each_open_finding_of_its_sites(
     assert deadline == "2026年12月13日"
     body = "\n".join(paragraphs)
     assert "2个网站存在2项" in body and f"于{deadline}前完成整改" in body
-    assert paragraphs[-2:] == ["运城市网络与信息安全信息通报中心", "2026年11月28日"]
+    # signed, then the 版记 (GB/T 9704): the printing unit and the date printed
+    assert paragraphs[-3:] == [
+        "运城市网络与信息安全信息通报中心", "2026年11月28日",
+        "运城市网络与信息安全信息通报中心\t2026年11月28日印发",
+    ]  # fmt: skip
 
     assert tuple(rows[0]) == HEADERS
     assert len(rows) == 3  # one row per finding; 芮城 is another sponsor's
@@ -346,5 +350,5 @@ def test_a_site_without_a_known_sponsor_is_addressed_by_its_name_and_host(
     paragraphs, rows = read(issued.path)
     assert f"芮城县人民政府（{RUICHENG}）网站主办单位：" in paragraphs
     assert "联系人：张三，联系电话：0359-2000000。" in paragraphs
-    assert paragraphs[-1] == "抄送：运城市公安局网安支队，芮城县委网信办。"
+    assert paragraphs[-2] == "抄送：运城市公安局网安支队，芮城县委网信办。"  # 版记
     assert len(rows) == 2

@@ -88,3 +88,7 @@ class BulletinDocument:
     signature: tuple[str, ...] = ()
     # the attachment list (附件：1. …xlsx)
     attachments: tuple[str, ...] = ()
+    # 版记 (GB/T 9704): 抄送, and the unit that printed it and when
+    copy_to: tuple[str, ...] = ()
+    printer: str = ""
+    printed: dt.date | None = None

@@ -77,6 +77,9 @@ def build_document(
         blocks=_numbered(blocks),
         attachments=(attachment_name(figures).removeprefix("附件："),),
         signature=(unit, chinese_date(date)),
+        copy_to=tuple(settings.copy_to),
+        printer=settings.printer.strip() or unit,
+        printed=date,
     )
 
 

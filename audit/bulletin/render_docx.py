@@ -40,6 +40,7 @@ from audit.documents.docx_style import (
     TITLE_PT,
     add_caption,
     add_grid_table,
+    add_record,
     add_signature,
     chinese_date,
     clean_lines,
@@ -97,6 +98,9 @@ def build_docx(bulletin: BulletinDocument) -> DocxDocument:
     _attachments(document, bulletin.attachments)
     # 署名 under the body or the 附件说明, with room above for the seal
     add_signature(document, bulletin.signature, gap_pt=2 * LINE_PT)
+    if bulletin.printed is not None:
+        add_record(document, copy_to=bulletin.copy_to, printer=bulletin.printer,
+                   printed=bulletin.printed)  # fmt: skip
     return document
 
 

@@ -116,6 +116,11 @@ figcaption {{ font-family: {HEADING_FONTS}; font-size: 12pt; line-height: 1.6; }
 .attachments ol {{ margin: 0; padding-left: 1.6em; }}
 .signature {{ margin-top: 28pt; text-align: right; padding-right: 2em; break-inside: avoid; }}
 .signature p {{ text-indent: 0; text-align: right; }}
+.record {{ margin-top: 42pt; border-top: 1.5px solid #000; border-bottom: 1.5px solid #000;
+  font-size: 14pt; break-inside: avoid; }}
+.record p {{ text-indent: 0; margin: 0; padding: 2pt 1em; }}
+.record .copy {{ border-bottom: 1px solid #000; }}
+.record .printed {{ display: flex; justify-content: space-between; }}
 @media screen {{
   html {{ background: #e8e8e8; }}
   .page {{ background: #fff; margin: 16px auto; padding: 20mm 26mm 24mm 28mm;
@@ -155,6 +160,7 @@ def to_html(document: BulletinDocument) -> str:
         lines.extend(_block(block))
     lines.extend(_attachments(document.attachments))
     lines.extend(_signature(document.signature))
+    lines.extend(_record(document))
     lines += ["</main>", "</body>", "</html>", ""]
     return "\n".join(lines)
 
@@ -287,6 +293,19 @@ def _attachments(attachments: Sequence[str]) -> list[str]:
     else:
         items = "<ol>" + "".join(f"<li>{name}</li>" for name in names) + "</ol>"
     return [f'<div class="attachments"><span class="label">{ATTACHMENTS_LABEL}</span>{items}</div>']
+
+
+def _record(document: BulletinDocument) -> list[str]:
+    """版记: 抄送, then the printing unit and the date, between rules."""
+    if document.printed is None:
+        return []
+    units = [escape(unit) for unit in document.copy_to if clean_text(unit)]
+    copied = [f'<p class="copy">抄送：{"，".join(units)}。</p>'] if units else []
+    printed = (
+        f'<p class="printed"><span>{escape(document.printer)}</span>'
+        f"<span>{escape(chinese_date(document.printed))}印发</span></p>"
+    )
+    return ['<div class="record">', *copied, printed, "</div>"]
 
 
 def _signature(signature: Sequence[str]) -> list[str]:

@@ -59,6 +59,7 @@ def to_markdown(document: BulletinDocument, directory: Path) -> str:
     parts += [_block(block, directory) for block in document.blocks]
     parts += _attachments(document.attachments)
     parts += _signature(document.signature)
+    parts += _record(document)
     # blocks are separated by blank lines, so that no block runs into the next (a line
     # right after a table would become one of its rows)
     return "\n\n".join(part for part in parts if part) + "\n"
@@ -169,6 +170,16 @@ def _attachments(attachments: Sequence[str]) -> list[str]:
     if names:
         return [ATTACHMENTS_LABEL, "\n".join(f"{n}. {name}" for n, name in enumerate(names, 1))]
     return []
+
+
+def _record(document: BulletinDocument) -> list[str]:
+    """版记: 抄送, then the printing unit and the date, under a rule."""
+    if document.printed is None:
+        return []
+    units = [escape_markdown(unit) for unit in document.copy_to if unit.strip()]
+    copied = [f"抄送：{'，'.join(units)}。"] if units else []
+    printed = f"{escape_markdown(document.printer)}　{chinese_date(document.printed)}印发"
+    return ["---", HARD_BREAK.join([*copied, printed])]
 
 
 def _signature(signature: Sequence[str]) -> list[str]:

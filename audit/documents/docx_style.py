@@ -320,6 +320,46 @@ def add_signature(document: DocxDocument, lines: Sequence[str], *, gap_pt: float
         fmt.keep_with_next = index < len(texts) - 1
 
 
+RECORD_PT = 14  # 版记: 4号仿宋
+
+
+def add_record(
+    document: DocxDocument, *, copy_to: Sequence[str], printer: str, printed: dt.date
+) -> None:
+    """The 版记 that closes an official document (GB/T 9704-2012, 7.4): 抄送 (when any)
+    and the printing unit with the date printed, between a thick rule above and below and a
+    thin one between them, 4号仿宋, one character in from each side."""
+    from docx.enum.text import WD_TAB_ALIGNMENT
+    from docx.shared import Pt
+
+    units = [text for text in (clean_text(unit, 100) for unit in copy_to) if text]
+    lines: list[Paragraph] = []
+    if units:
+        lines.append(document.add_paragraph(f"抄送：{'，'.join(units)}。"))
+    printed_line = document.add_paragraph(
+        f"{clean_text(printer, 100)}\t{chinese_date(printed)}印发"
+    )
+    width = document.sections[-1].page_width - document.sections[-1].left_margin
+    width -= document.sections[-1].right_margin
+    printed_line.paragraph_format.tab_stops.add_tab_stop(
+        width - Pt(RECORD_PT), WD_TAB_ALIGNMENT.RIGHT
+    )
+    lines.append(printed_line)
+    for index, line in enumerate(lines):
+        fmt = line.paragraph_format
+        fmt.space_before = Pt(3 * LINE_PT if index == 0 else 0)
+        fmt.space_after = Pt(0)
+        fmt.first_line_indent = Pt(0)
+        fmt.left_indent = Pt(RECORD_PT)
+        fmt.keep_together = fmt.keep_with_next = True
+        for run in line.runs:
+            set_font(run, BODY_FONT, RECORD_PT)
+        # thick rules (0.75 pt here, as Word draws the standard's 0.35 mm) first and last,
+        # thin between
+        paragraph_rule(line, color="000000", eighths_pt=6 if index == 0 else 4, side="top")
+    paragraph_rule(lines[-1], color="000000", eighths_pt=6, side="bottom")
+
+
 def set_outline_level(paragraph: Paragraph, level: int) -> None:
     """Show a heading in Word's navigation pane without the template's Heading styles
     (their theme fonts and blue would need undoing); ``level`` 0 is the top."""

@@ -27,6 +27,7 @@ from audit.documents.docx_style import (
     add_body,
     add_caption,
     add_grid_table,
+    add_record,
     add_signature,
     chinese_date,
     clean_text,
@@ -326,11 +327,7 @@ def render_notice(content: NoticeContent) -> DocxDocument:
         add_body(document, f"联系人：{clean_text(content.contact, 200)}。")
     # the unit and the date under it, with room above for the seal
     add_signature(document, [content.issuer, chinese_date(content.date)], gap_pt=56)
-    if content.copy_to:
-        copied = document.add_paragraph(
-            f"抄送：{'，'.join(clean_text(unit, 100) for unit in content.copy_to)}。"
-        )
-        copied.paragraph_format.space_before = Pt(28)
+    add_record(document, copy_to=content.copy_to, printer=content.issuer, printed=content.date)
     return document
 
 
