@@ -339,10 +339,9 @@ def add_record(
     printed_line = document.add_paragraph(
         f"{clean_text(printer, 100)}\t{chinese_date(printed)}印发"
     )
-    width = document.sections[-1].page_width - document.sections[-1].left_margin
-    width -= document.sections[-1].right_margin
+    # the date ends one character in from the right edge of the text
     printed_line.paragraph_format.tab_stops.add_tab_stop(
-        width - Pt(RECORD_PT), WD_TAB_ALIGNMENT.RIGHT
+        Mm(TEXT_WIDTH_MM) - Pt(RECORD_PT), WD_TAB_ALIGNMENT.RIGHT
     )
     lines.append(printed_line)
     for index, line in enumerate(lines):
