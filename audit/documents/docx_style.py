@@ -330,7 +330,7 @@ def add_record(
     and the printing unit with the date printed, between a thick rule above and below and a
     thin one between them, 4号仿宋, one character in from each side."""
     from docx.enum.text import WD_TAB_ALIGNMENT
-    from docx.shared import Pt
+    from docx.shared import Mm, Pt
 
     units = [text for text in (clean_text(unit, 100) for unit in copy_to) if text]
     lines: list[Paragraph] = []
