@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import os
 import tomllib
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +24,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -60,6 +62,11 @@ class Profile(_Strict):
     domain_suffixes: list[str] = Field(
         default_factory=list,
         description="Other suffixes whose hosts belong to the jurisdiction (discovery)",
+    )
+    district_domains: dict[str, str] = Field(
+        default_factory=dict,
+        description="A county's domain and its district: the district of a site discovered"
+        " under it (yanhu.yuncheng.gov.cn = 盐湖区)",
     )
 
     @model_validator(mode="before")
@@ -100,9 +107,28 @@ class Profile(_Strict):
     def _suffixes(cls, value: list[str]) -> list[str]:
         return [s.strip().lower().lstrip(".") for s in value if s.strip()]
 
+    @field_validator("district_domains")
+    @classmethod
+    def _district_domains(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        known = set((info.data.get("divisions") or {}).values())
+        for domain, district in value.items():
+            if known and district not in known:
+                raise ValueError(f"{domain}: {district!r} is none of the profile's divisions")
+        return {domain.strip().lower().strip("."): name for domain, name in value.items()}
+
     @property
     def district_names(self) -> list[str]:
         return list(self.divisions.values())
+
+    def district_of(self, host: str, police_codes: Iterable[str] = ()) -> str | None:
+        """The district a site belongs to as far as something says: a county's domain its
+        host is under (the longest), else the division code of a public-security number
+        it shows; None when nothing does."""
+        host = host.lower().rstrip(".")
+        under = [d for d in self.district_domains if host == d or host.endswith("." + d)]
+        if under:
+            return self.district_domains[max(under, key=len)]
+        return next((self.divisions[c[:6]] for c in police_codes if c[:6] in self.divisions), None)
 
     def all_domain_suffixes(self) -> list[str]:
         return [*self.gov_domain_suffixes, *self.domain_suffixes]

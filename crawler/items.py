@@ -45,6 +45,7 @@ class DiscoveredSiteItem:
     start_url: str
     discovered_from: str
     depth: int
+    district: str | None = None  # when its host is under a county's domain
 
 
 @dataclass

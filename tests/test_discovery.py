@@ -371,3 +371,48 @@ def test_a_site_added_now_is_accepted_and_a_discovered_one_waits(store: Store) -
         assert listed.accepted_by == "inventory" and listed.accepted_at is not None
         assert found.accepted_at is None and found.start_url.endswith(":8080/")
         assert listed.accepted_at <= utcnow()
+
+
+def test_a_site_under_a_countys_domain_or_showing_its_police_number_is_of_that_district() -> None:
+    assert PROFILE.district_of("gxj.yanhu.yuncheng.gov.cn") == "盐湖区"
+    assert PROFILE.district_of("YANHU.yuncheng.gov.cn.") == "盐湖区"
+    assert PROFILE.district_of("yanhu.yuncheng.gov.cn.evil.cn") is None
+    assert PROFILE.district_of("www.shop.cn", ["14083002000123"]) == "芮城县"
+    assert PROFILE.district_of("www.shop.cn", ["11010502000123"]) is None  # not of the city
+    assert PROFILE.district_of("www.yuncheng.gov.cn") is None  # the city's own: no county
+
+
+def test_accepted_discovered_sites_get_the_district_something_names(
+    store: Store, tmp_path: Path
+) -> None:
+    from audit.notices import extract_notices
+    from audit.store import crawls as store_crawls
+
+    county, shop, unknown = "gxj.yanhu.yuncheng.gov.cn", "www.ycshop.cn", "www.ycother.cn"
+    footers = {county: compliant_footer(1), unknown: "<p>版权所有</p>",
+               shop: '<p><a href="http://www.beian.gov.cn/">晋公网安备14083002000123号</a></p>'}  # fmt: skip
+    with store.session() as session:
+        run = store_crawls.create_run(session)
+        store_crawls.write_batch(
+            session, run.id,
+            # as the spider reports them: the district its host names, if any
+            discovered=[{"host": h, "start_url": f"http://{h}/", "discovered_from": "x.cn",
+                         "depth": 1, "district": PROFILE.district_of(h)} for h in footers],
+            snapshots=[{"host": h, "outcome": "ok", "fetched_at": run.started_at,
+                        "http_status": 200, "final_url": f"http://{h}/",
+                        "notices": extract_notices(f"<html><body><footer>{f}</footer></body>"
+                                                   "</html>", f"http://{h}/",
+                                                   profile=PROFILE).records()}
+                       for h, f in footers.items()],
+        )  # fmt: skip
+    db_url = store.engine.url.render_as_string(hide_password=False)
+    pending = beian(tmp_path, db_url, "sites", "list", "--pending", "--json").json()
+    assert {s["host"]: s["district"] for s in pending}[county] == "盐湖区"
+
+    done = beian(tmp_path, db_url, "sites", "accept", shop, unknown, county, "--by", "李明")
+    assert done.status == 0, done.stderr
+    assert f"{shop}: accepted by 李明, district 芮城县" in done.stdout  # its police number
+    assert f"{unknown}: accepted by 李明\n" in done.stdout  # nothing says: left empty
+    listed = {s["host"]: s["district"] for s in beian(tmp_path, db_url, "sites", "list",
+                                                       "--json").json()}  # fmt: skip
+    assert listed == {county: "盐湖区", shop: "芮城县", unknown: None}

@@ -254,7 +254,8 @@ def accept(
     """
     from audit.errors import UserError
     from audit.findings.review import default_actor
-    from audit.store.sites import accept_sites, pending_hosts
+    from audit.services.acceptance import accept_discovered
+    from audit.store.sites import pending_hosts
 
     if accept_all == bool(hosts):
         raise UserError("give the hosts to accept, or --all")
@@ -273,12 +274,16 @@ def accept(
             echo("nothing accepted", err=True)
             raise SystemExit(1)
     with store.session() as session:
-        done = accept_sites(session, hosts, by=by)
+        done = accept_discovered(session, hosts, by=by, profile=app.settings.profile)
     if accept_all:
         echo(f"{len(done.accepted)} sites accepted by {by}")
+        if done.districts:
+            echo(f"{len(done.districts)} of them given the district their host or "
+                 "public-security number names")  # fmt: skip
     else:
         for host in done.accepted:
-            echo(f"{host}: accepted by {by}")
+            district = done.districts.get(host)
+            echo(f"{host}: accepted by {by}" + (f", district {district}" if district else ""))
     for host in done.already:
         echo(f"{host}: accepted already")
     for host in done.unknown:

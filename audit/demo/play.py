@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from audit.config import LOCAL_TZ, Settings
+from audit.config import LOCAL_TZ, Profile, Settings
 from audit.errors import UserError
 from audit.files import output_errors
 from audit.services import CrawlChild, CrawlRequest, CrawlState
@@ -128,7 +128,7 @@ def run_demo(
         first = crawl(before)
         accepted_on = before + dt.timedelta(days=1)
         with Store(settings.database_url) as store:
-            accepted = accept_discovered_sites(store, accepted_on)
+            accepted = accept_discovered_sites(store, settings.profile, accepted_on)
         say(
             f"Analysts accepted the {accepted} sites the crawl discovered through links"
             f" (dated {accepted_on:%Y-%m-%d})"
@@ -195,13 +195,16 @@ def _set_epoch(proxy: str, epoch: int) -> None:
         response.read()
 
 
-def accept_discovered_sites(store: Any, when: dt.datetime) -> int:
+def accept_discovered_sites(store: Any, profile: Profile, when: dt.datetime) -> int:
     """The analysts look at the sites the first crawl found through links, and accept them
     all into the regular crawl (beian sites accept --all)."""
-    from audit.store.sites import accept_sites, pending_hosts
+    from audit.services.acceptance import accept_discovered
+    from audit.store.sites import pending_hosts
 
     with store.session() as session:
-        return len(accept_sites(session, pending_hosts(session), by="demo", now=when).accepted)
+        hosts = pending_hosts(session)
+        done = accept_discovered(session, hosts, by="demo", profile=profile, now=when)
+        return len(done.accepted)
 
 
 def notify_unfiled_sites(store: Any, when: dt.datetime) -> int:

@@ -205,6 +205,7 @@ def write_batch(
                         "source": "discovered",
                         "discovered_from": d["discovered_from"],
                         "discovery_depth": d["depth"],
+                        "district": d.get("district"),
                         "discovery_run_id": run_id,  # pending: accepted_at stays empty
                         "key_unit": False,
                         "first_seen": now,

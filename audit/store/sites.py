@@ -341,6 +341,49 @@ def accept_sites(
     )
 
 
+def without_district(session: Session, hosts: Sequence[str]) -> dict[str, int]:
+    """Of these hosts, those whose site has no district: host -> site id."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(hosts):
+        statement = select(Site.host, Site.id).where(
+            Site.host.in_(chunk), or_(Site.district.is_(None), Site.district == "")
+        )
+        found.update((host, site_id) for host, site_id in session.execute(statement))
+    return found
+
+
+def police_numbers_shown(session: Session, site_ids: Collection[int]) -> dict[int, list[str]]:
+    """The valid public-security numbers each site's latest snapshot showed."""
+    if not site_ids:
+        return {}
+    latest = (
+        select(func.max(Snapshot.id))
+        .where(Snapshot.site_id.in_(sorted(site_ids)))
+        .group_by(Snapshot.site_id)
+    )
+    statement = (
+        select(Snapshot.site_id, Notice.number)
+        .join(Notice, Notice.set_id == Snapshot.notice_set_id)
+        .where(Snapshot.id.in_(latest), Notice.kind == "police", Notice.valid.is_(True))
+        .order_by(Notice.id)
+    )
+    shown: dict[int, list[str]] = {}
+    for site_id, number in session.execute(statement):
+        shown.setdefault(site_id, []).append(number or "")
+    return shown
+
+
+def set_districts(session: Session, districts: Mapping[str, str]) -> None:
+    """Give these hosts' sites their district (host -> district)."""
+    for host, district in districts.items():
+        session.execute(
+            update(Site)
+            .where(Site.host == host)
+            .values(district=district)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(values), _LOOKUP_CHUNK):
         yield values[start : start + _LOOKUP_CHUNK]

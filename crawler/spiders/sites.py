@@ -637,8 +637,9 @@ class SitesSpider(Spider):
             except BadURL:  # normalised already: cannot happen, but never stops a crawl
                 continue
             yield DiscoveredSiteItem(
-                host=target, start_url=home_url, discovered_from=host, depth=depth + 1
-            )
+                host=target, start_url=home_url, discovered_from=host, depth=depth + 1,
+                district=self.beian.profile.district_of(target),
+            )  # fmt: skip
             yield self.home_request(target, home_url, depth + 1)
 
     def is_new(self, host: str) -> bool:
