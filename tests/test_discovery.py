@@ -389,8 +389,8 @@ def test_accepted_discovered_sites_get_the_district_something_names(
     from audit.store import crawls as store_crawls
 
     county, shop, unknown = "gxj.yanhu.yuncheng.gov.cn", "www.ycshop.cn", "www.ycother.cn"
-    footers = {county: compliant_footer(1), unknown: "<p>版权所有</p>",
-               shop: '<p><a href="http://www.beian.gov.cn/">晋公网安备14083002000123号</a></p>'}  # fmt: skip
+    police = '<p><a href="http://www.beian.gov.cn/">晋公网安备14083002000123号</a></p>'
+    footers = {county: compliant_footer(1), shop: police, unknown: "<p>版权所有</p>"}
     with store.session() as session:
         run = store_crawls.create_run(session)
         store_crawls.write_batch(
