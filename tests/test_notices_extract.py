@@ -1676,3 +1676,85 @@ def test_a_saved_page_a_tests_raw_string_holds_is_no_notice() -> None:
     assert notices.numbers("icp") == [] and not notices.links_icp_registry
     served = page.split('    """.trimIndent()')[0].split('"""\n', 1)[1]
     assert extract_notices(served, URL, today=TODAY).numbers("icp") == ["粤ICP备17068105号"]
+
+
+# Round 18.
+
+
+def test_an_editors_class_on_a_line_of_a_marked_footer_is_the_footer() -> None:
+    line = (
+        '<div class=TRS_Editor>巴彦淖尔市人民政府办公室（主办）<a href="https://beian.miit.gov.cn/">'
+        "蒙ICP备 05006530</a> 政府网站标识码：1508000002</div>"
+    )
+    footer = f'<div class="bm_footer"><div class="bm_content_one">{line}</div></div>'
+    notices = extract(f"<div>正文</div>{footer}")
+    assert notices.numbers("icp") == ["蒙ICP备05006530号"]
+    assert notices.numbers("site_code") == ["1508000002"]
+    # the same class on an article's body, long as articles are, is the article's
+    article = f"<div class=TRS_Editor>{'文章正文。' * 60}引用：京ICP备05006530号</div>"
+    assert extract(f'{article}<div class="footer">版权所有</div>').numbers("icp") == []
+
+
+def test_a_components_slot_template_is_rendered() -> None:
+    component = (
+        "<template>\n  <ParentLayout>\n    <template #page-bottom>\n"
+        '      <div class="page-footer"><a href="https://beian.miit.gov.cn/">浙ICP备20001796号-1</a>'
+        "</div>\n    </template>\n  </ParentLayout>\n</template>\n"
+    )
+    notices = extract_notices(component, URL, today=TODAY)
+    assert notices.numbers("icp") == ["浙ICP备20001796号-1"] and notices.links_icp_registry
+
+
+def test_a_registry_url_in_a_tests_fixture_links_nothing() -> None:
+    fixture = (
+        "it('renders the filings', () => {\n  const markup = render({ filings: [\n"
+        "    { label: 'ICP', value: '', href: 'https://beian.miit.gov.cn/' },\n  ] })\n"
+        "  expect(markup).toContain('ICP')\n})\n"
+    )
+    assert not extract_notices(fixture, URL, today=TODAY).links_icp_registry
+    config = (
+        "const footer = { label: 'ICP', value: '沪ICP备15008913号',"
+        " href: 'https://beian.miit.gov.cn/' }\n"
+    )
+    assert extract_notices(config, URL, today=TODAY).links_icp_registry
+
+
+def test_a_whole_page_in_a_tests_or_scrapers_strings_is_no_notice() -> None:
+    held = (
+        '"<div id=\\"footer\\"><p>主办单位：广州市工商局 [粤ICP备030863号]</p></div>\\r\\n" +\n'
+        '"</body>\\r\\n" +\n"</html>\\r\\n";\n'
+    )
+    scraper = f'String page = "<html>\\r\\n" +\n{held}Selector selector = new Selector(page);\n'
+    assert extract_notices(scraper, URL, today=TODAY).numbers("icp") == []
+    # a server's code that writes the page shows it
+    servlet = f'out.println("<html>\\r\\n" +\n{held.rstrip().rstrip(";")});\n'
+    assert extract_notices(servlet, URL, today=TODAY).numbers("icp") == ["粤ICP备030863号"]
+
+
+def test_another_pages_text_a_search_index_keeps_is_no_notice() -> None:
+    record = (
+        '{"doc_id": 93358, "title": "盛帮股份：目前公司与小米无合作关系",\n'
+        ' "snippet": "每日经济新闻 蜀ICP备19004508号-3\\n川公网安备 51019002002026号",\n'
+        ' "source": "web_finance_news_db"}\n'
+    )
+    notices = extract_notices(record, URL, today=TODAY)
+    assert notices.numbers("icp") == [] and notices.numbers("police") == []
+    config = '{"site": "每日经济新闻", "icp": "蜀ICP备19004508号-3"}\n'
+    assert extract_notices(config, URL, today=TODAY).numbers("icp") == ["蜀ICP备19004508号-3"]
+
+
+def test_a_filing_record_a_registry_shows_is_anothers_site() -> None:
+    record = (
+        "<table><tr><td>开办者名称</td><td>北京盘石信息技术有限公司</td></tr>"
+        "<tr><td>公安备案号</td><td>11010702001519</td></tr>"
+        "<tr><td>备案地公安机关</td><td>北京市石景山驻区大队</td></tr></table>"
+    )
+    own = '<div class="footer"><a href="http://www.beian.gov.cn/">京公网安备 11010102002019号</a>'
+    own += "</div>"
+    notices = extract(record + own)
+    assert notices.numbers("police") == ["京公网安备11010102002019号"]
+    # a footer laid out as a table is the footer
+    table = "<table><tr><td>主办单位：某某局</td><td>公安备案号 11010102002019</td></tr></table>"
+    assert extract(f'<div class="footer">{table}</div>').numbers("police") == [
+        "京公网安备11010102002019号"
+    ]

@@ -471,6 +471,12 @@ class _Collector:
         if P.TEST_CODE_RE.search(text, *window):
             self.rejected.append(Rejected(match.kind, compact(raw), raw, "test_code"))
             return
+        if _in_scraped_value(text, match.start):
+            self.rejected.append(Rejected(match.kind, compact(raw), raw, "scraped_text"))
+            return
+        if element is not None and _in_record_table(element):
+            self.rejected.append(Rejected(match.kind, compact(raw), raw, "filing_record"))
+            return
         fields = self._with_constant(match.fields)
         if fields is None:
             self.rejected.append(Rejected(match.kind, compact(raw), raw, "empty_constant"))
@@ -691,6 +697,41 @@ def _why_not_shown(text: str, match: _Match, pieces: list[Any]) -> str | None:
     ):
         return "code_sample"
     return None
+
+
+# The fields a search index or a scraper stores another page's text in ("snippet": "…京ICP备…"):
+# data about other sites, shown by none of them here.
+_SCRAPED_FIELD = re.compile(
+    r"""["']?\b(?:snippet|highlight|abstract|summary|excerpt|raw_html|page_content|"""
+    r"""html_content|page_text)["']?\s*[:=]\s*["'`]""",
+    re.I,
+)
+# The end of a value and the start of the next key (…", "title": …).
+_NEXT_KEY = re.compile(r"""["'`]\s*,?\s*\n\s*["']?\w+["']?\s*[:=]""")
+
+
+def _in_scraped_value(text: str, position: int) -> bool:
+    """Whether ``position`` lies in the string value of a scraped-text field."""
+    window = max(0, position - 3000)
+    last = None
+    for found in _SCRAPED_FIELD.finditer(text, window, position):
+        last = found
+    return last is not None and _NEXT_KEY.search(text, last.end(), position) is None
+
+
+# Fields of a filing's record as a registry or a query site shows it (网站备案信息 tables):
+# no footer speaks of its own 审核时间 or 备案地公安机关.
+_RECORD_FIELDS = re.compile(
+    r"开办者名称|主办单位性质|备案地公安机关|公安机关备案时间|审核时间|审核通过日期"
+)
+
+
+def _in_record_table(element: etree._Element) -> bool:
+    """Whether the element is in a table that shows a filing's record (another site's
+    data: a registry's or a query site's answer), not a footer laid out as a table."""
+    for table in element.iterancestors("table"):
+        return _RECORD_FIELDS.search(text_of(table) or "") is not None
+    return False
 
 
 def _in_code_sample(element: etree._Element) -> bool:

@@ -211,12 +211,36 @@ def classify(element: etree._Element) -> Region:
                 return Region.PARTNER
             marking = None if generic else article_marking(node)
             if marking == "strong":
-                return Region.ARTICLE
+                # an editor's class on a line of a footer (<div class="bm_footer"><div
+                # class="TRS_Editor">…主办…ICP备…) is the CMS's, not an article
+                short = _nonspace_len(text_of(node)) <= _FOOTER_LINE
+                return Region.FOOTER if short and _footer_around(node) else Region.ARTICLE
             generic = generic or marking == "generic"
         node = node.getparent()
     if generic:
         return Region.ARTICLE
     return Region.TAIL if text_after(element) <= TAIL_LIMIT else Region.BODY
+
+
+# Longer than a footer's line: the marked block is an article's body.
+_FOOTER_LINE = 200
+_FOOTER_AROUND_LEVELS = 4
+
+
+def _footer_around(element: etree._Element) -> bool:
+    """Whether a marked footer encloses ``element`` within a few levels."""
+    node = element.getparent()
+    for _ in range(_FOOTER_AROUND_LEVELS):
+        if node is None or node.tag in ("body", "html"):
+            return False
+        if (
+            isinstance(node.tag, str)
+            and is_footer_element(node)
+            and text_after(node, FOOTER_LIMIT) <= FOOTER_LIMIT
+        ):
+            return True
+        node = node.getparent()
+    return False
 
 
 _FOOTER_TAGS = etree.XPath("//footer")

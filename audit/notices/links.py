@@ -111,6 +111,8 @@ def _code_urls(text: str, root: etree._Element, pattern: re.Pattern[str] | None)
             continue  # an app's handler opens it: no link
         if _in_inline_code(text, start):
             continue  # `[京ICP备…](https://beian…)`: Markdown shown as code
+        if P.TEST_CODE_RE.search(text, max(0, start - P.TEST_CODE_REACH), found.end() + 200):
+            continue  # a test's fixture, its assertions beside it: it links no page
         context = P.CODE_URL_CONTEXT_RE.search(text, max(0, start - 200), start)
         if context is None and _sql_link_setting(text, start):
             urls.append(found.group(0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from html import escape
 
 from lxml import etree, html
 
@@ -16,6 +17,20 @@ from audit.notices.scripts import (
 )
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# A string literal that opens or closes a whole page: "<!DOCTYPE html>…, `<html>…,
+# …</body>\n" (a footer script writes a fragment, never a page's <head> or </body>).
+_SAVED_PAGE = re.compile(
+    r"""["'`]\s*(?:<!doctype\s+html|<html[\s>]|<head>)"""
+    r"""|(?:</body\s*>|</html\s*>)\s*(?:\\[nrt])*\s*["'`]""",
+    re.I,
+)
+# What a test or a scraper says of itself: assertions, selectors, fixtures, parsers.
+_TEST_OR_SCRAPER = re.compile(
+    r"""\b(?:assert\w*|expect)\s*\(|@Test\b|\bSelector\b|\bJsoup\b|\bfixtures?\b"""
+    r"""|\bdescribe\s*\(|\bit\s*\(\s*["'`]|\bunittest\b|\bpytest\b|\bscraper\b|\bspider\b""",
+    re.I,
+)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 # huge_tree: libxml2 otherwise drops everything nested deeper than 256 elements, and sloppy
 # pages nest unclosed <font> tags that deep; browsers show that text. One parser per
 # thread: lxml parsers must not be shared between threads.
@@ -47,8 +62,18 @@ def parse_html(text: str) -> html.HtmlElement | None:
         # script joins; parsed unjoined, the glue between them breaks tags and numbers.
         # What it writes is what the literals say unescaped (document.write(unescape(
         # "%3Cscript src='…'"))); what it comments out is never written.
+        held = (
+            _SAVED_PAGE.search(text) is not None
+            and _TEST_OR_SCRAPER.search(_HTML_COMMENT.sub("", text)) is not None
+        )
         text = unescape_js(join_literals(without_comment_lines(text)))
-        if "={" in text:
+        if held:
+            # A whole page in the strings of a test or a scraper (its fixture, its sample):
+            # the program is shown as what it is, code, and no notice of the page it holds
+            # is read. (A server's code that writes a page, out.println("…</body>"), shows
+            # that page: it is read.)
+            text = f"<html><body><pre>{escape(text, quote=False)}</pre></body></html>"
+        elif "={" in text:
             text = quote_jsx_expressions(text)
     elif "={" in text and _JSX_SIGNAL.search(text):
         # a JSX fragment that starts with its markup (<div className=…>): an arrow

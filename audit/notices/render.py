@@ -227,12 +227,13 @@ def hidden_ancestry(element: etree._Element, levels: int = 40) -> bool:
 
 
 class _Builder:
-    __slots__ = ("chunks", "length", "out")
+    __slots__ = ("chunks", "length", "out", "slots")
 
     def __init__(self) -> None:
         self.out = Rendered()
         self.chunks: list[str] = []
         self.length = 0
+        self.slots = False  # render the <template>s inside (a component's slots)
 
     def _last_char(self) -> str:
         return self.chunks[-1][-1] if self.chunks else "\n"
@@ -289,7 +290,9 @@ class _Builder:
                 continue
             _, node, anchor, hidden = item
             tag = node.tag
-            if not isinstance(tag, str) or tag in SKIP_TAGS:
+            if not isinstance(tag, str) or (
+                tag in SKIP_TAGS and not (tag == "template" and self.slots)
+            ):
                 continue  # comments, processing instructions, scripts: their tail still shows
             linking = tag == "a" or (
                 (_may_be_component(tag) or "component" in node.attrib or "as" in node.attrib)
@@ -320,6 +323,8 @@ def render(element: etree._Element, *, as_root: bool = False) -> Rendered:
     rendered (a ``<template>``) and ignores its ancestors (links, hidden state).
     """
     builder = _Builder()
+    # A component's template renders the templates inside it (Vue slots: <template #footer>)
+    builder.slots = as_root and element.tag == "template"
     if as_root:
         builder.text(element.text, element, None, False)
         for child in element:
