@@ -259,9 +259,9 @@ def test_the_xlsx_listing_shows_control_characters(hostile: dict[str, object],
     sheet = openpyxl.load_workbook(out).active
     header = [c.value for c in sheet[1]]
     rows = [dict(zip(header, (c.value for c in r), strict=True)) for r in sheet.iter_rows(2)]
-    (row,) = (r for r in rows if r["id"] == hostile["id"])
-    assert row["evidence"] == display_text(str(hostile["excerpt"]))
-    assert row["district"] == "盐湖区\\u202e"
+    (row,) = (r for r in rows if r["编号"] == hostile["id"])
+    assert row["证据摘录"] == display_text(str(hostile["excerpt"]))
+    assert row["区县"] == "盐湖区\\u202e"
 
 
 def test_the_database_keeps_the_raw_text(hostile: dict[str, object], tmp_path: Path) -> None:
