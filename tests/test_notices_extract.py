@@ -1758,3 +1758,66 @@ def test_a_filing_record_a_registry_shows_is_anothers_site() -> None:
     assert extract(f'<div class="footer">{table}</div>').numbers("police") == [
         "京公网安备11010102002019号"
     ]
+
+
+# Round 19.
+
+
+def test_english_notices_with_dashes_and_the_licence_in_english() -> None:
+    footer = (
+        "Xiaomi Inc., All rights reserved - Beijing ICP - 10046444 - "
+        f'<a href="{MPS}11010802020134">Beijing Public Security ICP-11010802020134</a>'
+        " - Beijing ICP licence No. - 110507"
+    )
+    notices = extract(f'<div class="footer">{footer}</div>')
+    assert notices.numbers("icp") == ["京ICP备10046444号"]
+    assert notices.numbers("icp_licence") == ["京ICP证110507号"]
+    assert notices.numbers("police") == ["京公网安备11010802020134号"]
+    # without a province named, an English number says nothing checkable
+    assert extract('<div class="footer">ICP licence No. 110507</div>').numbers("icp_licence") == []
+
+
+def test_pinyin_in_capitals_a_short_serial_and_hao_before_the_site_index() -> None:
+    capitals = extract('<div class="footer">COPYRIGHT 2013 LAISON. ZHE ICP1202424-1</div>')
+    assert capitals.numbers("icp") == ["浙ICP备1202424号-1"]  # seven digits, as shown
+    config = "export default { icp: 'Zhe ICP Bei 2022033471 Hao-2' }\n"
+    assert extract_notices(config, URL, today=TODAY).numbers("icp") == ["浙ICP备2022033471号-2"]
+
+
+def test_a_citys_name_before_an_older_police_label_is_no_province() -> None:
+    notices = extract('<div class="footer">桂ICP备05001920号 南宁网警备4501200373号</div>')
+    assert notices.numbers("police") == ["桂公网安备4501200373号"]  # 45: the number's own
+    # a province abbreviation before the standard label stays, even where it contradicts
+    assert extract('<div class="footer">版权所有宁公网安备45010202000373号</div>').numbers(
+        "police"
+    ) == ["宁公网安备45010202000373号"]
+
+
+def test_a_number_in_the_tooltip_of_a_bare_label_is_shown() -> None:
+    dock = (
+        '<div className="os-dock">{/* 备案信息 */}'
+        '<div className="os-dock-icp" title="渝ICP备2026004291号-2">ICP</div></div>'
+    )
+    assert extract_notices(dock, URL, today=TODAY).numbers("icp") == ["渝ICP备2026004291号-2"]
+    # a tooltip on text that is no label is a title, not a notice
+    other = '<div class="footer"><span title="渝ICP备2026004291号-2">关于我们</span></div>'
+    assert extract(other).numbers("icp") == []
+
+
+def test_a_four_digit_year_and_four_of_one_digit_is_a_stand_in() -> None:
+    for number in ("浙ICP备20268888号", "京ICP备20088888号"):
+        assert extract(f'<div class="footer">{number}</div>').numbers("icp") == []
+    # a two-digit year and a serial that ends in a run is a real form (FILING-RULES)
+    assert extract('<div class="footer">京ICP备08088888号</div>').numbers("icp") == [
+        "京ICP备08088888号"
+    ]
+
+
+def test_a_page_a_program_reads_with_regular_expressions_is_no_notice() -> None:
+    program = (
+        'String html = "<p><a href=http://www.miibeian.gov.cn>京ICP证030173号</a></p>'
+        '</body></html><!--543ff9-->";\n'
+        'Pattern p = Pattern.compile("href=(.*?)>");\nMatcher m = p.matcher(html);\n'
+    )
+    notices = extract_notices(program, URL, today=TODAY)
+    assert notices.numbers("icp_licence") == [] and not notices.links_icp_registry

@@ -78,7 +78,9 @@ _PARTNER_HEADINGS = (
 
 
 def _tokens(element: etree._Element) -> list[str]:
-    words = f"{element.get('id') or ''} {element.get('class') or ''}".strip().lower()
+    # (JSX writes class as className, which the parser keeps as classname)
+    classes = element.get("class") or element.get("classname") or ""
+    words = f"{element.get('id') or ''} {classes}".strip().lower()
     return _SPLIT.split(words) if words else []
 
 

@@ -138,6 +138,16 @@ def _english_matches(text: str) -> list[_Match]:
             "odd_label": True,
         }
         out.append(_Match("icp", m.start(), m.end(), fields))
+    for m in P.ENGLISH_ICP_LICENCE_RE.finditer(text):
+        fields = {
+            "prov": _english_abbr(m.group("pname"), divisions.icp_abbr),
+            "token": m.group("num"),
+            "site": None,
+            "app": "",
+            "odd_label": True,
+            "in_full": True,
+        }
+        out.append(_Match("licence", m.start(), m.end(), fields))
     for m in P.ENGLISH_POLICE_RE.finditer(text):
         fields = {
             "prov": _english_abbr(m.group("pname"), divisions.police_abbr),
@@ -256,6 +266,17 @@ def _police_matches(text: str) -> list[_Match]:
             prov = divisions.police_abbr(code)  # 云安备, 蜀公网安备: the province's 滇, 川
         # Typos seen on real footers: 公安网备, 公网备, 公安机关备案号; the organ's name.
         standard = compact(m.group("label")) == "公网安备"
+        if (
+            m.group("prov")
+            and not standard
+            and m.start("prov") > 0
+            and "\u4e00" <= text[m.start("prov") - 1] <= "\u9fff"
+            and token.isdigit()
+            and divisions.province_prefix(m.group("prov")) != token[:2]
+        ):
+            # 南宁网警备4501…: the last character of a city's name before an older label,
+            # not a province: the number says its own (45, 桂)
+            prov = _dummy_prefix(text, label_start)
         has_hao = bool(m.group("hao") or m.group("hao2"))
         odd_length = token.isdigit() and len(token) not in _POLICE_DIGITS
         if (

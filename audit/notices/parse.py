@@ -21,13 +21,16 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # …</body>\n" (a footer script writes a fragment, never a page's <head> or </body>).
 _SAVED_PAGE = re.compile(
     r"""["'`]\s*(?:<!doctype\s+html|<html[\s>]|<head>)"""
-    r"""|(?:</body\s*>|</html\s*>)\s*(?:\\[nrt])*\s*["'`]""",
+    r"""|(?:</body\s*>|</html\s*>)[^"'`\n]{0,80}["'`]""",
     re.I,
 )
-# What a test or a scraper says of itself: assertions, selectors, fixtures, parsers.
+# What a test or a scraper says of itself: assertions, selectors, fixtures, parsers, the
+# regular expressions it reads a page with.
 _TEST_OR_SCRAPER = re.compile(
     r"""\b(?:assert\w*|expect)\s*\(|@Test\b|\bSelector\b|\bJsoup\b|\bfixtures?\b"""
-    r"""|\bdescribe\s*\(|\bit\s*\(\s*["'`]|\bunittest\b|\bpytest\b|\bscraper\b|\bspider\b""",
+    r"""|\bdescribe\s*\(|\bit\s*\(\s*["'`]|\bunittest\b|\bpytest\b|\bscraper\b|\bspider\b"""
+    r"""|\bnew\s+\w*Parser\s*\(|BeautifulSoup|\bcheerio\b|NodeFilter|\bxpath\b"""
+    r"""|Pattern\.compile|\bMatcher\b""",
     re.I,
 )
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)

@@ -105,7 +105,8 @@ LICENCE_CUE_RE = re.compile(
 
 # Police numbers. Labels seen: 公网安备, and the typos 公安网备, 公网备, 公安备, 网安备,
 # 公安机关备案号, 云安备 (``_police_matches`` wants a province before 安备); the older
-# 公网监备, 公网监备案证第, 公安网监备案号, 网监备案号 and 网警备案号, a city's 公备 (保公备,
+# 公网监备, 公网监备案证第, 公安网监备案号, 网监备案号, 网警备案号 and 网警备 before the digits
+# (南宁网警备4501200373号), a city's 公备 (保公备,
 # 保定's); before 2016 the filing organ itself
 # (北京市公安局朝阳分局备案编号, 海淀分局备案); 公安部备案号 and 公安联网备案号 (the filing of
 # 国际联网). The province may follow the label (公网安备：京1101…), a slash may stand
@@ -115,7 +116,7 @@ POLICE_RE = re.compile(
     rf"(?P<prov>{_PROV})?{_S}(?P<label>公{_S}安?{_S}网{_S}[安监]?{_S}备|公{_S}安{_S}机{_S}关{_S}备"
     rf"|公{_S}安{_S}(?:部|(?:机{_S}关{_S})?联{_S}网)?{_S}备|网{_S}安{_S}备|公{_S}网{_S}安"
     rf"|公{_S}安{_S}局[\u4e00-\u9fff]{{0,8}}?备(?={_S}案)|分{_S}局{_S}备(?={_S}案)|安{_S}备"
-    rf"|网{_S}[监警]{_S}备(?={_S}案)|(?<=[\u4e00-\u9fff])公备"
+    rf"|网{_S}[监警]{_S}备(?={_S}案|{_S}[:：]?{_S}\d{{10}})|(?<=[\u4e00-\u9fff])公备"
     # (网备 alone, before the 14 digits of a police number: 赣B2-…号/网备36011002000011号)
     rf"|(?<![\u4e00-\u9fff])网{_S}备(?={_S}[:：]?{_S}\d{{14}}(?!\d))"
     # (cut short after the province: 浙公网 33010602002490号)
@@ -132,7 +133,8 @@ BARE_LABEL_RE = re.compile(
     re.IGNORECASE,
 )
 
-# Numbers written in English (Beijing ICP No. 2026006343, FujianICPPrepared2024073556-1,
+# Numbers written in English (Beijing ICP No. 2026006343, Beijing ICP - 10046444,
+# FujianICPPrepared2024073556-1,
 # ICP License No. 2022020686, Shanghai; Beijing Public Network Security No. 110113…): the
 # province by its English name, before the label or after the number; or in pinyin, the
 # abbreviation as a word of its own before the label (Yue ICP B No. …, E ICP Bei …,
@@ -144,15 +146,23 @@ ENGLISH_ICP_RE = re.compile(
     rf"(?:(?P<pname>{_NAMED_BEFORE})\s?)?(?<![A-Za-z])ICP\s?"
     r"(?:(?:prepar(?:ed|ation)|filing|record(?:\s?licen[cs]e)?|registration|reg\.?|licen[cs]e"
     r"|bei\b|b\b)\s?)?"
-    r"(?:No\.?|Number|#)?\s?[:.]?\s?"
-    r"(?P<num>\d{8}|\d{10})(?!\d)(?:\s?-\s?(?P<site>\d{1,3})(?!\d))?"
+    r"(?:No\.?|Number|#)?\s?[:.\-]?\s?"
+    # (one digit off is a typo, read as shown: ZHE ICP1202424-1; Bei … Hao-2: 备…号-2)
+    r"(?P<num>\d{7,11})(?!\d)(?:\s?Hao\b)?(?:\s?-\s?(?P<site>\d{1,3})(?!\d))?"
     rf"(?:\s?,\s?(?P<after>{_ENGLISH_PROVINCE})|\s?by\s(?P<issuer>{_ENGLISH_PROVINCE}))?",
     re.IGNORECASE,
 )
 ENGLISH_POLICE_RE = re.compile(
     rf"(?P<pname>{_NAMED_BEFORE})\s?"
     r"(?:Public\s?(?:Network\s?)?Security|Gong\s?wang\s?An\s?bei)\s?"
-    r"(?:(?:Filing|Record|Registration)\s?)?(?:No\.?|Number)?\s?[:.]?\s?(?P<num>\d{10,15})(?!\d)",
+    r"(?:(?:Filing|Record|Registration|ICP)\s?)?(?:No\.?|Number)?\s?[:.\-]?\s?"
+    r"(?P<num>\d{10,15})(?!\d)",
+    re.IGNORECASE,
+)
+# An ICP licence in English (Beijing ICP licence No. - 110507, ICP Certificate No. 110507).
+ENGLISH_ICP_LICENCE_RE = re.compile(
+    rf"(?P<pname>{_NAMED_BEFORE})\s?ICP\s?(?:licen[cs]e|certificate)\s?(?:No\.?|Number)?"
+    r"\s?[:.\-]?\s?(?P<num>\d{6})(?!\d)",
     re.IGNORECASE,
 )
 # A telecom licence after an English province name (License No.Shanghai B2-20170322).
@@ -354,6 +364,10 @@ HTML_TAGS = frozenset(html_defs.tags)
 ALL_ATTRIBUTES_XPATH = etree.XPath("//@*")
 # alt of images and image-map areas (a number drawn as an image); title of links and images.
 _TEXT_ATTRIBUTES = {"alt": ("img", "area"), "title": ("a", "img")}
+# An element that shows only a label, its number in a tooltip (<div title="渝ICP备…号">ICP</div>).
+_BARE_LABEL_TEXT = re.compile(
+    r"\s*(?:[\u4e00-\u9fff]?\s?ICP\s?(?:备案?\s?号?|证)?|备案号|公网安备)\s*$", re.IGNORECASE
+)
 
 
 @dataclass
@@ -390,7 +404,10 @@ def page_attributes(
         name = value.attrname
         if (name == "alt" or name == "title") and has_trigger(value):
             element = value.getparent()
-            if element is not None and element.tag in _TEXT_ATTRIBUTES[name]:
+            if element is not None and (
+                element.tag in _TEXT_ATTRIBUTES[name]
+                or (name == "title" and _BARE_LABEL_TEXT.match(element.text or ""))
+            ):
                 found.texts.append(value)
         if "ICP" in value or "备" in value:
             element = value.getparent()

@@ -91,6 +91,10 @@ def _icp_digits_placeholder(digits: str) -> bool:
     # run alone is, whatever the year.
     if len(digits) == 10 and _is_sequence(digits[4:]):
         return True
+    # A four-digit year and four of one digit (浙ICP备20268888号, 京ICP备20088888号): no
+    # serial of either form reads so (an eight-digit one has a two-digit year: 08088888).
+    if len(digits) == 8 and digits[:2] == "20" and len(set(digits[4:])) == 1:
+        return True
     # A real serial is never all zeros, after a year of two or four digits (晋ICP备
     # 10000000号-2 is a student project's dummy; 黑ICP备0500000, 粤ICP备20250000号).
     if len(digits) >= 7 and digits[2:].strip("0") == "":
