@@ -468,3 +468,42 @@ def test_the_sheet_of_a_workbook_is_chosen_by_name(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["sites", "import", str(path), "--sheet", "网站"], env=env)
     assert result.exit_code == 0, result.output
     assert "1 added" in result.stdout
+
+
+def test_idn_hosts_are_shown_in_their_own_characters_and_a_moved_site_is_reported(
+    store: Store, tmp_path: Path
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from audit.cli import cli
+
+    env = {"BEIAN_DATABASE_URL": store.engine.url.render_as_string(hide_password=False)}
+    runner = CliRunner()
+    first = write_csv(tmp_path, "网址,网站名称\nhttp://运城.政务.cn/,运城政务\nhttp://www.x.cn/,X\n")
+    assert runner.invoke(cli, ["sites", "import", str(first)], env=env).exit_code == 0
+
+    # stored as DNS needs it, shown as people read it; found by either form
+    listed = json.loads(runner.invoke(cli, ["sites", "list", "--json"], env=env).stdout)
+    assert "xn--uis561k.xn--zfr164b.cn" in {s["host"] for s in listed}
+    table = runner.invoke(cli, ["sites", "list"], env=env).stdout
+    assert "运城.政务.cn" in table and "xn--" not in table
+    csv_out = runner.invoke(cli, ["sites", "list", "--csv"], env=env).stdout
+    assert "运城.政务.cn" in csv_out
+    shown = runner.invoke(cli, ["sites", "show", "运城.政务.cn"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "host            运城.政务.cn  (xn--uis561k.xn--zfr164b.cn)" in shown.stdout
+
+    # a site now served over https: reported as a change, not only counted as "updated"
+    second = write_csv(tmp_path, "网址,网站名称\nhttp://运城.政务.cn/,运城政务\nhttps://www.x.cn/,X\n",
+                       name="清单2.csv")  # fmt: skip
+    moved = runner.invoke(cli, ["sites", "import", str(second)], env=env)
+    assert moved.exit_code == 0, moved.output
+    assert "www.x.cn: start URL changed: http://www.x.cn/ → https://www.x.cn/" in moved.stderr
+    assert "1 updated, 1 unchanged" in moved.stdout
+    report = json.loads(runner.invoke(cli, ["sites", "import", str(first), "--json"],
+                                      env=env).stdout)  # fmt: skip
+    assert report["start_url_changes"] == [
+        {"host": "www.x.cn", "before": "https://www.x.cn/", "now": "http://www.x.cn/"}
+    ]

@@ -13,6 +13,7 @@ from audit.bulletin.month import MonthState
 from audit.bulletin.period import local_date
 from audit.bulletin.records import SiteInfo
 from audit.bulletin.rule_groups import UNFILED_RULES
+from audit.page.domains import shown_host
 from audit.rules.explain import rule_message
 from audit.store import Session
 from audit.store import bulletin_history as store
@@ -117,7 +118,7 @@ def finding_evidence(session: Session, ids: Collection[int]) -> dict[int, tuple[
 def _site_columns(info: SiteInfo) -> dict[str, Any]:
     """The columns a site brings to every row of the lists."""
     return {
-        "host": info.host,
+        "host": shown_host(info.host),
         "name": info.name,
         "sponsor": info.sponsor,
         "district": info.district,

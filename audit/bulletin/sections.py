@@ -36,6 +36,7 @@ from audit.bulletin.rule_groups import (
 )
 from audit.config import Profile
 from audit.findings import review
+from audit.page.domains import shown_host
 from audit.rules.availability import UNREACHABLE, UNREACHABLE_RULE
 from audit.rules.explain import rule_message
 from audit.store import bulletin_history as store
@@ -194,7 +195,9 @@ def warnings(month: MonthState) -> list[Warning]:
     for site_id, (deadline, count) in due.items():
         info = sites[site_id]
         detail = f"{count}项问题的整改期限为{deadline.month}月{deadline.day}日"
-        found.append(Warning("deadline", info.host, info.name, info.district, detail, deadline))
+        found.append(
+            Warning("deadline", shown_host(info.host), info.name, info.district, detail, deadline)
+        )
     # The sites whose unreachable finding is open at the month's end (counted in 四 as well),
     # and those that failed often in the month but came back.
     run_ids = timeline.runs_between(month.period.start, month.period.end)
@@ -217,7 +220,9 @@ def warnings(month: MonthState) -> list[Warning]:
         parts = [f"本月{visits}次监测中{failures}次无法访问"] if failures else []
         parts.append("月末仍无法访问" if site_id in still_down else "月末已恢复访问")
         detail = "，".join(parts)
-        found.append(Warning("repeated_failure", info.host, info.name, info.district, detail))
+        found.append(
+            Warning("repeated_failure", shown_host(info.host), info.name, info.district, detail)
+        )
     order = {"deadline": 0, "repeated_failure": 1}
     found.sort(key=lambda w: (order[w.kind], w.on or dt.date.max, w.district, w.host))
     return found

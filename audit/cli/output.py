@@ -93,10 +93,13 @@ def emit(
     title: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> None:
-    """Print rows as a table (``table``), JSON (``json``) or CSV (``csv``)."""
+    """Print rows as a table (``table``), JSON (``json``) or CSV (``csv``). JSON keeps the
+    exact values; the table and CSV show hosts as people read them (``shown_host``)."""
     if fmt == "json":
         print_json([dict(r) for r in rows])
-    elif fmt == "csv":
+        return
+    rows = [_shown_hosts(row) for row in rows]
+    if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
@@ -109,6 +112,18 @@ def emit(
             sys.stdout.buffer.flush()
     else:
         print_table(rows, columns, title=title, headers=headers)
+
+
+# Columns that hold a host.
+_HOST_COLUMNS = ("host", "site")
+
+
+def _shown_hosts(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    from audit.page.domains import shown_host
+
+    if not any(isinstance(row.get(c), str) and "xn--" in row[c] for c in _HOST_COLUMNS):
+        return row
+    return {**row, **{c: shown_host(row[c]) for c in _HOST_COLUMNS if isinstance(row.get(c), str)}}
 
 
 def print_table(
@@ -205,6 +220,10 @@ def report_import(
     ignored = getattr(report, "ignored_columns", [])
     if ignored:
         notes.append(f"{file}: columns not read (not known): {', '.join(ignored)}")
+    moved = getattr(report, "moved", ())
+    changes = [
+        f"{file}: {host}: start URL changed: {before} → {now}" for host, before, now in moved
+    ]
     rejected = len({problem.line for problem in report.problems})
     summary = (
         f"{file}: {report.inserted:,} added, {report.updated:,} updated, "
@@ -232,6 +251,9 @@ def report_import(
                     )
                 ],
                 "ignored_columns": ignored,
+                "start_url_changes": [
+                    {"host": host, "before": before, "now": now} for host, before, now in moved
+                ],
             }
         )
     else:
@@ -247,11 +269,15 @@ def report_import(
             where = f"all in {report_file}" if report_file else "--report FILE lists them all"
             echo(f"{file}: … and {len(warnings) - shown:,} more warnings ({where})",
                  fg="yellow", err=True)  # fmt: skip
+        for change in changes[:shown]:
+            echo(change, err=True)
+        if len(changes) > shown:
+            echo(f"{file}: … and {len(changes) - shown:,} more start URL changes", err=True)
         for note in notes:
             echo(note, fg="yellow", err=True)
         echo(summary)
     if report_file is not None:  # last: the import is done and said so even if this fails
-        write_report(report_file, [*messages, *warnings, *notes, summary])
+        write_report(report_file, [*messages, *warnings, *changes, *notes, summary])
     if messages:
         raise SystemExit(2)
 

@@ -214,9 +214,12 @@ def show(app: AppContext, target: str, as_json: bool, shown: int) -> None:
     if as_json:
         print_json(view)
         return
+    from audit.page.domains import shown_host
+
     for key, value in view["site"].items():
         if value not in (None, ""):
-            echo(f"{key:<16}{value}")
+            readable = shown_host(value) if key in ("host", "discovered_from") else value
+            echo(f"{key:<16}{readable}" + (f"  ({value})" if readable != value else ""))
     snapshots = [
         {**s, "notices": " ".join(n["number"] or n["kind"] for n in s["notices"] if n["valid"])}
         for s in view["snapshots"][:shown]
@@ -230,9 +233,9 @@ def show(app: AppContext, target: str, as_json: bool, shown: int) -> None:
         echo(f"整改通知 {notice['number']} (id {notice['id']}), issued {notice['issued_on']},"
              f" deadline {notice['deadline']}")  # fmt: skip
     if view["links_to"]:
-        echo(f"links to: {', '.join(view['links_to'])}")
+        echo(f"links to: {', '.join(map(shown_host, view['links_to']))}")
     if view["linked_from"]:
-        echo(f"linked from: {', '.join(view['linked_from'])}")
+        echo(f"linked from: {', '.join(map(shown_host, view['linked_from']))}")
 
 
 @sites.command("accept")

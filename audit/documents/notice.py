@@ -42,6 +42,7 @@ from audit.documents.docx_style import (
 from audit.errors import ArgumentError, UserError
 from audit.files import output_errors
 from audit.findings.review import today as beijing_today
+from audit.page.domains import shown_host
 from audit.rules import UnknownRule, get_rule
 from audit.rules.model import UNIT_SEVERITIES
 from audit.store import Finding, Session, Site, Store
@@ -230,7 +231,8 @@ def _target_sites(session: Session, target: str) -> tuple[list[Site], str]:
             return [site], sponsor
         # no sponsor known: the site by name and host (not "www.x.cn主办单位")
         name = clean_text(site.name)
-        return [site], f"{name}（{site.host}）网站主办单位" if name else f"{site.host} 网站主办单位"
+        host = shown_host(site.host)
+        return [site], f"{name}（{host}）网站主办单位" if name else f"{host} 网站主办单位"
     sites = sites_of_sponsor(session, wanted)
     if not sites:
         raise UserError(
@@ -311,7 +313,7 @@ def render_notice(content: NoticeContent) -> DocxDocument:
         row_properties(added)
         cells = added.cells
         _cell(cells[0], [str(index)], center=True)
-        host = breakable_host(row.host)
+        host = breakable_host(shown_host(row.host))
         _cell(cells[1], [row.site_name, host] if row.site_name else [host])
         level = SEVERITY_ZH.get(row.severity, row.severity)
         _cell(cells[2], [row.rule, row.message, f"（风险等级：{level}）"])

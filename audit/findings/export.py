@@ -12,6 +12,7 @@ from audit.display import display_text
 from audit.documents.spreadsheet import Sheet
 from audit.findings.review import is_overdue
 from audit.findings.states import REVIEW_STATES_ZH
+from audit.page.domains import shown_host
 from audit.rules.explain import SEVERITY_ZH, rule_message
 from audit.store import Finding, Site
 
@@ -31,7 +32,7 @@ def finding_columns(on: dt.date) -> tuple[tuple[str, Callable[[_Row], Any]], ...
     """The sheet's columns, ``on`` the day overdue is judged."""
     return (
         ("编号", lambda r: r[0].id),
-        ("网站/域名", lambda r: r[1].host),
+        ("网站/域名", lambda r: shown_host(r[1].host)),
         ("网站名称", lambda r: r[1].name),
         ("主办单位", lambda r: r[1].sponsor),
         ("区县", lambda r: r[1].district),

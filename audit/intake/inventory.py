@@ -155,6 +155,7 @@ class ImportReport:
     description: str = ""
     notes: list[str] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
+    moved: tuple[tuple[str, str, str], ...] = ()  # (host, start URL before, now)
 
     @property
     def imported(self) -> int:
@@ -174,6 +175,7 @@ class ImportReport:
             description=parsed.description,
             notes=parsed.notes,
             warnings=getattr(parsed, "warnings", []),
+            moved=getattr(counts, "moved", ()),
         )
 
 

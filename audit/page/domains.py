@@ -115,6 +115,23 @@ def normalise_host(host: str) -> str:
 
 
 @lru_cache(maxsize=65536)
+def shown_host(host: str) -> str:
+    """A host as people read it: an internationalised domain in its own characters
+    (xn--fiqs8s.cn → 中国.cn). Hosts are stored as ASCII, as DNS and the registries need
+    them; a label that does not decode is shown as stored."""
+    if "xn--" not in host:
+        return host
+    labels = []
+    for label in host.split("."):
+        try:
+            labels.append(
+                label.encode("ascii").decode("idna") if label.startswith("xn--") else label
+            )
+        except UnicodeError:
+            labels.append(label)
+    return ".".join(labels)
+
+
 def registrable_domain(host: str) -> str:
     """The domain registered under a public suffix: www.yuncheng.gov.cn -> yuncheng.gov.cn.
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from audit.errors import UserError
 from audit.findings.review import is_overdue, today
+from audit.page.domains import BadURL, normalise_host
 from audit.services.snapshot_view import snapshot_entry
 from audit.store import Session, Site
 from audit.store import findings as store_findings
@@ -25,6 +26,11 @@ def find_site(session: Session, target: str) -> Site:
     if not wanted:
         raise UserError("give a site's host, or a part of its name or sponsor")
     host = (urlsplit(wanted).hostname or "") if "://" in wanted else wanted.lower().rstrip(".")
+    if host and not host.isascii() and "." in host:
+        try:  # 运城.政务.cn: stored as DNS has it (xn--…)
+            host = normalise_host(host)
+        except BadURL:
+            pass
     site = store_sites.site_by_host(session, host) if host else None
     if site is not None:
         return site

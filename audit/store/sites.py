@@ -29,6 +29,9 @@ class ImportCounts:
     inserted: int
     updated: int
     unchanged: int
+    # (host, start URL before, start URL now) of the sites whose address changed: an
+    # http site now https, a new port or path, reported rather than folded into "updated"
+    moved: tuple[tuple[str, str, str], ...] = ()
 
 
 def import_inventory_sites(
@@ -71,9 +74,12 @@ def import_inventory_sites(
     }
     now = now or utcnow()
     inserted = updated = unchanged = 0
+    moved: list[tuple[str, str, str]] = []
     writes: list[dict[str, Any]] = []
     for site in sites:
         old = existing.get(site["host"])
+        if old is not None and old.start_url and old.start_url != site["start_url"]:
+            moved.append((site["host"], old.start_url, site["start_url"]))
         if old is None:
             inserted += 1
         elif (
@@ -119,7 +125,7 @@ def import_inventory_sites(
         key=["host"],
         update=[*compared, "source", "discovery_depth", "retired_at", *ACCEPTANCE],
     )
-    return ImportCounts(inserted=inserted, updated=updated, unchanged=unchanged)
+    return ImportCounts(inserted=inserted, updated=updated, unchanged=unchanged, moved=tuple(moved))
 
 
 def add_site(
