@@ -481,7 +481,9 @@ def test_idn_hosts_are_shown_in_their_own_characters_and_a_moved_site_is_reporte
 
     env = {"BEIAN_DATABASE_URL": store.engine.url.render_as_string(hide_password=False)}
     runner = CliRunner()
-    first = write_csv(tmp_path, "网址,网站名称\nhttp://运城.政务.cn/,运城政务\nhttp://www.x.cn/,X\n")
+    first = write_csv(
+        tmp_path, "网址,网站名称\nhttp://运城.政务.cn/,运城政务\nhttp://www.x.cn/,X\n"
+    )
     assert runner.invoke(cli, ["sites", "import", str(first)], env=env).exit_code == 0
 
     # stored as DNS needs it, shown as people read it; found by either form

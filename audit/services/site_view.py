@@ -6,6 +6,7 @@ that only it has."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,10 +28,8 @@ def find_site(session: Session, target: str) -> Site:
         raise UserError("give a site's host, or a part of its name or sponsor")
     host = (urlsplit(wanted).hostname or "") if "://" in wanted else wanted.lower().rstrip(".")
     if host and not host.isascii() and "." in host:
-        try:  # 运城.政务.cn: stored as DNS has it (xn--…)
+        with suppress(BadURL):  # 运城.政务.cn: stored as DNS has it (xn--…)
             host = normalise_host(host)
-        except BadURL:
-            pass
     site = store_sites.site_by_host(session, host) if host else None
     if site is not None:
         return site
