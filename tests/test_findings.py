@@ -214,3 +214,35 @@ def test_an_audit_in_batches_of_one_site_decides_as_one_batch(store: Store, tmp_
     assert {("a.yuncheng.gov.cn", "BA121", "resolved"), ("c.yuncheng.gov.cn", "BA101", "open"),
             ("b.yuncheng.gov.cn", "BA101", "open")} <= rules  # fmt: skip
     assert any("accepted risk ended" in note for *_, note in events)
+
+
+def test_the_findings_table_fits_a_100_column_terminal_and_names_the_site(
+    store: Store,
+) -> None:
+    from click.testing import CliRunner
+    from rich.cells import cell_len
+
+    from audit.cli import cli
+
+    long_host = "www.xinjiangrenmin.hospital-branch.department.yuncheng.gov.cn"
+    sites = {long_host: ("新绛县人民医院分院信息中心办公室", NO_ICP)}
+    run_audit(store, PROFILE, run_id=crawl_sites(store, sites))
+    env = {
+        "BEIAN_DATABASE_URL": store.engine.url.render_as_string(hide_password=False),
+        "BEIAN_TABLE_WIDTH": "100",
+    }  # a 100-column terminal
+    table = CliRunner().invoke(cli, ["findings"], env=env)
+    assert table.exit_code == 0, table.output
+    lines = table.stdout.splitlines()
+    assert max(cell_len(line) for line in lines) <= 100
+    header = next(line for line in lines if "rule" in line)
+    assert "name" in header and "sponsor" not in header
+    assert "新绛县人民医院" in table.stdout  # the site by its name too
+    # the host breaks after its dots, never inside a label
+    pieces = [line.split("│")[2].strip() for line in lines if line.startswith("│")]
+    pieces = [piece for piece in pieces if piece]
+    assert "".join(pieces) == long_host and len(pieces) > 1
+    assert all(piece.endswith(".") for piece in pieces[:-1])
+
+    wide = CliRunner().invoke(cli, ["findings", "--wide"], env={**env, "BEIAN_TABLE_WIDTH": "200"})
+    assert all(word in wide.stdout for word in ("sponsor", "severity", "district", "last_seen"))

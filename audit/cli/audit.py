@@ -16,9 +16,13 @@ if TYPE_CHECKING:
     from audit.findings.audit import AuditSummary
 
 FINDING_COLUMNS = [
-    "id", "site", "rule", "severity", "state", "review_state", "deadline", "overdue",
-    "district", "category", "key_unit", "first_seen", "last_seen", "evidence",
+    "id", "site", "name", "sponsor", "rule", "severity", "state", "review_state", "deadline",
+    "overdue", "district", "category", "key_unit", "first_seen", "last_seen", "evidence",
 ]  # fmt: skip
+# The table: what fits a 100-column terminal, the site by host and name; --wide: all of it.
+TABLE_COLUMNS = ["id", "site", "name", "rule", "review_state", "deadline", "evidence"]
+WIDE_COLUMNS = ["id", "site", "name", "sponsor", "rule", "severity", "state", "review_state",
+                "deadline", "district", "category", "last_seen", "evidence"]  # fmt: skip
 AUDIT_KINDS = ("new", "still_open", "resolved", "reopened", "suppressed")
 
 
@@ -99,12 +103,16 @@ def print_audit_summary(summary: AuditSummary) -> None:
     help="Write the list to this XLSX file instead of the table (Chinese headers as in the "
     "bulletin's attachment, frozen header, autofilter); with --json or --csv, as well.",
 )
+@click.option("--wide", is_flag=True,
+              help="Every column in the table (sponsor, severity, state, district …); by "
+              "default what fits a 100-column terminal.")  # fmt: skip
 @format_option
 @click.pass_context
 def findings(ctx: click.Context, rules: tuple[str, ...], severities: tuple[str, ...],
              state: str, review_states: tuple[str, ...], overdue: bool, district: str | None,
              category: str | None, key_unit: bool | None, site_text: str | None,
-             since: dt.datetime | None, xlsx_path: str | None, fmt: str) -> None:  # fmt: skip
+             since: dt.datetime | None, xlsx_path: str | None, wide: bool,
+             fmt: str) -> None:  # fmt: skip
     """List findings with filters; --json / --csv / --xlsx FILE for programs and spreadsheets.
 
     By default: the open findings, false positives left out (--review false_positive lists
@@ -134,7 +142,8 @@ def findings(ctx: click.Context, rules: tuple[str, ...], severities: tuple[str, 
         found = find(session, wanted, on=on)
         rows: list[dict[str, Any]] = [
             {
-                "id": f.id, "site": s.host, "rule": f.rule, "fingerprint": f.fingerprint,
+                "id": f.id, "site": s.host, "name": s.name, "sponsor": s.sponsor,
+                "rule": f.rule, "fingerprint": f.fingerprint,
                 "severity": f.severity, "state": f.state, "review_state": f.review_state,
                 "deadline": f.deadline, "overdue": is_overdue(f, on),
                 "district": s.district, "category": s.category, "key_unit": s.key_unit,
@@ -161,8 +170,7 @@ def findings(ctx: click.Context, rules: tuple[str, ...], severities: tuple[str, 
         return
     for row in rows:
         row["deadline"] = deadline_text(row["deadline"], row["overdue"])
-    columns = ["id", "site", "rule", "severity", "state", "review_state", "deadline", "district",
-               "last_seen", "evidence"]  # fmt: skip
+    columns = WIDE_COLUMNS if wide else TABLE_COLUMNS
     emit(rows, columns, fmt, title=f"{len(rows)} findings", headers={"review_state": "review"})
 
 

@@ -144,11 +144,40 @@ def print_table(
     for column in columns:
         table.add_column((headers or {}).get(column, column), overflow="fold")
     for row in rows:
-        table.add_row(*(Text(display_text(_plain(row.get(c)))) for c in columns))
-    # Off a terminal (a pipe, a log file) rich would wrap at 80 columns: give room.
-    console = Console() if sys.stdout.isatty() else Console(width=200)
+        table.add_row(*(Text(_cell(c, row.get(c))) for c in columns))
+    # Off a terminal (a pipe, a log file) rich would wrap at 80 columns: give room, unless
+    # BEIAN_TABLE_WIDTH says how wide the reader is (a terminal says so itself).
+    width = os.environ.get("BEIAN_TABLE_WIDTH", "")
+    console = (
+        Console() if sys.stdout.isatty() else Console(width=int(width) if width.isdigit() else 200)
+    )
     with to_stdout():
         console.print(table)
+
+
+HOST_LINE = 24  # a host longer than this is broken after its dots, never inside a label
+
+
+def _cell(column: str, value: Any) -> str:
+    text = display_text(_plain(value))
+    return wrap_host(text) if column in _HOST_COLUMNS else text
+
+
+def wrap_host(host: str, width: int = HOST_LINE) -> str:
+    """``host`` in lines of at most ``width`` characters, broken after its dots (a label
+    longer than a line keeps a line of its own)."""
+    if len(host) <= width or "." not in host:
+        return host
+    lines: list[str] = []
+    line = ""
+    for label in host.split("."):
+        piece = label if not line else f".{label}"
+        if line and len(line) + len(piece) > width:
+            lines.append(line + ".")
+            line = label
+        else:
+            line += piece
+    return "\n".join([*lines, line])
 
 
 def _plain(value: Any) -> str:
