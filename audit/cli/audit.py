@@ -10,6 +10,7 @@ import click
 
 from audit.cli.context import AppContext, pass_app
 from audit.cli.output import echo, emit, format_option, print_json, print_table
+from audit.excerpt import excerpt
 from audit.findings.states import STATES
 
 if TYPE_CHECKING:
@@ -19,8 +20,9 @@ FINDING_COLUMNS = [
     "id", "site", "name", "sponsor", "rule", "severity", "state", "review_state", "deadline",
     "overdue", "district", "category", "key_unit", "first_seen", "last_seen", "evidence",
 ]  # fmt: skip
+TABLE_EXCERPT = 40  # characters of the evidence in the table
 # The table: what fits a 100-column terminal, the site by host and name; --wide: all of it.
-TABLE_COLUMNS = ["id", "site", "name", "rule", "review_state", "deadline", "evidence"]
+TABLE_COLUMNS = ["id", "site", "rule", "review_state", "deadline", "evidence"]
 WIDE_COLUMNS = ["id", "site", "name", "sponsor", "rule", "severity", "state", "review_state",
                 "deadline", "district", "category", "last_seen", "evidence"]  # fmt: skip
 AUDIT_KINDS = ("new", "still_open", "resolved", "reopened", "suppressed")
@@ -169,7 +171,12 @@ def findings(ctx: click.Context, rules: tuple[str, ...], severities: tuple[str, 
         emit(rows, FINDING_COLUMNS, fmt, title=f"{len(rows)} findings")
         return
     for row in rows:
-        row["deadline"] = deadline_text(row["deadline"], row["overdue"])
+        # (overdue on a line of its own: the column stays as narrow as a date)
+        row["deadline"] = deadline_text(row["deadline"], row["overdue"]).replace(" (", "\n(")
+        # the table sums up; `findings show ID` (and --csv, --json) has the whole excerpt
+        row["evidence"] = excerpt(" ".join(str(row["evidence"] or "").split()), TABLE_EXCERPT)
+        if not wide and row["name"]:
+            row["site"] = f"{row['site']}\n{row['name']}"  # the site by host and name
     columns = WIDE_COLUMNS if wide else TABLE_COLUMNS
     emit(rows, columns, fmt, title=f"{len(rows)} findings", headers={"review_state": "review"})
 

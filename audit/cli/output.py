@@ -142,7 +142,10 @@ def print_table(
     table = Table(title=Text(display_text(title)) if title else None, show_lines=False,
                   header_style="bold")  # fmt: skip
     for column in columns:
-        table.add_column((headers or {}).get(column, column), overflow="fold")
+        # (a host column is never narrower than its lines: it breaks after dots only)
+        table.add_column((headers or {}).get(column, column), overflow="fold",
+                         min_width=HOST_LINE if column in _HOST_COLUMNS else None,
+                         max_width=_MAX_WIDTHS.get(column))  # fmt: skip
     for row in rows:
         table.add_row(*(Text(_cell(c, row.get(c))) for c in columns))
     # Off a terminal (a pipe, a log file) rich would wrap at 80 columns: give room, unless
@@ -156,11 +159,17 @@ def print_table(
 
 
 HOST_LINE = 24  # a host longer than this is broken after its dots, never inside a label
+# Free text folds at this width: a run of Chinese has no space to wrap at, and would
+# otherwise widen its column past the terminal's edge.
+_MAX_WIDTHS = {"evidence": 30, "site": HOST_LINE}
 
 
 def _cell(column: str, value: Any) -> str:
-    text = display_text(_plain(value))
-    return wrap_host(text) if column in _HOST_COLUMNS else text
+    text = display_text(_plain(value), keep="\n")
+    if column not in _HOST_COLUMNS:
+        return text
+    host, _, below = text.partition("\n")  # a site cell may hold its name under the host
+    return wrap_host(host) + (f"\n{below}" if below else "")
 
 
 def wrap_host(host: str, width: int = HOST_LINE) -> str:
