@@ -248,3 +248,20 @@ def test_the_findings_table_fits_a_100_column_terminal_and_names_the_site(
 
     wide = CliRunner().invoke(cli, ["findings", "--wide"], env={**env, "BEIAN_TABLE_WIDTH": "200"})
     assert all(word in wide.stdout for word in ("sponsor", "severity", "district", "last_seen"))
+
+
+def test_since_lists_the_findings_a_re_test_resolved_that_day(store: Store) -> None:
+    from click.testing import CliRunner
+
+    from audit.cli import cli
+    from audit.findings.review import today
+
+    run_audit(store, PROFILE, run_id=crawl(store, NO_ICP))
+    with store.session() as session:  # last seen long ago
+        session.query(Finding).update({"last_seen_at": dt.datetime(2026, 1, 5, tzinfo=dt.UTC)})
+    run_audit(store, PROFILE, run_id=crawl(store, COMPLIANT))  # the re-test: fixed
+    env = {"BEIAN_DATABASE_URL": store.engine.url.render_as_string(hide_password=False)}
+    day = today().isoformat()
+    listed = CliRunner().invoke(cli, ["findings", "--state", "resolved", "--since", day,
+                                      "--json"], env=env)  # fmt: skip
+    assert [f["rule"] for f in json.loads(listed.stdout)] == ["BA101"]

@@ -299,16 +299,31 @@ def draw_charts(figures: Figures, out_dir: Path) -> ChartSet:
     return charts
 
 
+def _has_bold(family: str) -> bool:
+    from matplotlib import font_manager
+
+    for entry in font_manager.fontManager.ttflist:
+        weight = entry.weight
+        if isinstance(weight, str):
+            weight = font_manager.weight_dict.get(weight, 400)
+        if entry.name == family and isinstance(weight, int) and weight >= 600:
+            return True
+    return False
+
+
 def _rc(font: FontChoice | None) -> dict[str, object]:
     families = [font.family, "DejaVu Sans"] if font else ["DejaVu Sans"]
+    # A CJK font with one weight (WenQuanYi Micro Hei) has no bold: asked for one,
+    # matplotlib warns on every chart and draws the regular anyway.
+    titles = "bold" if font is None or _has_bold(font.family) else "normal"
     return {
         "font.family": "sans-serif",
         "font.sans-serif": families,
         "font.size": 8,
         "axes.titlesize": 10,
-        "axes.titleweight": "bold",
+        "axes.titleweight": titles,
         "figure.titlesize": 10,
-        "figure.titleweight": "bold",
+        "figure.titleweight": titles,
         "axes.labelsize": 8,
         "xtick.labelsize": 7.5,
         "ytick.labelsize": 7.5,

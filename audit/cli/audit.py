@@ -96,7 +96,8 @@ def print_audit_summary(summary: AuditSummary) -> None:
 @click.option(
     "--since",
     type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Only findings last seen on or after this day (YYYY-MM-DD, Beijing time).",
+    help="Only findings last seen, or resolved by a re-test, on or after this day (YYYY-MM-DD,"
+    " Beijing time).",
 )
 @click.option(
     "--xlsx",

@@ -96,6 +96,8 @@ def notices(ctx: click.Context, year: int | None, fmt: str) -> None:
         ]  # fmt: skip
     columns = ["id", "number", "addressee", "issued_on", "deadline", "sites", "findings",
                "issued_by", "file"]  # fmt: skip
+    if fmt == "table":  # the file is in `notices show N`, --json and --csv
+        columns = columns[:-1]
     emit(rows, columns, fmt, title=f"{len(rows)} notices")
 
 

@@ -226,8 +226,8 @@ def list_findings(
                 Site.sponsor.contains(text, autoescape=True),
             )
         )
-    if since is not None:  # last seen at or after
-        query = query.where(Finding.last_seen_at >= since)
+    if since is not None:  # last seen, or resolved by a re-test, at or after
+        query = query.where(or_(Finding.last_seen_at >= since, Finding.resolved_at >= since))
     query = query.order_by(Finding.rule, Site.host, Finding.fingerprint)
     return [(finding, site) for finding, site in session.execute(query).all()]
 
