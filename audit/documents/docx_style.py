@@ -346,11 +346,12 @@ def add_record(
     lines.append(printed_line)
     for index, line in enumerate(lines):
         fmt = line.paragraph_format
-        fmt.space_before = Pt(3 * LINE_PT if index == 0 else 0)
+        fmt.space_before = Pt(LINE_PT if index == 0 else 0)
         fmt.space_after = Pt(0)
         fmt.first_line_indent = Pt(0)
         fmt.left_indent = Pt(RECORD_PT)
-        fmt.keep_together = fmt.keep_with_next = True
+        fmt.keep_together = True
+        fmt.keep_with_next = index < len(lines) - 1  # the lines together, the last free
         for run in line.runs:
             set_font(run, BODY_FONT, RECORD_PT)
         # thick rules (0.75 pt here, as Word draws the standard's 0.35 mm) first and last,
