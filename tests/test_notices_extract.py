@@ -1821,3 +1821,38 @@ def test_a_page_a_program_reads_with_regular_expressions_is_no_notice() -> None:
     )
     notices = extract_notices(program, URL, today=TODAY)
     assert notices.numbers("icp_licence") == [] and not notices.links_icp_registry
+
+
+# Round 20.
+
+
+def test_a_blade_comment_shows_nothing() -> None:
+    page = (
+        '<div class="footer">{{--<p>Copyright 深圳易可达科技有限公司 粤ICP备16045411号-1</p>--}}'
+        "</div>"
+    )
+    assert extract(page).numbers("icp") == []
+    shown = page.replace("{{--", "").replace("--}}", "")
+    assert extract(shown).numbers("icp") == ["粤ICP备16045411号-1"]
+
+
+def test_a_saved_page_in_a_python_string_a_scraper_parses_is_no_notice() -> None:
+    scraper = (
+        "text = '''<li><a href=\"contact_us.jsp\">联系我们</a></li>\n"
+        '<div class="foot">沪ICP备14003370号 <a href="http://www.beian.gov.cn/">'
+        "沪公网安备 31010602000299号</a></div>\n</body>\n</html>\n\n'''\n\n"
+        "soup = BeautifulSoup(text, 'lxml')\nprint(soup.select('.news_content'))\n"
+    )
+    notices = extract_notices(scraper, URL, today=TODAY)
+    assert notices.numbers("icp") == [] and notices.numbers("police") == []
+    assert not notices.links_police_registry
+
+
+def test_a_jsx_fragment_that_opens_with_a_link_component_is_read() -> None:
+    fragment = (
+        '       <Link to="https://weibo.com/xinbailu" className="follow">\n'
+        "           <Icon type=\"weibo\" style={{padding: '0 0.2em'}}/>\n       </Link>\n"
+        "       <section style={{textAlign: 'right'}}>\n"
+        "           版权所有 杭州新白鹿餐饮管理有限公司 浙ICP备12045845号\n       </section>\n"
+    )
+    assert extract_notices(fragment, URL, today=TODAY).numbers("icp") == ["浙ICP备12045845号"]

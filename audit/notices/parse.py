@@ -21,9 +21,24 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # …</body>\n" (a footer script writes a fragment, never a page's <head> or </body>).
 _SAVED_PAGE = re.compile(
     r"""["'`]\s*(?:<!doctype\s+html|<html[\s>]|<head>)"""
-    r"""|(?:</body\s*>|</html\s*>)[^"'`\n]{0,80}["'`]""",
+    r"""|(?:</body\s*>|</html\s*>)\s*[^"'`\n]{0,80}["'`]""",
     re.I,
 )
+# A fragment that opens with a component named like a head element (React Router's <Link>).
+_HEAD_NAMED_COMPONENT = re.compile(r"\s*<(?:Link|Meta|Title|Style|Base)\b")
+
+
+def _after_leading_comments(text: str) -> str:
+    """The text from its first markup that is no comment (the start of it only)."""
+    rest = text[:4000].lstrip()
+    while rest.startswith("<!--"):
+        end = rest.find("-->")
+        if end < 0:
+            return ""
+        rest = rest[end + 3 :].lstrip()
+    return rest
+
+
 # What a test or a scraper says of itself: assertions, selectors, fixtures, parsers, the
 # regular expressions it reads a page with.
 _TEST_OR_SCRAPER = re.compile(
@@ -82,6 +97,10 @@ def parse_html(text: str) -> html.HtmlElement | None:
         # a JSX fragment that starts with its markup (<div className=…>): an arrow
         # function's ">" in a prop (onChange={(e) => …}) would end its tag there
         text = quote_jsx_expressions(text)
+    if _HEAD_NAMED_COMPONENT.match(_after_leading_comments(text)):
+        # <Link to=…> (a router's component) opening a JSX fragment: libxml2 would take it
+        # for the head's <link> and put all that follows in <head>, which shows nothing
+        text = "<body>" + text
     parser = _parser()
     try:
         doc = html.document_fromstring(text, parser=parser)
@@ -93,7 +112,7 @@ def parse_html(text: str) -> html.HtmlElement | None:
 
 
 # JSP and ASP.NET <%-- --%>, FreeMarker <#-- -->, JSX {/* */}, Jinja and Twig {# #},
-# Smarty {* *} (not across braces: CSS hacks write {*zoom:1}), Razor @* *@. Three cheap
+# Smarty {* *} (not across braces: CSS hacks write {*zoom:1}), Razor @* *@, Blade {{-- --}}. Cheap
 # searches (a literal first character is fast; ``in`` on a long page is not) tell which
 # family a page may hold; only that family's patterns then run.
 _TEMPLATE_COMMENTS = (
@@ -110,6 +129,7 @@ _TEMPLATE_COMMENTS = (
         ),
     ),
     (re.compile(r"@\*"), (re.compile(r"@\*.*?\*@", re.DOTALL),)),
+    (re.compile(r"\{\{--"), (re.compile(r"\{\{--.*?--\}\}", re.DOTALL),)),
 )
 
 
