@@ -8,6 +8,8 @@ is the date given) and audited by the real audit (:class:`tests.support.bulletin
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from audit.bulletin.compile import compile_figures
@@ -171,9 +173,13 @@ def test_a_dated_run_dates_what_it_causes_and_no_event_comes_before_its_run(
             .order_by(FindingEvent.id)
         ).all()
     assert [(kind, at) for kind, at in events] == [("opened", october), ("resolved", november)]
-    # findings --since goes by those dates: seen in October, not since November
+    # findings --since goes by those dates: seen in October, resolved by November's run,
+    # nothing since then
     with store.session() as session:
         from audit.store.findings import list_findings
 
-        assert list_findings(session, state="all", since=november) == []
+        assert list_findings(session, state="open", since=november) == []
+        since_november = list_findings(session, state="all", since=november)
+        assert [f.id for f, _ in since_november] == [finding.id]
+        assert list_findings(session, state="all", since=november + dt.timedelta(days=1)) == []
         assert len(list_findings(session, state="all", since=october)) >= 1
