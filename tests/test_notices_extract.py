@@ -1856,3 +1856,21 @@ def test_a_jsx_fragment_that_opens_with_a_link_component_is_read() -> None:
         "           版权所有 杭州新白鹿餐饮管理有限公司 浙ICP备12045845号\n       </section>\n"
     )
     assert extract_notices(fragment, URL, today=TODAY).numbers("icp") == ["浙ICP备12045845号"]
+
+
+def test_numbers_linked_to_their_certificates_on_a_cdn_are_the_sites_own() -> None:
+    footer = (
+        '<div class="footer"><a href="http://a.msstatic.com/img/icp.jpg">增值电信业务经营许可证'
+        ' 粤B2-20170312</a> <a href="http://www.miitbeian.gov.cn">粤ICP备16120983号-1</a> '
+        '<a href="http://assets.dwstatic.com/docs/4401060100548.jpg">'
+        "穗公网监备案证第4401060100548号</a></div>"
+    )
+    notices = extract(footer)
+    assert notices.numbers("icp_licence") == ["粤B2-20170312"]
+    assert notices.numbers("police") == ["粤公网安备4401060100548号"]
+    # numbers each linked to another site's homepage are a list of those sites
+    others = (
+        '<div class="footer"><a href="http://www.a-company.cn/">粤B2-20170312</a> '
+        '<a href="http://www.b-company.cn/">京B2-20180101</a></div>'
+    )
+    assert extract(others).numbers("icp_licence") == []

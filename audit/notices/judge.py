@@ -5,6 +5,7 @@ rejected; confidence set), then one validated item per normalised number."""
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -36,6 +37,9 @@ from audit.notices.normalise import Link
 from audit.page.domains import same_site
 
 _CONFIDENCE_RANK = {"high": 3, "medium": 2, "low": 1}
+# A number linked to an image or a document of its certificate (a licence's scan on the
+# site's CDN): the site's own evidence, not another site it lists.
+_CERTIFICATE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|bmp|pdf)(?:[?#]|$)", re.IGNORECASE)
 _SOURCE_RANK = {
     "footer_text": 6,
     "link_title": 5,
@@ -267,7 +271,12 @@ class Judge:
         for found in accepted:
             if found.kind in ("icp", "licence", "police"):
                 link = found.link
-                if link is not None and link.registry is None and self._foreign(link.host):
+                if (
+                    link is not None
+                    and link.registry is None
+                    and self._foreign(link.host)
+                    and not _CERTIFICATE_FILE.search(link.url)
+                ):
                     external.setdefault(link.host, []).append(found)
                 elif found.record_host and self._foreign(found.record_host):
                     external.setdefault(found.record_host, []).append(found)
