@@ -1874,3 +1874,18 @@ def test_numbers_linked_to_their_certificates_on_a_cdn_are_the_sites_own() -> No
         '<a href="http://www.b-company.cn/">京B2-20180101</a></div>'
     )
     assert extract(others).numbers("icp_licence") == []
+
+
+# Round 21.
+
+
+def test_a_php_setting_with_a_registry_fallback_links_the_registry() -> None:
+    template = (
+        "<div class=\"beian-wrap\"><?php if($icp = opt('icp')): ?>"
+        '<a class="beian-link"'
+        " href=\"<?php echo opt('icp_link','https://beian.miit.gov.cn/'); ?>\">"
+        "<?php echo htmlspecialchars($icp); ?></a><?php endif; ?></div>"
+    )
+    assert extract_notices(template, URL, today=TODAY).links_icp_registry
+    bare = template.replace(",'https://beian.miit.gov.cn/'", "")
+    assert not extract_notices(bare, URL, today=TODAY).links_icp_registry

@@ -189,8 +189,9 @@ def href_of(element: etree._Element) -> str | None:
     href = element.get("href")
     if href is None and _may_be_component(element.tag if isinstance(element.tag, str) else ""):
         href = element.get("to")  # <NuxtLink to="https://…">, <router-link to>
-    # JSX href={…}; a server template's expression, <%= x || 'https://…' %>, {{ x or '…' }}
-    expression = href is not None and href.lstrip().startswith(("{", "<%", "${"))
+    # JSX href={…}; a server template's expression, <%= x || 'https://…' %>, {{ x or '…' }},
+    # <?php echo opt('icp_link', 'https://…'); ?> (a setting and its fallback)
+    expression = href is not None and href.lstrip().startswith(("{", "<%", "${", "<?"))
     if href is None:
         href = element.get(":href") or element.get("v-bind:href")
         expression = href is not None and not _QUOTED_URL.fullmatch(href.strip())
