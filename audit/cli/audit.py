@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from audit.cli.context import AppContext, pass_app
-from audit.cli.output import echo, emit, format_option, print_json, print_table
-from audit.excerpt import excerpt
+from audit.cli.output import echo, emit, format_option, print_json, print_table, table_excerpt
 from audit.findings.states import STATES
 
 if TYPE_CHECKING:
@@ -20,7 +19,6 @@ FINDING_COLUMNS = [
     "id", "site", "name", "sponsor", "rule", "severity", "state", "review_state", "deadline",
     "overdue", "district", "category", "key_unit", "first_seen", "last_seen", "evidence",
 ]  # fmt: skip
-TABLE_EXCERPT = 40  # characters of the evidence in the table
 # The table: what fits a 100-column terminal, the site by host and name; --wide: all of it.
 TABLE_COLUMNS = ["id", "site", "rule", "review_state", "deadline", "evidence"]
 WIDE_COLUMNS = ["id", "site", "name", "sponsor", "rule", "severity", "state", "review_state",
@@ -174,8 +172,7 @@ def findings(ctx: click.Context, rules: tuple[str, ...], severities: tuple[str, 
     for row in rows:
         # (overdue on a line of its own: the column stays as narrow as a date)
         row["deadline"] = deadline_text(row["deadline"], row["overdue"]).replace(" (", "\n(")
-        # the table sums up; `findings show ID` (and --csv, --json) has the whole excerpt
-        row["evidence"] = excerpt(" ".join(str(row["evidence"] or "").split()), TABLE_EXCERPT)
+        row["evidence"] = table_excerpt(row["evidence"])
         if not wide and row["name"]:
             row["site"] = f"{row['site']}\n{row['name']}"  # the site by host and name
     columns = WIDE_COLUMNS if wide else TABLE_COLUMNS

@@ -172,6 +172,17 @@ def _cell(column: str, value: Any) -> str:
     return wrap_host(host) + (f"\n{below}" if below else "")
 
 
+TABLE_EXCERPT = 40  # characters of a finding's evidence in a table
+
+
+def table_excerpt(value: Any) -> str:
+    """A finding's evidence as a table sums it up: one line, cut (``findings show ID``,
+    --csv and --json have it whole)."""
+    from audit.excerpt import excerpt
+
+    return excerpt(" ".join(str(value or "").split()), TABLE_EXCERPT)
+
+
 def wrap_host(host: str, width: int = HOST_LINE) -> str:
     """``host`` in lines of at most ``width`` characters, broken after its dots (a label
     longer than a line keeps a line of its own)."""

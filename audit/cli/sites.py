@@ -226,13 +226,9 @@ def show(app: AppContext, target: str, as_json: bool, shown: int) -> None:
     ]
     print_table(snapshots, ["run", "run_date", "outcome", "status", "reading", "notices",
                             "title"], title=f"{len(view['snapshots'])} snapshots")  # fmt: skip
-    from audit.cli.audit import TABLE_EXCERPT
-    from audit.excerpt import excerpt
+    from audit.cli.output import table_excerpt
 
-    findings = [
-        {**f, "evidence": excerpt(" ".join(str(f["evidence"] or "").split()), TABLE_EXCERPT)}
-        for f in view["findings"]
-    ]
+    findings = [{**f, "evidence": table_excerpt(f["evidence"])} for f in view["findings"]]
     print_table(findings, ["id", "rule", "state", "review_state", "deadline", "last_seen",
                            "evidence"], title=f"{len(findings)} findings")  # fmt: skip
     for notice in view["notices_issued"]:

@@ -207,7 +207,7 @@ def classify(element: etree._Element) -> Region:
         if tag in ("body", "html"):
             break
         if isinstance(tag, str):
-            if is_footer_element(node) and text_after(node, FOOTER_LIMIT) <= FOOTER_LIMIT:
+            if _marks_footer(node):
                 return Region.FOOTER
             if is_partner_element(node) and tag in BLOCK_TAGS and not _holds_footer(node):
                 return Region.PARTNER
@@ -229,17 +229,18 @@ _FOOTER_LINE = 200
 _FOOTER_AROUND_LEVELS = 4
 
 
+def _marks_footer(element: etree._Element) -> bool:
+    """Marked as a footer, and near the end of the page."""
+    return is_footer_element(element) and text_after(element, FOOTER_LIMIT) <= FOOTER_LIMIT
+
+
 def _footer_around(element: etree._Element) -> bool:
     """Whether a marked footer encloses ``element`` within a few levels."""
     node = element.getparent()
     for _ in range(_FOOTER_AROUND_LEVELS):
         if node is None or node.tag in ("body", "html"):
             return False
-        if (
-            isinstance(node.tag, str)
-            and is_footer_element(node)
-            and text_after(node, FOOTER_LIMIT) <= FOOTER_LIMIT
-        ):
+        if isinstance(node.tag, str) and _marks_footer(node):
             return True
         node = node.getparent()
     return False

@@ -276,7 +276,7 @@ def _police_matches(text: str) -> list[_Match]:
         ):
             # 南宁网警备4501…: the last character of a city's name before an older label,
             # not a province: the number says its own (45, 桂)
-            prov = _dummy_prefix(text, label_start)
+            prov = None
         has_hao = bool(m.group("hao") or m.group("hao2"))
         odd_length = token.isdigit() and len(token) not in _POLICE_DIGITS
         if (
