@@ -21,6 +21,7 @@ from audit.bulletin.figures import Changes, Count, Figures, GroupRow, Rate, Warn
 from audit.bulletin.period import local_date, previous_period
 from audit.config import BulletinSettings, Profile
 from audit.documents.docx_style import chinese_date
+from audit.documents.spreadsheet import yes_no
 from audit.findings.states import REVIEW_STATES_ZH
 
 SECTION_NUMERALS = "一二三四五六七八九十"
@@ -288,7 +289,7 @@ def _unfiled(figures: Figures, charts: Mapping[str, Path | None]) -> list[Block]
                 caption="未备案的重点单位网站",
                 headers=("网站", "名称", "主办单位", "区县", "问题", "本月新增"),
                 rows=tuple(
-                    (r.host, r.name, r.sponsor, r.district, r.problems, "是" if r.new else "否")
+                    (r.host, r.name, r.sponsor, r.district, r.problems, yes_no(r.new))
                     for r in key_sites[:TABLE_ROWS]
                 ),
                 widths=(2.4, 2, 2.2, 1.2, 3.4, 1),

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from audit.bulletin.figures import Figures, FindingRow, SiteRow
-from audit.documents.spreadsheet import Sheet, write_workbook
+from audit.documents.spreadsheet import Sheet, write_workbook, yes_no
 from audit.findings.states import REVIEW_STATES_ZH
 from audit.rules.explain import SEVERITY_ZH
 
@@ -25,12 +25,12 @@ SITE_COLUMNS: tuple[tuple[str, Callable[[SiteRow], Any]], ...] = (
     ("主办单位", lambda r: r.sponsor),
     ("区县", lambda r: r.district),
     ("类别", lambda r: r.category),
-    ("重点单位", lambda r: _yes_no(r.key_unit)),
+    ("重点单位", lambda r: yes_no(r.key_unit)),
     ("问题", lambda r: r.problems),
     ("首次发现", lambda r: r.since),
     ("处置状态", lambda r: _review_state(r.review_state)),
     ("整改期限", lambda r: r.deadline),
-    ("是否本月新增", lambda r: _yes_no(r.new)),
+    ("是否本月新增", lambda r: yes_no(r.new)),
 )
 
 FINDING_COLUMNS: tuple[tuple[str, Callable[[FindingRow], Any]], ...] = (
@@ -40,7 +40,7 @@ FINDING_COLUMNS: tuple[tuple[str, Callable[[FindingRow], Any]], ...] = (
     ("主办单位", lambda r: r.sponsor),
     ("区县", lambda r: r.district),
     ("类别", lambda r: r.category),
-    ("重点单位", lambda r: _yes_no(r.key_unit)),
+    ("重点单位", lambda r: yes_no(r.key_unit)),
     ("规则", lambda r: r.rule),
     ("问题描述", lambda r: r.message),
     ("严重程度", lambda r: SEVERITY_ZH.get(r.severity, r.severity)),
@@ -82,10 +82,6 @@ def _sheet(
         [header for header, _ in columns],
         ([getter(row) for getter in getters] for row in rows),
     )
-
-
-def _yes_no(value: bool) -> str:
-    return "是" if value else "否"
 
 
 def _review_state(state: str) -> str:

@@ -87,6 +87,11 @@ class Sheet:
     freeze: bool = True
 
 
+def yes_no(value: bool | None) -> str:
+    """是 or 否, as a Chinese spreadsheet says it."""
+    return "是" if value else "否"
+
+
 def write_workbook(path: str | Path, sheets: Iterable[Sheet]) -> Path:
     """Write the sheets, in order, as one XLSX workbook at ``path``. Every cell goes
     through :func:`cell_value`. Returns the path.

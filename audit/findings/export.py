@@ -9,7 +9,7 @@ from typing import Any
 
 from audit.config import LOCAL_TZ
 from audit.display import display_text
-from audit.documents.spreadsheet import Sheet
+from audit.documents.spreadsheet import Sheet, yes_no
 from audit.findings.review import is_overdue
 from audit.findings.states import REVIEW_STATES_ZH
 from audit.page.domains import shown_host
@@ -18,10 +18,6 @@ from audit.store import Finding, Site
 
 _Row = tuple[Finding, Site]
 _STATES_ZH = {"open": "未消除", "resolved": "已消除"}
-
-
-def _yes_no(value: bool | None) -> str:
-    return "是" if value else "否"
 
 
 def _local_day(moment: dt.datetime | None) -> dt.date | None:
@@ -37,14 +33,14 @@ def finding_columns(on: dt.date) -> tuple[tuple[str, Callable[[_Row], Any]], ...
         ("主办单位", lambda r: r[1].sponsor),
         ("区县", lambda r: r[1].district),
         ("类别", lambda r: r[1].category),
-        ("重点单位", lambda r: _yes_no(r[1].key_unit)),
+        ("重点单位", lambda r: yes_no(r[1].key_unit)),
         ("规则", lambda r: r[0].rule),
         ("问题描述", lambda r: rule_message(r[0].rule)),
         ("严重程度", lambda r: SEVERITY_ZH.get(r[0].severity, r[0].severity)),
         ("复测结果", lambda r: _STATES_ZH.get(r[0].state, r[0].state)),
         ("处置状态", lambda r: REVIEW_STATES_ZH.get(r[0].review_state, r[0].review_state)),
         ("整改期限", lambda r: r[0].deadline),
-        ("是否逾期", lambda r: _yes_no(is_overdue(r[0], on))),
+        ("是否逾期", lambda r: yes_no(is_overdue(r[0], on))),
         ("首次发现", lambda r: _local_day(r[0].first_seen_at)),
         ("最近发现", lambda r: _local_day(r[0].last_seen_at)),
         ("证据摘录", lambda r: (r[0].evidence or {}).get("excerpt", "")),

@@ -10,7 +10,7 @@ from typing import Any
 from audit.errors import UserError
 from audit.files import output_errors, write_atomic
 from audit.page.evidence import inert_html
-from audit.store import CrawlRun, Notice, Session, Snapshot, Store
+from audit.store import CrawlRun, Notice, Session, Site, Snapshot, Store
 from audit.store import sites as store_sites
 
 
@@ -73,7 +73,7 @@ def export_page(store: Store, snapshot_id: int, out: Path, *, overwrite: bool = 
         return write_atomic(out, text.encode("utf-8"))
 
 
-def _find(session: Session, snapshot_id: int) -> tuple[Snapshot, CrawlRun, Any]:
+def _find(session: Session, snapshot_id: int) -> tuple[Snapshot, CrawlRun, Site]:
     found = store_sites.snapshot_by_id(session, snapshot_id)
     if found is None:
         raise UserError(f"no snapshot {snapshot_id} (`beian sites show HOST` lists a site's)")
